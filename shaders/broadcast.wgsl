@@ -1,0 +1,25 @@
+// Broadcast copy: out[i] = scale · x[ix], where ix follows x's strides through the output's shape.
+// It is the VJP of a reduction: the gradient of a sum is its upstream gradient repeated along the summed axes.
+// Bindings: x (read), out (write), params {size, shape, strides, scale}; shape and strides padded to rank 4,
+// with stride 0 along the broadcast dimensions.
+// Grid: (x, y) workgroups of 64 invocations, x ≤ 65535; invocation i = (wid.y * num_workgroups.x + wid.x) * 64 + lid.x.
+
+struct Params { size: u32, shape: vec4<u32>, strides: vec4<u32>, scale: f32 }
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = (wid.y * nwg.x + wid.x) * 64u + lid.x;
+  if (i >= params.size) { return; }
+  var rest = i;
+  var ix = 0u;
+  for (var d = 3i; d >= 0i; d--) {
+    ix += (rest % params.shape[d]) * params.strides[d];
+    rest = rest / params.shape[d];
+  }
+  out[i] = x[ix] * params.scale;
+}

@@ -1,0 +1,36 @@
+// Sum over the middle axis of a tensor viewed as [outer, reduce, inner], scaled: out[o, i] = scale · Σ_r x[o, r, i].
+// Sum over all elements is outer = inner = 1; over the rows of [m, n] it is outer = 1, reduce = m, inner = n.
+// Bindings: x (read), out (write), params {outer, reduce, inner, scale}.
+// Grid: (x, y) workgroups, x ≤ 65535; workgroup w = wid.y * num_workgroups.x + wid.x computes output w.
+// Its 64 invocations each sum a strided share of the reduced axis, then a tree in workgroup memory adds the 64
+// partial sums in a fixed order, so the result does not change from run to run.
+
+struct Params { outer: u32, reduce: u32, inner: u32, scale: f32 }
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+const WG = 64u;
+var<workgroup> partial: array<f32, WG>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+  let o = wid.y * nwg.x + wid.x;
+  let outputs = params.outer * params.inner;
+  // The whole workgroup leaves together, so the barriers below stay uniform.
+  if (o >= outputs) { return; }
+  let base = (o / params.inner) * params.reduce * params.inner + o % params.inner;
+  var sum = 0.0;
+  for (var r = lid.x; r < params.reduce; r += WG) {
+    sum += x[base + r * params.inner];
+  }
+  partial[lid.x] = sum;
+  workgroupBarrier();
+  for (var half = WG / 2u; half > 0u; half /= 2u) {
+    if (lid.x < half) { partial[lid.x] += partial[lid.x + half]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { out[o] = partial[0] * params.scale; }
+}

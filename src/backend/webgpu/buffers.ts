@@ -1,0 +1,91 @@
+// GPUBufferUsage values from the WebGPU spec, so that Node needs no globals installed.
+export const Usage = {
+  MAP_READ: 0x0001,
+  COPY_SRC: 0x0004,
+  COPY_DST: 0x0008,
+  UNIFORM: 0x0040,
+  STORAGE: 0x0080,
+  QUERY_RESOLVE: 0x0200,
+} as const;
+
+const STORAGE_USAGE = Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST;
+const STAGING_USAGE = Usage.MAP_READ | Usage.COPY_DST;
+
+/** Rounded so that every copy and binding of the buffer is legal. */
+export function bufferBytes(elements: number): number {
+  return Math.max(16, Math.ceil((elements * 4) / 16) * 16);
+}
+
+/**
+ * Size-bucketed reuse of buffers. A freed buffer may still be read by recorded work that has not been
+ * submitted, so it waits in `pending` until the next submission before another tensor can get it.
+ */
+export class BufferPool {
+  private readonly free = new Map<string, GPUBuffer[]>();
+  private pending: { key: string; buffer: GPUBuffer }[] = [];
+  pooledBytes = 0;
+  liveBytes = 0;
+  peakBytes = 0;
+  allocations = 0;
+
+  constructor(private readonly device: GPUDevice) {}
+
+  acquireStorage(bytes: number, label: string): GPUBuffer {
+    return this.acquire(bytes, STORAGE_USAGE, label);
+  }
+
+  acquireStaging(bytes: number): GPUBuffer {
+    return this.acquire(bytes, STAGING_USAGE, 'readback');
+  }
+
+  private acquire(bytes: number, usage: number, label: string): GPUBuffer {
+    const key = `${usage}:${bytes}`;
+    const reused = this.free.get(key)?.pop();
+    this.liveBytes += bytes;
+    if (reused) {
+      this.pooledBytes -= bytes;
+      return reused;
+    }
+    this.allocations++;
+    const buffer = this.device.createBuffer({ size: bytes, usage, label });
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes + this.pooledBytes);
+    return buffer;
+  }
+
+  /** Returns a buffer once the work recorded so far has been submitted. */
+  release(buffer: GPUBuffer): void {
+    this.liveBytes -= buffer.size;
+    this.pooledBytes += buffer.size;
+    this.pending.push({ key: `${buffer.usage}:${buffer.size}`, buffer });
+  }
+
+  /** Returns a buffer that no recorded work touches any more (a mapped staging buffer), for reuse at once. */
+  releaseNow(buffer: GPUBuffer): void {
+    this.liveBytes -= buffer.size;
+    this.pooledBytes += buffer.size;
+    this.pushFree(`${buffer.usage}:${buffer.size}`, buffer);
+  }
+
+  /** Called right after a submission: what was freed before it is now safe to hand out. */
+  submitted(upTo: number): void {
+    for (const { key, buffer } of this.pending.splice(0, upTo)) this.pushFree(key, buffer);
+  }
+
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  private pushFree(key: string, buffer: GPUBuffer): void {
+    let list = this.free.get(key);
+    if (!list) this.free.set(key, (list = []));
+    list.push(buffer);
+  }
+
+  destroy(): void {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    for (const { buffer } of this.pending) buffer.destroy();
+    this.free.clear();
+    this.pending = [];
+    this.pooledBytes = 0;
+  }
+}

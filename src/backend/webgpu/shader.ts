@@ -1,0 +1,89 @@
+import { WgslReflect, type VariableInfo, type StructInfo } from 'wgsl_reflect/wgsl_reflect.module.js';
+
+export type BindingKind = 'read' | 'read_write' | 'uniform';
+
+export interface BindingInfo {
+  name: string;
+  binding: number;
+  kind: BindingKind;
+  /** For a uniform struct: each member's byte offset and scalar type, read from the shader. */
+  members?: { name: string; offset: number; type: string }[];
+  size?: number;
+}
+
+export interface EntryInfo {
+  entry: string;
+  bindings: BindingInfo[];
+  workgroupSize: [number, number, number];
+}
+
+/**
+ * A WGSL module and what reflection says about it. Bindings are looked up by name,
+ * so call sites never restate the shader's layout.
+ */
+export class Shader {
+  private entries?: Map<string, EntryInfo>;
+
+  constructor(readonly name: string, readonly source: string) {}
+
+  entry(entry: string): EntryInfo {
+    this.entries ??= reflectEntries(this.name, this.source);
+    const info = this.entries.get(entry);
+    if (!info) throw new Error(`shader ${this.name} has no compute entry point '${entry}'`);
+    return info;
+  }
+}
+
+function reflectEntries(name: string, source: string): Map<string, EntryInfo> {
+  const reflect = new WgslReflect(source);
+  const entries = new Map<string, EntryInfo>();
+  for (const fn of reflect.entry.compute) {
+    const bindings = fn.resources.map((v) => bindingInfo(name, v));
+    bindings.sort((x, y) => x.binding - y.binding);
+    const size = fn.workgroupSize ?? [1, 1, 1];
+    entries.set(fn.name, { entry: fn.name, bindings, workgroupSize: [size[0], size[1] ?? 1, size[2] ?? 1] });
+  }
+  return entries;
+}
+
+function bindingInfo(shader: string, v: VariableInfo): BindingInfo {
+  if (v.group !== 0) throw new Error(`shader ${shader}: binding '${v.name}' must be in @group(0)`);
+  // ResourceType: 0 uniform, 1 storage.
+  if (v.resourceType === 0) {
+    const struct = v.type as StructInfo;
+    if (!struct.members) throw new Error(`shader ${shader}: uniform '${v.name}' must be a struct`);
+    return {
+      name: v.name,
+      binding: v.binding,
+      kind: 'uniform',
+      size: struct.size,
+      members: struct.members.map((m) => ({ name: m.name, offset: m.offset, type: m.type.getTypeName() })),
+    };
+  }
+  if (v.resourceType === 1) {
+    return { name: v.name, binding: v.binding, kind: v.access === 'read' ? 'read' : 'read_write' };
+  }
+  throw new Error(`shader ${shader}: binding '${v.name}' is neither a storage buffer nor a uniform`);
+}
+
+export type UniformValues = Record<string, number | readonly number[]>;
+
+/** Packs named values into a uniform struct's bytes, at the offsets reflection found. */
+export function packUniform(shader: string, info: BindingInfo, values: UniformValues): ArrayBuffer {
+  const bytes = new ArrayBuffer(Math.max(16, Math.ceil((info.size ?? 16) / 16) * 16));
+  const view = new DataView(bytes);
+  for (const member of info.members ?? []) {
+    const value = values[member.name];
+    if (value === undefined) throw new Error(`shader ${shader}: uniform '${info.name}' needs '${member.name}'`);
+    const scalars = typeof value === 'number' ? [value] : value;
+    const isFloat = member.type.includes('f32');
+    const isSigned = member.type.includes('i32');
+    scalars.forEach((s, i) => {
+      const at = member.offset + 4 * i;
+      if (isFloat) view.setFloat32(at, s, true);
+      else if (isSigned) view.setInt32(at, s, true);
+      else view.setUint32(at, s, true);
+    });
+  }
+  return bytes;
+}

@@ -1,0 +1,25 @@
+import { Runtime, cpuRuntime, type RuntimeOptions } from './runtime.js';
+import { openDevice } from './backend/webgpu/device.js';
+import { WebGpuBackend } from './backend/webgpu/backend.js';
+
+/**
+ * Creates a runtime on the WebGPU backend (the GPU, with the adapter's full limits) or the CPU reference backend.
+ * `gpu` defaults to `navigator.gpu`; in Node pass `create([])` from the `webgpu` package.
+ */
+export async function createRuntime(options: RuntimeOptions = { backend: 'webgpu' }): Promise<Runtime> {
+  if (options.backend === 'cpu') return cpuRuntime();
+  if (options.backend !== 'webgpu') {
+    throw new Error(`createRuntime: backend must be 'webgpu' or 'cpu', got ${JSON.stringify(options.backend)}`);
+  }
+  const gpu = options.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
+  const opened = await openDevice(gpu);
+  return new Runtime(new WebGpuBackend(opened), opened.info);
+}
+
+export { Runtime } from './runtime.js';
+export { Tensor } from './tensor.js';
+export type { RuntimeOptions, RuntimeInfo, TensorOptions } from './runtime.js';
+export type { MatmulOptions } from './ops/matmul.js';
+export type { MemoryStats, DispatchRecord, DebugOptions } from './backend/backend.js';
+export type { GpuInfo, AdapterInfo } from './backend/webgpu/device.js';
+export type { Shape } from './shape.js';

@@ -1,0 +1,29 @@
+import { defineOp } from './op.js';
+import { apply, type Tensor, type TensorOwner } from '../tensor.js';
+import { sizeOf, type Shape } from '../shape.js';
+import { grid1d } from '../backend/webgpu/dispatcher.js';
+import { Shader } from '../backend/webgpu/shader.js';
+import source from '../../shaders/fill.wgsl?raw';
+
+const shader = new Shader('fill', source);
+
+interface FillParams {
+  shape: Shape;
+  value: number;
+}
+
+export const fillOp = defineOp<FillParams>({
+  name: 'fill',
+  shape: (_inputs, { shape }) => shape,
+  cpu: (_inputs, { value }, shape) => new Float64Array(sizeOf(shape)).fill(value),
+  gpu(gpu, _inputs, { value }, out) {
+    const size = sizeOf(out.shape);
+    const bits = new Uint32Array(Float32Array.of(value).buffer)[0];
+    gpu.dispatch({ name: 'fill', shader }, { out, params: { size, value: bits } }, grid1d(Math.ceil(size / 64)));
+  },
+});
+
+/** A tensor of one repeated value, made on the device without an upload. */
+export function full(owner: TensorOwner, shape: Shape, value: number): Tensor {
+  return apply(owner, fillOp, [], { shape, value });
+}

@@ -1,0 +1,352 @@
+import type { Backend, DispatchRecord, MemoryStats } from './backend/backend.js';
+import { CpuBackend } from './backend/cpu.js';
+import { Tensor, type TensorOwner } from './tensor.js';
+import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
+import { gradients } from './autodiff.js';
+import { matmul, type MatmulOptions } from './ops/matmul.js';
+import { transpose } from './ops/transpose.js';
+import { binary, unary } from './ops/elementwise.js';
+import { mean, sum } from './ops/reduce.js';
+import { mseLoss, oneHot, softmaxCrossEntropy } from './ops/loss.js';
+import { full } from './ops/fill.js';
+import type { GpuInfo } from './backend/webgpu/device.js';
+
+export interface RuntimeOptions {
+  backend: 'webgpu' | 'cpu';
+  /** The WebGPU entry point; defaults to `navigator.gpu`. In Node, pass `create([])` from the `webgpu` package. */
+  gpu?: GPU;
+}
+
+export interface CpuInfo {
+  backend: 'cpu';
+  adapter: { vendor: string; architecture: string; device: string; description: string };
+  limits: Record<string, number>;
+  features: string[];
+}
+
+export type RuntimeInfo = GpuInfo | CpuInfo;
+
+export interface TensorOptions {
+  requiresGrad?: boolean;
+}
+
+type Operand = Tensor | number;
+
+let nextRuntimeId = 1;
+
+/** Collects the tensors in a value returned from `tidy`, so that they survive it. */
+function collectTensors(value: unknown, into: Set<Tensor>, seen = new Set<unknown>()): void {
+  if (value instanceof Tensor) {
+    into.add(value);
+  } else if (value && typeof value === 'object' && !seen.has(value)) {
+    seen.add(value);
+    for (const v of Array.isArray(value) ? value : Object.values(value)) collectTensors(v, into, seen);
+  }
+}
+
+/**
+ * A webgrad runtime: one backend, its tensors, their tape and the ops on them.
+ * Create one with `createRuntime`.
+ */
+export class Runtime implements TensorOwner {
+  readonly id = nextRuntimeId++;
+  gradEnabled = true;
+  private readonly live = new Set<Tensor>();
+  private readonly scopes: Set<Tensor>[] = [];
+
+  /** @internal */
+  constructor(
+    readonly backend: Backend,
+    readonly info: RuntimeInfo,
+  ) {}
+
+  // ---- tensors ---------------------------------------------------------------------------------
+
+  /** A tensor from row-major values. `shape` defaults to the data's length (1-D). */
+  tensor(data: Float32Array | Float64Array | readonly number[], shape?: readonly number[], options: TensorOptions = {}): Tensor {
+    const isArrayLike = Array.isArray(data) || data instanceof Float32Array || data instanceof Float64Array;
+    if (!isArrayLike) throw new Error(`tensor: data must be a Float32Array or an array of numbers, got ${typeof data}`);
+    const dims = checkShape('tensor', shape ?? [data.length]);
+    if (data.length !== sizeOf(dims)) {
+      throw new Error(`tensor: ${data.length} values do not fill shape ${formatShape(dims)} (${sizeOf(dims)} elements)`);
+    }
+    return this.adopt(new Tensor(this, dims, this.backend.upload(data, dims), options.requiresGrad ?? false));
+  }
+
+  zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
+    return this.full(shape, 0, options);
+  }
+
+  ones(shape: readonly number[], options: TensorOptions = {}): Tensor {
+    return this.full(shape, 1, options);
+  }
+
+  full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
+    const filled = full(this, checkShape('full', shape), value);
+    if (!options.requiresGrad) return filled;
+    const t = this.adopt(new Tensor(this, filled.shape, filled.storage!, true));
+    filled.storage = null;
+    this.release(filled);
+    return t;
+  }
+
+  // ---- ops -------------------------------------------------------------------------------------
+
+  /** op(A)·op(B) for 2-D operands; the flags read A as [K, M] or B as [N, K] without copying. */
+  matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+    this.checkOwned('matmul', [a, b]);
+    return matmul(a, b, options);
+  }
+
+  /** A materialised 2-D transpose. */
+  transpose(a: Tensor): Tensor {
+    this.checkOwned('transpose', [a]);
+    return transpose(a);
+  }
+
+  /** Elementwise a + b, broadcasting NumPy-style (a row vector [n] over [m, n], a scalar over anything). */
+  add(a: Operand, b: Operand): Tensor {
+    this.checkOperands('add', a, b);
+    return binary('add', a, b);
+  }
+
+  sub(a: Operand, b: Operand): Tensor {
+    this.checkOperands('sub', a, b);
+    return binary('sub', a, b);
+  }
+
+  mul(a: Operand, b: Operand): Tensor {
+    this.checkOperands('mul', a, b);
+    return binary('mul', a, b);
+  }
+
+  div(a: Operand, b: Operand): Tensor {
+    this.checkOperands('div', a, b);
+    return binary('div', a, b);
+  }
+
+  relu(a: Tensor): Tensor {
+    return this.unary('relu', a);
+  }
+
+  tanh(a: Tensor): Tensor {
+    return this.unary('tanh', a);
+  }
+
+  exp(a: Tensor): Tensor {
+    return this.unary('exp', a);
+  }
+
+  log(a: Tensor): Tensor {
+    return this.unary('log', a);
+  }
+
+  neg(a: Tensor): Tensor {
+    return this.unary('neg', a);
+  }
+
+  square(a: Tensor): Tensor {
+    return this.unary('square', a);
+  }
+
+  /** a · factor, for a constant factor. */
+  scale(a: Tensor, factor: number): Tensor {
+    this.checkOwned('scale', [a]);
+    if (typeof factor !== 'number') throw new Error(`scale: the factor must be a number, got ${typeof factor}`);
+    return unary('scale', a, factor);
+  }
+
+  /** The sum over `axis`, or over every element (a scalar) when it is omitted. Axis 0 sums the rows. */
+  sum(a: Tensor, axis?: number): Tensor {
+    this.checkOwned('sum', [a]);
+    return sum(a, axis);
+  }
+
+  mean(a: Tensor, axis?: number): Tensor {
+    this.checkOwned('mean', [a]);
+    return mean(a, axis);
+  }
+
+  /** Mean squared error over all elements. */
+  mseLoss(pred: Tensor, target: Tensor): Tensor {
+    this.checkOwned('mseLoss', [pred, target]);
+    return mseLoss(pred, target);
+  }
+
+  /**
+   * Mean softmax cross-entropy of logits [m, n]. Labels are one-hot [m, n], or class indices
+   * (a tensor [m], or an array of m integers).
+   */
+  softmaxCrossEntropy(logits: Tensor, labels: Tensor | readonly number[] | Int32Array): Tensor {
+    this.checkOwned('softmaxCrossEntropy', [logits]);
+    if (logits.rank !== 2) throw new Error(`softmaxCrossEntropy: logits must be 2-D [batch, classes], got ${formatShape(logits.shape)}`);
+    if (labels instanceof Tensor) {
+      this.checkOwned('softmaxCrossEntropy', [labels]);
+      if (labels.rank === 1 && labels.shape[0] !== logits.shape[0]) {
+        throw new Error(`softmaxCrossEntropy: ${labels.shape[0]} class indices for ${logits.shape[0]} rows of logits ${formatShape(logits.shape)}`);
+      }
+      return softmaxCrossEntropy(logits, labels);
+    }
+    const classes = Array.from(labels as ArrayLike<number>);
+    const [m, n] = logits.shape;
+    if (classes.length !== m) throw new Error(`softmaxCrossEntropy: ${classes.length} class indices for ${m} rows of logits ${formatShape(logits.shape)}`);
+    classes.forEach((c, i) => {
+      if (!Number.isInteger(c) || c < 0 || c >= n) throw new Error(`softmaxCrossEntropy: label ${i} is ${c}; class indices must be integers in [0, ${n})`);
+    });
+    return this.tidy(() => {
+      const indices = this.tensor(classes, [m]);
+      return softmaxCrossEntropy(logits, oneHot(indices, n));
+    });
+  }
+
+  // ---- gradients and memory --------------------------------------------------------------------
+
+  /** Gradients of a scalar `loss` with respect to each of `params`, each of its parameter's shape. */
+  async grad(loss: Tensor, params: Tensor[]): Promise<Tensor[]> {
+    return gradients(this, loss, params);
+  }
+
+  /**
+   * Runs `fn` and disposes every tensor it made, except those in its result (a tensor, or arrays and objects
+   * holding tensors). `fn` may be async; tidies that overlap in time should not be interleaved.
+   */
+  tidy<T>(fn: () => T): T {
+    const scope = new Set<Tensor>();
+    this.scopes.push(scope);
+    let popped = false;
+    const finish = (result: unknown) => {
+      if (popped) return;
+      popped = true;
+      this.scopes.splice(this.scopes.lastIndexOf(scope), 1);
+      const keep = new Set<Tensor>();
+      collectTensors(result, keep);
+      const parent = this.scopes[this.scopes.length - 1];
+      for (const t of scope) {
+        if (keep.has(t)) parent?.add(t);
+        else t.dispose();
+      }
+    };
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      finish(undefined);
+      throw e;
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (value) => {
+          finish(value);
+          return value;
+        },
+        (e: unknown) => {
+          finish(undefined);
+          throw e;
+        },
+      ) as T;
+    }
+    finish(result);
+    return result;
+  }
+
+  /** Runs `fn` without recording a tape: nothing it makes has a gradient. */
+  noGrad<T>(fn: () => T): T {
+    const before = this.gradEnabled;
+    this.gradEnabled = false;
+    try {
+      return fn();
+    } finally {
+      this.gradEnabled = before;
+    }
+  }
+
+  memory(): MemoryStats {
+    return { ...this.backend.memory(), liveTensors: this.live.size };
+  }
+
+  /** Waits until the device has finished all recorded work. */
+  async sync(): Promise<void> {
+    await this.backend.sync();
+  }
+
+  /**
+   * Runs `fn` and returns what it returned together with every kernel dispatch it recorded
+   * (kernel name, transpose flags, shapes).
+   */
+  async trace<T>(fn: () => T | Promise<T>): Promise<{ value: T; dispatches: DispatchRecord[] }> {
+    const dispatches: DispatchRecord[] = [];
+    const previous = this.backend.trace;
+    this.backend.trace = dispatches;
+    try {
+      const value = await fn();
+      return { value, dispatches };
+    } finally {
+      this.backend.trace = previous;
+    }
+  }
+
+  /** Debug switches: `poisonOutputs` fills every output with NaN before its kernel runs. */
+  get debug() {
+    return this.backend.debug;
+  }
+  set debug(options) {
+    this.backend.debug = { ...options };
+  }
+
+  /** Frees every tensor and the device. The runtime cannot be used afterwards. */
+  destroy(): void {
+    for (const t of [...this.live]) t.dispose();
+    this.backend.destroy();
+  }
+
+  // ---- TensorOwner -----------------------------------------------------------------------------
+
+  /** @internal */
+  adopt(t: Tensor): Tensor {
+    this.live.add(t);
+    this.scopes[this.scopes.length - 1]?.add(t);
+    return t;
+  }
+
+  /** @internal */
+  release(t: Tensor): void {
+    this.live.delete(t);
+    for (const scope of this.scopes) scope.delete(t);
+  }
+
+  /** @internal */
+  isInCurrentScope(t: Tensor): boolean {
+    return this.scopes[this.scopes.length - 1]?.has(t) ?? false;
+  }
+
+  /** @internal Every argument must be a live tensor of this runtime. */
+  checkOwned(op: string, tensors: unknown[]): void {
+    tensors.forEach((t, i) => {
+      if (!(t instanceof Tensor)) throw new Error(`${op}: argument ${i} is not a Tensor (got ${t === null ? 'null' : typeof t})`);
+      if (t.owner !== this) throw new Error(`${op}: tensor ${formatShape(t.shape)} belongs to another runtime`);
+      if (t.disposed) throw new Error(`${op}: tensor ${formatShape(t.shape)} was disposed`);
+    });
+  }
+
+  private checkOperands(op: string, a: Operand, b: Operand): void {
+    const tensors = [a, b].filter((x) => typeof x !== 'number');
+    if (tensors.length === 0) throw new Error(`${op}: at least one operand must be a Tensor`);
+    this.checkOwned(op, tensors);
+  }
+
+  private unary(name: 'relu' | 'tanh' | 'exp' | 'log' | 'neg' | 'square', a: Tensor): Tensor {
+    this.checkOwned(name, [a]);
+    return unary(name, a);
+  }
+}
+
+export function cpuRuntime(): Runtime {
+  return new Runtime(new CpuBackend(), {
+    backend: 'cpu',
+    adapter: { vendor: 'webgrad', architecture: 'cpu', device: 'float64 reference', description: 'CPU reference backend' },
+    limits: {},
+    features: [],
+  });
+}
+
+export type { Shape };

@@ -1,0 +1,71 @@
+export type Shape = readonly number[];
+
+export const MAX_RANK = 4;
+
+export function formatShape(shape: Shape): string {
+  return `[${shape.join(',')}]`;
+}
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Throws unless every dimension is a positive integer and the rank is supported. */
+export function checkShape(op: string, shape: unknown): Shape {
+  if (!Array.isArray(shape)) throw new Error(`${op}: shape must be an array of dimensions, got ${String(shape)}`);
+  if (shape.length > MAX_RANK) {
+    throw new Error(`${op}: shape ${formatShape(shape)} has rank ${shape.length}; at most ${MAX_RANK} is supported`);
+  }
+  shape.forEach((d, i) => {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 1) {
+      throw new Error(`${op}: dimension ${i} of shape ${formatShape(shape)} is ${String(d)}; dimensions must be positive integers`);
+    }
+  });
+  return Object.freeze([...shape]);
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** NumPy broadcasting: align from the right; a dimension of 1 (or a missing one) stretches. */
+export function broadcastShapes(op: string, a: Shape, b: Shape): Shape {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new Error(`${op}: shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast (dimension ${i}: ${da} vs ${db})`);
+    }
+    out.push(Math.max(da, db));
+  }
+  return out;
+}
+
+/** Row-major strides of `shape` seen through `outShape`: 0 where the dimension is broadcast. */
+export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
+  const strides = new Array<number>(outShape.length).fill(0);
+  let stride = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const o = outShape.length - shape.length + i;
+    strides[o] = shape[i] === 1 && outShape[o] !== 1 ? 0 : stride;
+    stride *= shape[i];
+  }
+  return strides;
+}
+
+/** Pads shape and strides on the left to MAX_RANK so that kernels see one fixed rank. */
+export function padLeft(values: readonly number[], fill: number): number[] {
+  return [...new Array<number>(MAX_RANK - values.length).fill(fill), ...values];
+}
+
+export function normalizeAxis(op: string, axis: number, shape: Shape): number {
+  const rank = shape.length;
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    throw new Error(`${op}: axis ${axis} is out of range for shape ${formatShape(shape)}`);
+  }
+  return axis < 0 ? axis + rank : axis;
+}

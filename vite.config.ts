@@ -1,0 +1,56 @@
+import { defineConfig } from 'vitest/config';
+import { playwright } from '@vitest/browser-playwright';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+// Debian's Chromium where it exists (Playwright cannot download its own browser on our CI machines);
+// elsewhere Playwright's own build. scripts/check-browser.mjs says clearly when neither is there.
+const systemChromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+
+export default defineConfig({
+  root: '.',
+  build: {
+    lib: {
+      entry: resolve(import.meta.dirname, 'src/index.ts'),
+      formats: ['es'],
+      fileName: () => 'webgrad.js',
+    },
+    outDir: 'dist',
+    target: 'es2022',
+    sourcemap: true,
+    rollupOptions: { external: [/^wgsl_reflect/] },
+  },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/**/*.gpu.test.ts', 'test/**/*.browser.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/**/*.gpu.test.ts', 'test/**/*.browser.test.ts'],
+          testTimeout: 120_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: {
+                executablePath: systemChromium,
+                args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--disable-background-networking', '--no-sandbox'],
+              },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
+  },
+});
