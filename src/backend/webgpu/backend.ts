@@ -93,7 +93,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
     this.currentOp = op.name;
     this.currentShapes = inputs.map((i) => i.shape);
     this.currentOutShape = outShape;
-    if (this.debug.poisonOutputs) this.fill(out, NAN_BITS);
+    if (this.debug.poisonOutputs) this.poison(out);
     const operands = inputs.map((i) => ({ buffer: (i.storage as GpuStorage).buffer, shape: i.shape }));
     op.gpu(this, operands, params, out);
     return { buffer: out.buffer } satisfies GpuStorage;
@@ -189,9 +189,12 @@ export class WebGpuBackend implements Backend, Dispatcher {
     return this.pool.acquireStorage(bufferBytes(sizeOf(shape)), op);
   }
 
-  private fill(out: GpuOperand, bits: number): void {
+  private poison(out: GpuOperand): void {
+    const op = this.currentOp;
+    this.currentOp = 'poison';
     const size = sizeOf(out.shape);
-    this.dispatch({ name: 'fill', shader: fillShader }, { out, params: { size, value: bits } }, grid1d(Math.ceil(size / 64)));
+    this.dispatch({ name: 'poison', shader: fillShader }, { out, params: { size, value: NAN_BITS } }, grid1d(Math.ceil(size / 64)));
+    this.currentOp = op;
   }
 
   private pipeline(kernel: Kernel, bindings: BindingInfo[]): PipelineEntry {

@@ -1,0 +1,111 @@
+import { expect } from 'vitest';
+import { createRuntime, type Runtime, type Tensor } from '../src/index.js';
+
+/** A small seeded generator (mulberry32), so that failures reproduce. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform values in [lo, hi), never exactly zero. */
+export function randomArray(n: number, random: () => number, lo = -1, hi = 1): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let v = lo + (hi - lo) * random();
+    if (v === 0) v = 0.5;
+    out[i] = v;
+  }
+  return out;
+}
+
+/** float32-representable copies, so that the CPU and GPU start from the same values. */
+export function f32(values: Float64Array | number[]): Float32Array {
+  return Float32Array.from(values);
+}
+
+/** A GPU runtime with poisoned outputs; fails, never skips, when the browser has no WebGPU adapter. */
+export async function gpuRuntime(): Promise<Runtime> {
+  const rt = await createRuntime({ backend: 'webgpu' });
+  rt.debug = { poisonOutputs: true };
+  return rt;
+}
+
+export async function cpuRuntime(): Promise<Runtime> {
+  return createRuntime({ backend: 'cpu' });
+}
+
+/**
+ * Asserts |actual − expected| ≤ bound elementwise, where bound may vary per element.
+ * NaN (the poison) never passes.
+ */
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  bound: number | ArrayLike<number>,
+  label = '',
+): void {
+  expect(actual.length, `${label}: length`).toBe(expected.length);
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const b = typeof bound === 'number' ? bound : bound[i];
+    const diff = Math.abs(actual[i] - expected[i]);
+    if (!(diff <= b)) {
+      const excess = Number.isNaN(diff) ? Infinity : diff / b;
+      if (excess >= worstExcess) {
+        worstExcess = excess;
+        worst = i;
+      }
+    }
+  }
+  if (worst >= 0) {
+    const b = typeof bound === 'number' ? bound : bound[worst];
+    expect.fail(
+      `${label}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} ± ${b.toExponential(2)}` +
+        (Number.isNaN(actual[worst]) ? ' (NaN: an element no kernel wrote, or a NaN computed)' : ''),
+    );
+  }
+}
+
+const ULP = 2 ** -24;
+
+/**
+ * The float32 error bound of a dot product of length k: atol + c·k·2⁻²⁴·(|A|·|B|)ᵢⱼ (GUIDE §3),
+ * given the elementwise products of magnitudes.
+ */
+export function dotBound(absProduct: ArrayLike<number>, k: number, c = 4, atol = 1e-6): Float64Array {
+  return Float64Array.from(absProduct, (v) => atol + c * Math.max(k, 1) * ULP * v);
+}
+
+/** (|A|·|B|) for op(A)·op(B), in float64. */
+export function absMatmul(a: ArrayLike<number>, aShape: number[], b: ArrayLike<number>, bShape: number[], ta = false, tb = false): Float64Array {
+  const [m, k] = ta ? [aShape[1], aShape[0]] : aShape;
+  const n = tb ? bShape[0] : bShape[1];
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let r = 0; r < k; r++) {
+        const av = ta ? a[r * m + i] : a[i * k + r];
+        const bv = tb ? b[j * k + r] : b[r * n + j];
+        s += Math.abs(av * bv);
+      }
+      out[i * n + j] = s;
+    }
+  return out;
+}
+
+/** Elementwise bound for results a few float32 roundings from the reference. */
+export function relBound(expected: ArrayLike<number>, ulps = 8, atol = 1e-6): Float64Array {
+  return Float64Array.from(expected, (v) => atol + ulps * ULP * Math.abs(v));
+}
+
+export async function read(t: Tensor): Promise<Float64Array> {
+  return t.dataF64();
+}
