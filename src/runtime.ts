@@ -7,7 +7,7 @@ import { matmul, type MatmulOptions } from './ops/matmul.js';
 import { transpose } from './ops/transpose.js';
 import { binary, unary } from './ops/elementwise.js';
 import { mean, sum } from './ops/reduce.js';
-import { mseLoss, oneHot, softmaxCrossEntropy } from './ops/loss.js';
+import { mseLoss, softmaxCrossEntropy } from './ops/loss.js';
 import { full } from './ops/fill.js';
 import type { GpuInfo } from './backend/webgpu/device.js';
 
@@ -193,10 +193,10 @@ export class Runtime implements TensorOwner {
     classes.forEach((c, i) => {
       if (!Number.isInteger(c) || c < 0 || c >= n) throw new Error(`softmaxCrossEntropy: label ${i} is ${c}; class indices must be integers in [0, ${n})`);
     });
-    return this.tidy(() => {
-      const indices = this.tensor(classes, [m]);
-      return softmaxCrossEntropy(logits, oneHot(indices, n));
-    });
+    // The one-hot labels stay alive with the tape, which reads them in the backward pass.
+    const oneHotLabels = new Float32Array(m * n);
+    classes.forEach((c, i) => (oneHotLabels[i * n + c] = 1));
+    return softmaxCrossEntropy(logits, this.tensor(oneHotLabels, [m, n]));
   }
 
   // ---- gradients and memory --------------------------------------------------------------------
