@@ -82,12 +82,9 @@ export class Runtime implements TensorOwner {
   }
 
   full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
-    const filled = full(this, checkShape('full', shape), value);
-    if (!options.requiresGrad) return filled;
-    const t = this.adopt(new Tensor(this, filled.shape, filled.storage!, true));
-    filled.storage = null;
-    this.release(filled);
-    return t;
+    const dims = checkShape('full', shape);
+    if (!options.requiresGrad) return full(this, dims, value);
+    return this.tensor(new Float32Array(sizeOf(dims)).fill(value), dims, options);
   }
 
   // ---- ops -------------------------------------------------------------------------------------

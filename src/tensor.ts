@@ -21,8 +21,12 @@ export interface TensorOwner {
 
 export class Tensor {
   readonly size: number;
-  /** @internal */ storage: Storage | null;
+  /** @internal Null once freed: the handle is disposed and no tape node still needs the values. */
+  storage: Storage | null;
   /** @internal */ readonly node: TapeNode | null;
+  /** @internal How many live tape nodes read this tensor in their backward pass. */
+  savedBy = 0;
+  private handleDisposed = false;
 
   /** @internal Use `rt.tensor` or an op to make tensors. */
   constructor(
@@ -35,6 +39,7 @@ export class Tensor {
     this.size = sizeOf(shape);
     this.storage = storage;
     this.node = node;
+    for (const input of node?.inputs ?? []) input.savedBy++;
   }
 
   get rank(): number {
@@ -42,7 +47,7 @@ export class Tensor {
   }
 
   get disposed(): boolean {
-    return this.storage === null;
+    return this.handleDisposed;
   }
 
   /** Reads the values back as float32, in row-major order. */
@@ -57,12 +62,15 @@ export class Tensor {
     return values instanceof Float64Array ? values : Float64Array.from(values);
   }
 
-  /** Frees the storage now; the tensor cannot be used afterwards. Safe to call twice. */
+  /**
+   * Disposes the tensor: it cannot be used afterwards. Its memory goes back at once, unless the tape of a live
+   * tensor still needs its values for a backward pass; then it goes when that tensor is disposed. Safe to call twice.
+   */
   dispose(): void {
-    if (this.storage === null) return;
-    this.owner.backend.free(this.storage, this.shape);
-    this.storage = null;
+    if (this.handleDisposed) return;
+    this.handleDisposed = true;
     this.owner.release(this);
+    freeUnneeded(this);
   }
 
   toString(): string {
@@ -71,7 +79,7 @@ export class Tensor {
 
   /** @internal */
   live(op: string): Storage {
-    if (this.storage === null) throw new Error(`${op}: tensor ${formatShape(this.shape)} was disposed`);
+    if (this.handleDisposed || this.storage === null) throw new Error(`${op}: tensor ${formatShape(this.shape)} was disposed`);
     return this.storage;
   }
 
@@ -124,6 +132,21 @@ export class Tensor {
   }
 }
 
+/** Frees a disposed tensor's storage once nothing needs it, then releases what its own tape node held (iteratively: chains can be long). */
+function freeUnneeded(start: Tensor): void {
+  const pending = [start];
+  while (pending.length > 0) {
+    const t = pending.pop()!;
+    if (!t.disposed || t.savedBy > 0 || t.storage === null) continue;
+    t.owner.backend.free(t.storage, t.shape);
+    t.storage = null;
+    for (const input of t.node?.inputs ?? []) {
+      input.savedBy--;
+      pending.push(input);
+    }
+  }
+}
+
 /**
  * Runs `op` on its backend and, when an input needs a gradient, records it on the tape.
  * Every check that can fail happens before any work is recorded, so a bad call leaves the runtime as it was.
@@ -132,7 +155,8 @@ export function apply<P>(owner: TensorOwner, op: OpDef<P>, inputs: Tensor[], par
   inputs.forEach((t, i) => {
     if (!(t instanceof Tensor)) throw new Error(`${op.name}: input ${i} is not a Tensor (got ${describe(t)})`);
     if (t.owner !== owner) throw new Error(`${op.name}: input ${i} ${formatShape(t.shape)} belongs to another runtime`);
-    if (t.disposed) throw new Error(`${op.name}: input ${i} ${formatShape(t.shape)} was disposed`);
+    // A disposed handle whose values a tape node saved is still readable here, by the backward pass.
+    if (t.storage === null) throw new Error(`${op.name}: input ${i} ${formatShape(t.shape)} was disposed`);
   });
   const outShape = op.shape(
     inputs.map((t) => t.shape),
