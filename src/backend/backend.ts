@@ -1,5 +1,5 @@
 import type { Shape } from '../shape.js';
-import type { OpDef } from '../ops/op.js';
+import type { InPlaceOpDef, OpDef } from '../ops/op.js';
 
 /** A backend's handle on the storage of one tensor. */
 export type Storage = object;
@@ -43,6 +43,8 @@ export interface Backend {
   read(storage: Storage, shape: Shape): Promise<Float32Array | Float64Array>;
   free(storage: Storage, shape: Shape): void;
   run<P>(op: OpDef<P>, inputs: BackendInput[], params: P, outShape: Shape): Storage;
+  /** Runs an op that overwrites some of its inputs' storage; nothing is allocated. */
+  runInPlace<P>(op: InPlaceOpDef<P>, inputs: BackendInput[], params: P): void;
   /** Submits recorded work and waits for it to finish. */
   sync(): Promise<void>;
   memory(): Omit<MemoryStats, 'liveTensors'>;

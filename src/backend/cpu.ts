@@ -1,5 +1,5 @@
 import type { Backend, BackendInput, DebugOptions, DispatchRecord, Storage } from './backend.js';
-import type { OpDef } from '../ops/op.js';
+import type { InPlaceOpDef, OpDef } from '../ops/op.js';
 import { formatShape, sizeOf, type Shape } from '../shape.js';
 
 interface CpuStorage {
@@ -34,6 +34,11 @@ export class CpuBackend implements Backend {
     const data = op.cpu(operands, params, outShape);
     this.trace?.push({ op: op.name, kernel: `cpu:${op.name}`, shapes: inputs.map((i) => i.shape), outShape, detail: {} });
     return this.adopt(data, outShape);
+  }
+
+  runInPlace<P>(op: InPlaceOpDef<P>, inputs: BackendInput[], params: P): void {
+    op.cpu(inputs.map((i) => ({ data: (i.storage as CpuStorage).data, shape: i.shape })), params);
+    this.trace?.push({ op: op.name, kernel: `cpu:${op.name}`, shapes: inputs.map((i) => i.shape), outShape: inputs[0]?.shape ?? [], detail: {} });
   }
 
   async sync(): Promise<void> {}

@@ -28,3 +28,21 @@ export interface OpDef<P> {
 export function defineOp<P = undefined>(def: OpDef<P>): OpDef<P> {
   return def;
 }
+
+/**
+ * An op that overwrites some of its inputs instead of making an output (an optimizer's update), so that a
+ * parameter keeps its storage, and its identity, across steps. On the GPU it is one ordinary recorded dispatch
+ * on existing buffers, so a recorded step can replay it.
+ */
+export interface InPlaceOpDef<P> {
+  name: string;
+  /** Validates the operands' shapes; throws an Error naming the op and the shapes. */
+  check(inputs: Shape[], params: P): void;
+  /** The reference: overwrites the operands it updates, in float64. */
+  cpu(inputs: CpuOperand[], params: P): void;
+  gpu(gpu: Dispatcher, inputs: GpuOperand[], params: P): void;
+}
+
+export function defineInPlaceOp<P>(def: InPlaceOpDef<P>): InPlaceOpDef<P> {
+  return def;
+}

@@ -1,5 +1,5 @@
 import type { Backend, BackendInput, DebugOptions, DispatchRecord, Storage } from '../backend.js';
-import type { OpDef } from '../../ops/op.js';
+import type { InPlaceOpDef, OpDef } from '../../ops/op.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
 import { BufferPool, Usage, bufferBytes } from './buffers.js';
 import type { Bindings, DeviceLimits, Dispatcher, GpuOperand, Kernel } from './dispatcher.js';
@@ -97,6 +97,13 @@ export class WebGpuBackend implements Backend, Dispatcher {
     const operands = inputs.map((i) => ({ buffer: (i.storage as GpuStorage).buffer, shape: i.shape }));
     op.gpu(this, operands, params, out);
     return { buffer: out.buffer } satisfies GpuStorage;
+  }
+
+  runInPlace<P>(op: InPlaceOpDef<P>, inputs: BackendInput[], params: P): void {
+    this.currentOp = op.name;
+    this.currentShapes = inputs.map((i) => i.shape);
+    this.currentOutShape = inputs[0]?.shape ?? [];
+    op.gpu(this, inputs.map((i) => ({ buffer: (i.storage as GpuStorage).buffer, shape: i.shape })), params);
   }
 
   dispatch(kernel: Kernel, bindings: Bindings, workgroups: readonly number[], detail: DispatchRecord['detail'] = {}): void {
