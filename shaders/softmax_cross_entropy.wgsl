@@ -46,7 +46,7 @@ struct RowStats { maxLogit: f32, sumExp: f32, labelSum: f32, labelDot: f32 }
 
 fn rowStats(row: u32, lane: u32) -> RowStats {
   let base = row * dims.n;
-  var localMax = -3.4028235e38;
+  var localMax = -3.4028234e38;
   for (var j = lane; j < dims.n; j += WG) { localMax = max(localMax, logits[base + j]); }
   let maxLogit = workgroupMax(localMax, lane);
   var sumExp = 0.0;
