@@ -23,3 +23,11 @@ export type { MatmulOptions } from './ops/matmul.js';
 export type { MemoryStats, DispatchRecord, DebugOptions } from './backend/backend.js';
 export type { GpuInfo, AdapterInfo } from './backend/webgpu/device.js';
 export type { Shape } from './shape.js';
+// Training: layers, optimizers, data sets, safetensors.
+export { Nn, Linear, Mlp, type Activation, type LinearOptions, type Module, type Initializer } from './nn/index.js';
+export { initialWeights } from './nn/init.js';
+export type { ValueAndGrad } from './nn/functional.js';
+export { Optimizer, Sgd, Adam, type SgdOptions, type AdamOptions } from './optim/optimizer.js';
+export * as data from './data/index.js';
+export type { Dataset, Minibatch, MinibatchOptions } from './data/index.js';
+export { encodeSafetensors, decodeSafetensors, type NamedArray, type SafetensorsContents } from './safetensors.js';

@@ -10,6 +10,10 @@ import { mean, sum } from './ops/reduce.js';
 import { mseLoss, softmaxCrossEntropy } from './ops/loss.js';
 import { full } from './ops/fill.js';
 import type { GpuInfo } from './backend/webgpu/device.js';
+import { Nn } from './nn/index.js';
+import { accuracy, valueAndGrad, type ValueAndGrad } from './nn/functional.js';
+import { Adam, Sgd, type AdamOptions, type SgdOptions } from './optim/optimizer.js';
+import { decodeSafetensors, encodeSafetensors, type NamedArray } from './safetensors.js';
 
 export interface RuntimeOptions {
   backend: 'webgpu' | 'cpu';
@@ -294,6 +298,59 @@ export class Runtime implements TensorOwner {
   destroy(): void {
     for (const t of [...this.live]) t.dispose();
     this.backend.destroy();
+  }
+
+  // ---- training: layers, optimizers, safetensors -----------------------------------------------
+
+  /** Layers and models with seeded initial weights: `rt.nn.linear(in, out, { activation })`, `rt.nn.mlp(sizes)`. */
+  get nn(): Nn {
+    return (this.nnInstance ??= new Nn(this));
+  }
+  private nnInstance?: Nn;
+
+  /** Optimizers whose `step(params, grads)` updates each parameter in place with one fused kernel. */
+  readonly optim = {
+    sgd: (options: SgdOptions): Sgd => new Sgd(this, options),
+    adam: (options: AdamOptions = {}): Adam => new Adam(this, options),
+  };
+
+  /**
+   * A function returning `{ value, grads }`: the scalar loss `fn(params, ...args)` and its gradient with respect to
+   * each of `params`. The tensors made in between are freed.
+   */
+  valueAndGrad<A extends unknown[]>(
+    fn: (params: Tensor[], ...args: A) => Tensor | Promise<Tensor>,
+  ): (params: Tensor[], ...args: A) => Promise<ValueAndGrad> {
+    return valueAndGrad(this, fn);
+  }
+
+  /** The fraction of rows whose largest logit is at the label (class indices, or one-hot rows). */
+  accuracy(logits: Tensor, labels: Tensor | ArrayLike<number>): Promise<number> {
+    return accuracy(this, logits, labels);
+  }
+
+  /** The tensors' values as a safetensors file (F32), which PyTorch, JAX and NumPy load. */
+  async saveSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
+    if (tensors === null || typeof tensors !== 'object') throw new Error('saveSafetensors: expected an object of named tensors');
+    this.checkOwned('saveSafetensors', Object.values(tensors));
+    const arrays: Record<string, NamedArray> = {};
+    for (const [name, t] of Object.entries(tensors)) arrays[name] = { shape: [...t.shape], data: await t.data() };
+    return encodeSafetensors(arrays, metadata);
+  }
+
+  /** Tensors from a safetensors file (F32 only); a malformed file throws an Error that says what is wrong. */
+  loadSafetensors(bytes: Uint8Array, options: TensorOptions = {}): Record<string, Tensor> {
+    const { tensors } = decodeSafetensors(bytes);
+    const out: Record<string, Tensor> = {};
+    for (const [name, { shape, data }] of Object.entries(tensors)) out[name] = this.tensor(data, shape, options);
+    return out;
+  }
+
+  /** Takes `t` out of every enclosing `tidy`, so that it lives until it is disposed (parameters, optimizer state). */
+  keep<T extends Tensor>(t: T): T {
+    this.checkOwned('keep', [t]);
+    for (const scope of this.scopes) scope.delete(t);
+    return t;
   }
 
   // ---- TensorOwner -----------------------------------------------------------------------------

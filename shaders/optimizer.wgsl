@@ -1,0 +1,64 @@
+// Optimizer updates: one invocation per parameter element, writing the parameter and its state in place.
+// Grid: (x, y) workgroups of 64 invocations, x ≤ 65535; invocation i = (wid.y * num_workgroups.x + wid.x) * 64 + lid.x.
+// Invocations past `size` return. Each element is independent, so no barriers are needed.
+// Entry points and bindings:
+//   sgd:          param (read_write), grad (read), sgdParams {size, lr, weightDecay}
+//   sgd_momentum: param, velocity (read_write), grad (read), sgdParams
+//   adam:         param, m, v (read_write), grad (read), adamParams {size, lr, beta1, beta2, eps, weightDecay,
+//                 correction1 = 1 − β₁ᵗ, correction2 = 1 − β₂ᵗ}
+// The step count enters only through the two corrections, computed on the host in float64.
+
+struct SgdParams { size: u32, lr: f32, momentum: f32, weightDecay: f32 }
+struct AdamParams { size: u32, lr: f32, beta1: f32, beta2: f32, eps: f32, weightDecay: f32, correction1: f32, correction2: f32 }
+
+@group(0) @binding(0) var<storage, read_write> param: array<f32>;
+@group(0) @binding(1) var<storage, read> grad: array<f32>;
+@group(0) @binding(2) var<storage, read_write> velocity: array<f32>;
+@group(0) @binding(3) var<storage, read_write> m: array<f32>;
+@group(0) @binding(4) var<storage, read_write> v: array<f32>;
+@group(0) @binding(5) var<uniform> sgdParams: SgdParams;
+@group(0) @binding(6) var<uniform> adamParams: AdamParams;
+
+fn flatIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
+  return (wid.y * nwg.x + wid.x) * 64u + lid.x;
+}
+
+// p ← p − lr·(g + λ·p)
+@compute @workgroup_size(64)
+fn sgd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+       @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = flatIndex(wid, nwg, lid);
+  if (i >= sgdParams.size) { return; }
+  let p = param[i];
+  param[i] = p - sgdParams.lr * (grad[i] + sgdParams.weightDecay * p);
+}
+
+// u ← μ·u + (g + λ·p);  p ← p − lr·u   (PyTorch's convention: no dampening, lr outside the velocity)
+@compute @workgroup_size(64)
+fn sgd_momentum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = flatIndex(wid, nwg, lid);
+  if (i >= sgdParams.size) { return; }
+  let p = param[i];
+  let u = sgdParams.momentum * velocity[i] + grad[i] + sgdParams.weightDecay * p;
+  velocity[i] = u;
+  param[i] = p - sgdParams.lr * u;
+}
+
+// m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p·(1 − lr·λ) − lr·m̂/(√v̂ + ε)
+// Decoupled weight decay (AdamW); with λ = 0 this is Adam.
+@compute @workgroup_size(64)
+fn adam(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = flatIndex(wid, nwg, lid);
+  let s = adamParams;
+  if (i >= s.size) { return; }
+  let g = grad[i];
+  let mi = s.beta1 * m[i] + (1.0 - s.beta1) * g;
+  let vi = s.beta2 * v[i] + (1.0 - s.beta2) * g * g;
+  m[i] = mi;
+  v[i] = vi;
+  let mHat = mi / s.correction1;
+  let vHat = vi / s.correction2;
+  param[i] = param[i] * (1.0 - s.lr * s.weightDecay) - s.lr * mHat / (sqrt(vHat) + s.eps);
+}

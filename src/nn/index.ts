@@ -1,0 +1,71 @@
+import type { Runtime } from '../runtime.js';
+import { uniformRandom } from '../random.js';
+import { checkActivation, Linear, Mlp, type Activation, type LinearOptions } from './layers.js';
+import { initialWeights, type Initializer } from './init.js';
+
+export interface MlpOptions {
+  /** Biases in every layer; default true. */
+  bias?: boolean;
+  /** Seed of the first layer; layer i uses seed + i. Default: the next seed of `rt.nn`. */
+  seed?: number;
+  init?: Initializer;
+}
+
+/**
+ * Layers and models for one runtime (`rt.nn`). Initial weights are seeded: a fresh runtime makes the same model
+ * every time, and an explicit `seed` makes the same layer on any runtime.
+ */
+export class Nn {
+  private nextSeed: () => number;
+
+  constructor(private readonly rt: Runtime) {
+    this.nextSeed = seeds(1);
+  }
+
+  /** Restarts the sequence of default seeds. */
+  manualSeed(seed: number): void {
+    this.nextSeed = seeds(seed);
+  }
+
+  /** A fully connected layer y = act(x·Wᵀ + b), W [outFeatures, inFeatures]. */
+  linear(inFeatures: number, outFeatures: number, options: LinearOptions = {}): Linear {
+    return new Linear(this.rt, inFeatures, outFeatures, { ...options, seed: options.seed ?? this.nextSeed() });
+  }
+
+  /** A multilayer perceptron over `sizes` = [in, hidden…, out]; the output layer has no activation. */
+  mlp(sizes: readonly number[], activation: Activation = 'relu', options: MlpOptions = {}): Mlp {
+    if (!Array.isArray(sizes) || sizes.length < 2) throw new Error(`nn.mlp: sizes must list at least [in, out], got ${JSON.stringify(sizes)}`);
+    checkActivation('nn.mlp', activation);
+    const seed = options.seed ?? this.nextSeed();
+    const layers: Linear[] = [];
+    try {
+      for (let i = 0; i + 1 < sizes.length; i++) {
+        const last = i + 2 === sizes.length;
+        layers.push(
+          this.linear(sizes[i], sizes[i + 1], {
+            bias: options.bias,
+            activation: last ? 'none' : activation,
+            init: options.init ?? (activation === 'relu' && !last ? 'heNormal' : 'glorotUniform'),
+            seed: seed + i,
+          }),
+        );
+      }
+    } catch (e) {
+      layers.forEach((l) => l.dispose());
+      throw e;
+    }
+    return new Mlp(layers);
+  }
+
+  /** Seeded initial values, as the layers use them: `initialWeights('heNormal', fanIn, fanOut, seed)`. */
+  readonly initialWeights = initialWeights;
+}
+
+function seeds(seed: number): () => number {
+  const random = uniformRandom(seed);
+  return () => Math.floor(random() * 2 ** 31);
+}
+
+export { Linear, Mlp } from './layers.js';
+export type { Activation, LinearOptions, Module } from './layers.js';
+export type { Initializer } from './init.js';

@@ -1,0 +1,107 @@
+import type { Tensor } from '../tensor.js';
+import type { Runtime } from '../runtime.js';
+import { initialWeights, type Initializer } from './init.js';
+
+export type Activation = 'relu' | 'tanh' | 'none';
+
+/** A model: a forward call and its parameters. */
+export interface Module {
+  /** The model applied to a batch [batch, inFeatures]. */
+  forward(x: Tensor): Tensor;
+  /** Its trainable tensors, in a fixed order (the order `opt.step` and `rt.grad` take them in). */
+  params(): Tensor[];
+  /** The same tensors by name, PyTorch-style (`weight`, `layers.0.bias`), for safetensors. */
+  namedParams(): Record<string, Tensor>;
+  /** Frees the parameters. */
+  dispose(): void;
+}
+
+export interface LinearOptions {
+  /** Add a bias (initialised to zero); default true. */
+  bias?: boolean;
+  /** Applied to the output; default 'none'. */
+  activation?: Activation;
+  /** Default: He for ReLU, Glorot otherwise. */
+  init?: Initializer;
+  /** Seed of the initial weights; default: the next seed of `rt.nn`. */
+  seed?: number;
+}
+
+const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'none'];
+
+export function checkActivation(op: string, activation: unknown): Activation {
+  if (!ACTIVATIONS.includes(activation as Activation)) {
+    throw new Error(`${op}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(activation)}`);
+  }
+  return activation as Activation;
+}
+
+/** y = act(x·Wᵀ + b), with W stored [outFeatures, inFeatures] as PyTorch stores it. */
+export class Linear implements Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly activation: Activation;
+
+  constructor(
+    private readonly rt: Runtime,
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LinearOptions & { seed: number },
+  ) {
+    for (const [name, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new Error(`nn.linear: ${name} must be a positive integer, got ${v}`);
+    }
+    this.activation = checkActivation('nn.linear', options.activation ?? 'none');
+    const init = options.init ?? (this.activation === 'relu' ? 'heNormal' : 'glorotUniform');
+    const values = initialWeights(init, inFeatures, outFeatures, options.seed);
+    this.weight = rt.keep(rt.tensor(values, [outFeatures, inFeatures], { requiresGrad: true }));
+    this.bias = options.bias === false ? null : rt.keep(rt.zeros([outFeatures], { requiresGrad: true }));
+  }
+
+  forward(x: Tensor): Tensor {
+    const rt = this.rt;
+    // X·Wᵀ reads W transposed in place; its gradient ∂L/∂W = Gᵀ·X is then one transposed kernel, no copy.
+    const z = rt.matmul(x, this.weight, { transposeB: true });
+    const biased = this.bias ? rt.add(z, this.bias) : z;
+    if (this.activation === 'relu') return rt.relu(biased);
+    if (this.activation === 'tanh') return rt.tanh(biased);
+    return biased;
+  }
+
+  params(): Tensor[] {
+    return this.bias ? [this.weight, this.bias] : [this.weight];
+  }
+
+  namedParams(): Record<string, Tensor> {
+    return this.bias ? { weight: this.weight, bias: this.bias } : { weight: this.weight };
+  }
+
+  dispose(): void {
+    this.params().forEach((p) => p.dispose());
+  }
+}
+
+/** Linear layers in sequence; every layer but the last has the activation. */
+export class Mlp implements Module {
+  constructor(readonly layers: Linear[]) {}
+
+  forward(x: Tensor): Tensor {
+    return this.layers.reduce((h, layer) => layer.forward(h), x);
+  }
+
+  params(): Tensor[] {
+    return this.layers.flatMap((l) => l.params());
+  }
+
+  namedParams(): Record<string, Tensor> {
+    const named: Record<string, Tensor> = {};
+    this.layers.forEach((layer, i) => {
+      for (const [name, t] of Object.entries(layer.namedParams())) named[`layers.${i}.${name}`] = t;
+    });
+    return named;
+  }
+
+  dispose(): void {
+    this.layers.forEach((l) => l.dispose());
+  }
+}

@@ -1,0 +1,164 @@
+import { Tensor } from '../tensor.js';
+import { formatShape } from '../shape.js';
+import type { InPlaceOpDef } from '../ops/op.js';
+import type { Runtime } from '../runtime.js';
+import { adamUpdate, sgdMomentumUpdate, sgdUpdate } from './updates.js';
+
+/** Runs an in-place update on live tensors of one runtime: the first operand is overwritten, and perhaps others. */
+function updateInPlace<P>(rt: Runtime, op: InPlaceOpDef<P>, operands: Tensor[], params: P): void {
+  rt.checkOwned(op.name, operands);
+  op.check(
+    operands.map((t) => t.shape),
+    params,
+  );
+  rt.backend.runInPlace(
+    op,
+    operands.map((t) => ({ storage: t.live(op.name), shape: t.shape })),
+    params,
+  );
+}
+
+/**
+ * The common part of the optimizers: argument checks, and per-parameter state that lives as long as the optimizer
+ * (created on a parameter's first step, outside any `tidy`).
+ */
+export abstract class Optimizer {
+  /** Steps taken so far. */
+  steps = 0;
+  private readonly state = new Map<Tensor, { tensors: Tensor[]; steps: number }>();
+
+  constructor(protected readonly rt: Runtime) {}
+
+  /**
+   * Updates each parameter in place from its gradient: one fused kernel per parameter. The parameters keep their
+   * identity (and on the GPU their buffers); the gradients are only read.
+   */
+  step(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    const name = this.kind;
+    if (!Array.isArray(params) || !Array.isArray(grads)) throw new Error(`${name}.step: params and grads must be arrays of tensors`);
+    if (params.length !== grads.length) throw new Error(`${name}.step: ${params.length} parameters but ${grads.length} gradients`);
+    this.rt.checkOwned(`${name}.step`, [...params, ...grads]);
+    params.forEach((p, i) => {
+      if (formatShape(p.shape) !== formatShape(grads[i].shape)) {
+        throw new Error(`${name}.step: parameter ${i} ${formatShape(p.shape)} has a gradient of shape ${formatShape(grads[i].shape)}`);
+      }
+      if (p === grads[i]) throw new Error(`${name}.step: parameter ${i} was passed as its own gradient`);
+    });
+    this.steps++;
+    params.forEach((p, i) => {
+      let entry = this.state.get(p);
+      if (!entry) {
+        entry = { tensors: this.newState(p), steps: 0 };
+        this.state.set(p, entry);
+      }
+      entry.steps++;
+      this.update(p, grads[i], entry.tensors, entry.steps);
+    });
+  }
+
+  /** The state tensors of a parameter (velocity; or first and second moments), after its first step. */
+  stateOf(param: Tensor): readonly Tensor[] {
+    return this.state.get(param)?.tensors ?? [];
+  }
+
+  /** Frees the optimizer's state. */
+  dispose(): void {
+    for (const { tensors } of this.state.values()) tensors.forEach((t) => t.dispose());
+    this.state.clear();
+  }
+
+  /** 'sgd' or 'adam', for error messages. */
+  abstract readonly kind: string;
+  protected abstract stateCount(): number;
+  protected abstract update(param: Tensor, grad: Tensor, state: Tensor[], step: number): void;
+
+  protected run<P>(op: InPlaceOpDef<P>, operands: Tensor[], params: P): void {
+    updateInPlace(this.rt, op, operands, params);
+  }
+
+  private newState(p: Tensor): Tensor[] {
+    return Array.from({ length: this.stateCount() }, () => this.rt.keep(this.rt.noGrad(() => this.rt.zeros(p.shape))));
+  }
+}
+
+function checkHyper(op: string, name: string, value: number, ok: (v: number) => boolean, rule: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw new Error(`${op}: ${name} must be ${rule}, got ${value}`);
+  return value;
+}
+
+export interface SgdOptions {
+  /** Learning rate. */
+  lr: number;
+  /** Momentum μ (PyTorch's convention); 0, the default, is plain SGD and keeps no state. */
+  momentum?: number;
+  /** L2 penalty λ added to the gradient; default 0. */
+  weightDecay?: number;
+}
+
+/** Stochastic gradient descent, with optional momentum and weight decay. */
+export class Sgd extends Optimizer {
+  readonly kind = 'sgd';
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+
+  constructor(rt: Runtime, options: SgdOptions) {
+    super(rt);
+    this.lr = checkHyper('sgd', 'lr', options?.lr, (v) => v > 0, 'a positive number');
+    this.momentum = checkHyper('sgd', 'momentum', options.momentum ?? 0, (v) => v >= 0 && v < 1, 'in [0, 1)');
+    this.weightDecay = checkHyper('sgd', 'weightDecay', options.weightDecay ?? 0, (v) => v >= 0, 'non-negative');
+  }
+
+  protected stateCount(): number {
+    return this.momentum > 0 ? 1 : 0;
+  }
+
+  protected update(param: Tensor, grad: Tensor, state: Tensor[]): void {
+    const hyper = { lr: this.lr, momentum: this.momentum, weightDecay: this.weightDecay };
+    if (state.length > 0) this.run(sgdMomentumUpdate, [param, state[0], grad], hyper);
+    else this.run(sgdUpdate, [param, grad], hyper);
+  }
+}
+
+export interface AdamOptions {
+  /** Learning rate; default 1e-3. */
+  lr?: number;
+  /** (β₁, β₂); default (0.9, 0.999). */
+  betas?: [number, number];
+  /** Default 1e-8. */
+  eps?: number;
+  /** Decoupled weight decay λ (AdamW when above 0); default 0. */
+  weightDecay?: number;
+}
+
+/** Adam (Kingma & Ba), and AdamW (Loshchilov & Hutter) when `weightDecay` is set. */
+export class Adam extends Optimizer {
+  readonly kind = 'adam';
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+
+  constructor(rt: Runtime, options: AdamOptions = {}) {
+    super(rt);
+    const [beta1, beta2] = options.betas ?? [0.9, 0.999];
+    this.lr = checkHyper('adam', 'lr', options.lr ?? 1e-3, (v) => v > 0, 'a positive number');
+    this.beta1 = checkHyper('adam', 'betas[0]', beta1, (v) => v >= 0 && v < 1, 'in [0, 1)');
+    this.beta2 = checkHyper('adam', 'betas[1]', beta2, (v) => v >= 0 && v < 1, 'in [0, 1)');
+    this.eps = checkHyper('adam', 'eps', options.eps ?? 1e-8, (v) => v > 0, 'positive');
+    this.weightDecay = checkHyper('adam', 'weightDecay', options.weightDecay ?? 0, (v) => v >= 0, 'non-negative');
+  }
+
+  protected stateCount(): number {
+    return 2;
+  }
+
+  protected update(param: Tensor, grad: Tensor, [m, v]: Tensor[], step: number): void {
+    const { lr, beta1, beta2, eps, weightDecay } = this;
+    // Bias corrections in float64 on the host; the kernel only divides by them.
+    const correction1 = 1 - beta1 ** step;
+    const correction2 = 1 - beta2 ** step;
+    this.run(adamUpdate, [param, m, v, grad], { lr, beta1, beta2, eps, weightDecay, correction1, correction2 });
+  }
+}

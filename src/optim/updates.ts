@@ -1,0 +1,94 @@
+import { defineInPlaceOp, type CpuOperand } from '../ops/op.js';
+import { formatShape, sameShape, sizeOf, type Shape } from '../shape.js';
+import { grid1d } from '../backend/webgpu/dispatcher.js';
+import { Shader } from '../backend/webgpu/shader.js';
+import source from '../../shaders/optimizer.wgsl?raw';
+
+const shader = new Shader('optimizer', source);
+
+/** Every operand has the parameter's shape: the update is elementwise. */
+function checkSameShapes(op: string, names: string[], shapes: Shape[]): void {
+  shapes.forEach((s, i) => {
+    if (!sameShape(s, shapes[0])) {
+      throw new Error(`${op}: ${names[i]} ${formatShape(s)} does not match the parameter ${formatShape(shapes[0])}`);
+    }
+  });
+}
+
+function workgroups(shape: Shape): [number, number] {
+  return grid1d(Math.ceil(sizeOf(shape) / 64));
+}
+
+export interface SgdUpdate {
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+}
+
+/** Plain SGD: [param, grad]; param ← param − lr·(grad + λ·param). */
+export const sgdUpdate = defineInPlaceOp<SgdUpdate>({
+  name: 'sgd',
+  check: (shapes) => checkSameShapes('sgd', ['parameter', 'gradient'], shapes),
+  cpu([param, grad]: CpuOperand[], { lr, weightDecay }) {
+    const p = param.data;
+    for (let i = 0; i < p.length; i++) p[i] -= lr * (grad.data[i] + weightDecay * p[i]);
+  },
+  gpu(gpu, [param, grad], { lr, momentum, weightDecay }) {
+    const size = sizeOf(param.shape);
+    gpu.dispatch({ name: 'sgd', shader, entry: 'sgd' }, { param, grad, sgdParams: { size, lr, momentum, weightDecay } }, workgroups(param.shape));
+  },
+});
+
+/** SGD with momentum: [param, velocity, grad]; u ← μ·u + grad + λ·param, param ← param − lr·u. */
+export const sgdMomentumUpdate = defineInPlaceOp<SgdUpdate>({
+  name: 'sgdMomentum',
+  check: (shapes) => checkSameShapes('sgd', ['parameter', 'velocity', 'gradient'], shapes),
+  cpu([param, velocity, grad], { lr, momentum, weightDecay }) {
+    const p = param.data;
+    const u = velocity.data;
+    for (let i = 0; i < p.length; i++) {
+      u[i] = momentum * u[i] + grad.data[i] + weightDecay * p[i];
+      p[i] -= lr * u[i];
+    }
+  },
+  gpu(gpu, [param, velocity, grad], { lr, momentum, weightDecay }) {
+    const size = sizeOf(param.shape);
+    gpu.dispatch(
+      { name: 'sgd_momentum', shader, entry: 'sgd_momentum' },
+      { param, velocity, grad, sgdParams: { size, lr, momentum, weightDecay } },
+      workgroups(param.shape),
+    );
+  },
+});
+
+export interface AdamUpdate {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** 1 − β₁ᵗ and 1 − β₂ᵗ for this step t (from 1). */
+  correction1: number;
+  correction2: number;
+}
+
+/** Adam, AdamW when weightDecay > 0 (decoupled decay): [param, m, v, grad]. */
+export const adamUpdate = defineInPlaceOp<AdamUpdate>({
+  name: 'adam',
+  check: (shapes) => checkSameShapes('adam', ['parameter', 'first moment', 'second moment', 'gradient'], shapes),
+  cpu([param, m, v, grad], { lr, beta1, beta2, eps, weightDecay, correction1, correction2 }) {
+    const p = param.data;
+    for (let i = 0; i < p.length; i++) {
+      const g = grad.data[i];
+      m.data[i] = beta1 * m.data[i] + (1 - beta1) * g;
+      v.data[i] = beta2 * v.data[i] + (1 - beta2) * g * g;
+      const mHat = m.data[i] / correction1;
+      const vHat = v.data[i] / correction2;
+      p[i] = p[i] * (1 - lr * weightDecay) - (lr * mHat) / (Math.sqrt(vHat) + eps);
+    }
+  },
+  gpu(gpu, [param, m, v, grad], adamParams) {
+    const size = sizeOf(param.shape);
+    gpu.dispatch({ name: 'adam', shader, entry: 'adam' }, { param, m, v, grad, adamParams: { size, ...adamParams } }, workgroups(param.shape));
+  },
+});
