@@ -21,6 +21,10 @@ export { Tensor } from './tensor.js';
 export type { RuntimeOptions, RuntimeInfo, TensorOptions } from './runtime.js';
 export type { MatmulOptions } from './ops/matmul.js';
 export type { MemoryStats, DispatchRecord, DebugOptions } from './backend/backend.js';
+// Scheduling: batched submission, compiled steps, profiling, device loss.
+export type { SchedulerStats, KernelTime, LostInfo } from './backend/backend.js';
+export type { CompiledStep } from './compile.js';
+export type { ProfileResult } from './scheduling.js';
 export type { GpuInfo, AdapterInfo } from './backend/webgpu/device.js';
 export type { Shape } from './shape.js';
 // Training: layers, optimizers, data sets, safetensors.

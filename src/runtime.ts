@@ -1,4 +1,6 @@
-import type { Backend, DispatchRecord, MemoryStats } from './backend/backend.js';
+import type { Backend, DispatchRecord, LostInfo, MemoryStats, SchedulerStats } from './backend/backend.js';
+import { compileStep, type CompiledStep } from './compile.js';
+import { warmCommon, warmMatmuls, type ProfileResult } from './scheduling.js';
 import { CpuBackend } from './backend/cpu.js';
 import { Tensor, type TensorOwner } from './tensor.js';
 import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
@@ -268,6 +270,99 @@ export class Runtime implements TensorOwner {
   /** Waits until the device has finished all recorded work. */
   async sync(): Promise<void> {
     await this.backend.sync();
+  }
+
+  // ---- scheduling: batched submission, compiled steps, warm-up, profiling, device loss ----------
+
+  /** Submits the work recorded so far without waiting for it (reads and `sync` submit by themselves). */
+  flush(): Promise<void> {
+    return this.backend.flush();
+  }
+
+  /** Counters since the runtime was made: submissions, buffer allocations, dispatches, recordings, replays, pipelines. */
+  stats(): SchedulerStats {
+    return this.backend.stats();
+  }
+
+  /**
+   * Resolves with the reason once the GPU device is lost (or destroyed). From then on every call on this runtime
+   * rejects with an error saying so; make a new runtime with `createRuntime`.
+   */
+  get lost(): Promise<LostInfo> {
+    return this.backend.lost;
+  }
+
+  /**
+   * Compiles a training step. The first call (for each set of input shapes) runs `fn` and records every dispatch
+   * it makes; later calls copy the new inputs in and replay those dispatches with the same buffers, bind groups and
+   * pipelines, running no op code at all. Results equal the eager path's exactly.
+   *
+   * The contract:
+   * - `fn` takes tensors and returns a tensor, or an array or plain object of tensors (other values are returned as
+   *   they were at recording). Each call returns fresh copies the caller owns, without a tape.
+   * - Everything `fn` makes and does not return is freed (it runs inside `tidy`).
+   * - Tensors `fn` uses from outside (parameters, optimizer state) are bound by buffer. Updating them in place
+   *   (`opt.step`, `rt.assign`) replays correctly; disposing one makes the step record again on its next call.
+   * - Values taken from JavaScript while recording are fixed: numbers, `rt.tensor(data)` made inside `fn`,
+   *   hyperparameters. Pass per-step data as input tensors.
+   * - `fn` must not read tensor data (`await t.data()`); return what you want to read.
+   *
+   * On the CPU reference backend, and with `debug.checkNumerics`, each call simply runs `fn` inside `tidy`.
+   */
+  compile<A extends Tensor[], R>(fn: (...inputs: A) => R | Promise<R>): CompiledStep<A, R> {
+    return compileStep(this, fn);
+  }
+
+  /**
+   * Compiles pipelines ahead of use, so that the first real step does not wait for them. `work` is a function that
+   * makes the ops to warm (one training step on tensors of the real shapes, say): it runs with dispatches turned
+   * off, so it costs no GPU time. Matmul shapes [M, K, N] warm the four transposed variants. With no argument, a
+   * small MLP step warms the common kernels.
+   */
+  async warmup(work?: (() => unknown) | [number, number, number][]): Promise<void> {
+    const run = typeof work === 'function' ? work : Array.isArray(work) ? () => warmMatmuls(this, work) : () => warmCommon(this);
+    this.backend.dryRun = true;
+    try {
+      await this.tidy(run);
+    } finally {
+      this.backend.dryRun = false;
+    }
+    await this.backend.pipelinesReady();
+  }
+
+  /**
+   * Runs `fn` and times each kernel it dispatched: GPU time from timestamp queries where the adapter has
+   * 'timestamp-query' (else the wall time of each kernel submitted alone; on the CPU, each op's time).
+   * Work recorded before the call is submitted first and not counted.
+   */
+  async profile<T>(fn: () => T | Promise<T>): Promise<ProfileResult<T>> {
+    await this.backend.sync();
+    const { profiler } = this.backend;
+    const started = performance.now();
+    profiler.begin();
+    let value: T;
+    try {
+      value = await fn();
+    } catch (e) {
+      await profiler.end().catch(() => undefined);
+      throw e;
+    }
+    const cpuMs = performance.now() - started;
+    const kernels = await profiler.end();
+    await this.backend.sync();
+    const wallMs = performance.now() - started;
+    const totalMs = kernels.reduce((sum, k) => sum + k.ms, 0);
+    return { value, kernels, totalMs, cpuMs, wallMs, timing: profiler.timing };
+  }
+
+  /** Writes `value` into `target` in place (same shape): `target` keeps its identity and, on the GPU, its buffer. */
+  assign(target: Tensor, value: Tensor): Tensor {
+    this.checkOwned('assign', [target, value]);
+    if (formatShape(target.shape) !== formatShape(value.shape)) {
+      throw new Error(`assign: value ${formatShape(value.shape)} does not match target ${formatShape(target.shape)}`);
+    }
+    this.backend.copy(value.live('assign'), value.shape, target.live('assign'));
+    return target;
   }
 
   /**

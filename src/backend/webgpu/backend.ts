@@ -1,52 +1,51 @@
-import type { Backend, BackendInput, DebugOptions, DispatchRecord, Storage } from '../backend.js';
+import type { Backend, BackendInput, DebugOptions, DispatchRecord, LostInfo, SchedulerStats, Storage } from '../backend.js';
 import type { InPlaceOpDef, OpDef } from '../../ops/op.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
-import { BufferPool, Usage, bufferBytes } from './buffers.js';
+import { BufferPool, bufferBytes } from './buffers.js';
 import type { Bindings, DeviceLimits, Dispatcher, GpuOperand, Kernel } from './dispatcher.js';
 import { grid1d } from './dispatcher.js';
 import { packUniform, Shader, type BindingInfo, type UniformValues } from './shader.js';
 import type { GpuInfo, OpenDevice } from './device.js';
+import { Scheduler, lostError, type Command, type PipelineEntry } from './scheduler.js';
+import { UniformCache } from './uniforms.js';
+import { GpuRecorder } from './recorder.js';
+import { GpuProfiler } from './profiler.js';
+import { NumericsChecker } from './numerics.js';
 import fillSource from '../../../shaders/fill.wgsl?raw';
+import checkNumericsSource from '../../../shaders/check_numerics.wgsl?raw';
 
 interface GpuStorage {
   buffer: GPUBuffer;
 }
 
-interface PipelineEntry {
-  layout: GPUBindGroupLayout;
-  pipeline?: GPUComputePipeline;
-  ready: Promise<GPUComputePipeline>;
-}
-
-type Command =
-  | { kind: 'dispatch'; pipeline: PipelineEntry; bindGroup: GPUBindGroup; workgroups: readonly number[]; label: string }
-  | { kind: 'copy'; src: GPUBuffer; dst: GPUBuffer; bytes: number };
-
 const fillShader = new Shader('fill', fillSource);
+const checkNumericsShader = new Shader('check_numerics', checkNumericsSource);
 const NAN_BITS = 0x7fc00000;
-const UNIFORM_CACHE_LIMIT = 4096;
 
 const SHADER_STAGE_COMPUTE = 0x4;
 const BUFFER_BINDING_TYPE = { read: 'read-only-storage', read_write: 'storage', uniform: 'uniform' } as const;
 
 /**
- * The WebGPU backend. Ops record dispatches; nothing reaches the GPU until a result is read or `sync` is
- * called, and then everything recorded goes in one command encoder and one submission.
+ * The WebGPU backend. Ops record dispatches; the scheduler submits them in one command encoder when a result is
+ * read, at `flush`/`sync`, or when a bound is reached. Buffers come from a size-bucketed pool; pipelines are
+ * compiled asynchronously and cached by shader and constants.
  */
 export class WebGpuBackend implements Backend, Dispatcher {
   readonly kind = 'webgpu';
   debug: DebugOptions = {};
   trace: DispatchRecord[] | null = null;
+  dryRun = false;
   readonly limits: DeviceLimits;
   readonly features: ReadonlySet<string>;
-  submissions = 0;
-
-  private readonly pool: BufferPool;
+  readonly lost: Promise<LostInfo>;
+  readonly pool: BufferPool;
+  readonly uniforms: UniformCache;
+  readonly scheduler: Scheduler;
+  readonly recorder: GpuRecorder;
+  readonly profiler: GpuProfiler;
+  private readonly numerics: NumericsChecker;
   private readonly pipelines = new Map<string, PipelineEntry>();
-  private readonly uniforms = new Map<string, GPUBuffer>();
-  private retiredUniforms: GPUBuffer[] = [];
-  private commands: Command[] = [];
-  private chain: Promise<void> = Promise.resolve();
+  private dispatches = 0;
   private currentOp = '';
   private currentShapes: Shape[] = [];
   private currentOutShape: Shape = [];
@@ -61,23 +60,59 @@ export class WebGpuBackend implements Backend, Dispatcher {
     this.keepAlive = keepAlive;
     this.limits = info.limits;
     this.features = new Set(info.features);
-    this.pool = new BufferPool(device);
+    this.lost = device.lost.then((l) => ({ reason: l.reason ?? 'unknown', message: l.message ?? '' }));
+    this.pool = new BufferPool((descriptor) => this.createBuffer(descriptor));
+    this.uniforms = new UniformCache(device);
+    this.scheduler = new Scheduler(device, this.pool, this.lost, () => this.uniforms.destroyRetired());
+    this.recorder = new GpuRecorder({
+      pool: this.pool,
+      uniforms: this.uniforms,
+      allocate: (op, shape) => this.allocate(op, shape),
+      enqueueCopy: (src, dst, bytes, op) => this.scheduler.push({ kind: 'copy', src, dst, bytes, op }),
+      enqueueAll: (commands) => {
+        this.dispatches += commands.length;
+        this.scheduler.pushAll(commands);
+      },
+      checkAlive: (op) => this.checkAlive(op),
+    });
+    this.profiler = new GpuProfiler(device, this.scheduler, this.features.has('timestamp-query'));
+    this.numerics = new NumericsChecker({
+      scheduler: this.scheduler,
+      pool: this.pool,
+      dispatchCheck: (x, flags, slot) => {
+        const size = sizeOf(x.shape);
+        this.asOp('checkNumerics', () =>
+          this.dispatch({ name: 'check_numerics', shader: checkNumericsShader }, { x, flags, params: { size, slot } }, grid1d(Math.ceil(size / 64))),
+        );
+      },
+    });
   }
 
   upload(data: ArrayLike<number>, shape: Shape): Storage {
+    this.checkAlive('tensor');
     const values = data instanceof Float32Array ? data : Float32Array.from(data);
     const buffer = this.allocate('tensor', shape);
     this.device.queue.writeBuffer(buffer, 0, values.buffer, values.byteOffset, values.byteLength);
     return { buffer } satisfies GpuStorage;
   }
 
+  /** Copies into a pooled staging buffer and maps it; reads started together share one submission. */
   async read(storage: Storage, shape: Shape): Promise<Float32Array> {
+    this.checkAlive('data');
+    if (this.recorder.recording) {
+      throw new Error('data: a compiled step cannot read tensors while it records; return the tensor from the step and read it afterwards');
+    }
     const { buffer } = storage as GpuStorage;
     const bytes = sizeOf(shape) * 4;
     const staging = this.pool.acquireStaging(bufferBytes(sizeOf(shape)));
-    this.commands.push({ kind: 'copy', src: buffer, dst: staging, bytes });
-    await this.flush();
-    await staging.mapAsync(1 /* GPUMapMode.READ */, 0, bytes);
+    this.scheduler.push({ kind: 'copy', src: buffer, dst: staging, bytes, op: 'data' });
+    try {
+      await this.scheduler.flushSoon();
+      await this.scheduler.whileAlive(staging.mapAsync(1 /* GPUMapMode.READ */, 0, bytes));
+    } catch (e) {
+      if (!this.scheduler.lost) this.pool.release(staging);
+      throw e;
+    }
     const result = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
     staging.unmap();
     this.pool.releaseNow(staging);
@@ -85,37 +120,47 @@ export class WebGpuBackend implements Backend, Dispatcher {
   }
 
   free(storage: Storage): void {
-    this.pool.release((storage as GpuStorage).buffer);
+    const { buffer } = storage as GpuStorage;
+    if (this.recorder.freed(buffer)) return;
+    this.pool.release(buffer);
   }
 
   run<P>(op: OpDef<P>, inputs: BackendInput[], params: P, outShape: Shape): Storage {
+    this.checkAlive(op.name);
+    this.setCurrent(op.name, inputs.map((i) => i.shape), outShape);
     const out: GpuOperand = { buffer: this.allocate(op.name, outShape), shape: outShape };
-    this.currentOp = op.name;
-    this.currentShapes = inputs.map((i) => i.shape);
-    this.currentOutShape = outShape;
     if (this.debug.poisonOutputs) this.poison(out);
-    const operands = inputs.map((i) => ({ buffer: (i.storage as GpuStorage).buffer, shape: i.shape }));
-    op.gpu(this, operands, params, out);
+    op.gpu(this, inputs.map(operand), params, out);
+    if (this.debug.checkNumerics && !this.dryRun && !this.recorder.recording) this.numerics.check(out, this.describeCurrent());
     return { buffer: out.buffer } satisfies GpuStorage;
   }
 
   runInPlace<P>(op: InPlaceOpDef<P>, inputs: BackendInput[], params: P): void {
-    this.currentOp = op.name;
-    this.currentShapes = inputs.map((i) => i.shape);
-    this.currentOutShape = inputs[0]?.shape ?? [];
-    op.gpu(this, inputs.map((i) => ({ buffer: (i.storage as GpuStorage).buffer, shape: i.shape })), params);
+    this.checkAlive(op.name);
+    this.setCurrent(op.name, inputs.map((i) => i.shape), inputs[0]?.shape ?? []);
+    const operands = inputs.map(operand);
+    op.gpu(this, operands, params);
+    if (this.debug.checkNumerics && !this.dryRun && !this.recorder.recording && operands[0]) {
+      this.numerics.check(operands[0], this.describeCurrent());
+    }
+  }
+
+  copy(src: Storage, shape: Shape, into?: Storage): Storage {
+    this.checkAlive('copy');
+    const from = (src as GpuStorage).buffer;
+    const to = into ? (into as GpuStorage).buffer : this.allocate('copy', shape);
+    if (to !== from && !this.dryRun) this.queue({ kind: 'copy', src: from, dst: to, bytes: sizeOf(shape) * 4, op: 'copy' }, [from, to], []);
+    return { buffer: to } satisfies GpuStorage;
   }
 
   dispatch(kernel: Kernel, bindings: Bindings, workgroups: readonly number[], detail: DispatchRecord['detail'] = {}): void {
-    const entryName = kernel.entry ?? 'main';
-    const info = kernel.shader.entry(entryName);
+    const info = kernel.shader.entry(kernel.entry ?? 'main');
     const pipeline = this.pipeline(kernel, info.bindings);
     for (const name of Object.keys(bindings)) {
       if (!info.bindings.some((b) => b.name === name)) {
         throw new Error(`kernel ${kernel.name}: shader ${kernel.shader.name} has no binding '${name}'`);
       }
     }
-    const entries = info.bindings.map((b) => ({ binding: b.binding, resource: { buffer: this.bindingBuffer(kernel, b, bindings) } }));
     for (const count of workgroups) {
       if (count > this.limits.maxComputeWorkgroupsPerDimension) {
         throw new Error(
@@ -123,68 +168,85 @@ export class WebGpuBackend implements Backend, Dispatcher {
         );
       }
     }
+    if (this.dryRun) return;
+    const storage: GPUBuffer[] = [];
+    const uniforms: GPUBuffer[] = [];
+    const entries = info.bindings.map((b) => {
+      const buffer = this.bindingBuffer(kernel, b, bindings);
+      (b.kind === 'uniform' ? uniforms : storage).push(buffer);
+      return { binding: b.binding, resource: { buffer } };
+    });
     const bindGroup = this.device.createBindGroup({ label: kernel.name, layout: pipeline.layout, entries });
-    this.commands.push({ kind: 'dispatch', pipeline, bindGroup, workgroups, label: kernel.name });
+    const command: Command = {
+      kind: 'dispatch',
+      pipeline,
+      bindGroup,
+      workgroups,
+      kernel: kernel.name,
+      op: this.currentOp,
+      shapes: this.currentShapes,
+      outShape: this.currentOutShape,
+    };
+    this.queue(command, storage, uniforms);
     this.trace?.push({ op: this.currentOp, kernel: kernel.name, shapes: this.currentShapes, outShape: this.currentOutShape, detail });
   }
 
-  /** Submits everything recorded so far, in order with earlier submissions. */
   flush(): Promise<void> {
-    if (this.commands.length === 0) return this.chain;
-    const batch = this.commands;
-    this.commands = [];
-    const freedBefore = this.pool.pendingCount;
-    const retired = this.retiredUniforms.splice(0);
-    const submitted = this.chain.then(() => this.submit(batch, freedBefore, retired));
-    this.chain = submitted.catch(() => undefined);
-    return submitted;
+    return this.scheduler.flush();
   }
 
   async sync(): Promise<void> {
     await this.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.scheduler.whileAlive(this.device.queue.onSubmittedWorkDone());
+  }
+
+  async pipelinesReady(): Promise<void> {
+    await Promise.all([...this.pipelines.values()].map((p) => p.ready));
   }
 
   memory() {
-    return { liveBytes: this.pool.liveBytes, pooledBytes: this.pool.pooledBytes, peakBytes: this.pool.peakBytes };
+    const { liveBytes, pooledBytes, peakBytes, heldBytes } = this.pool;
+    return { liveBytes, pooledBytes, peakBytes, stepBytes: heldBytes };
+  }
+
+  stats(): SchedulerStats {
+    return {
+      submissions: this.scheduler.submissions,
+      allocations: this.pool.allocations,
+      dispatches: this.dispatches,
+      recordings: this.recorder.recordings,
+      replays: this.recorder.replays,
+      pipelines: this.pipelines.size,
+    };
   }
 
   destroy(): void {
     this.pool.destroy();
-    for (const b of this.uniforms.values()) b.destroy();
-    this.uniforms.clear();
+    this.uniforms.destroy();
     this.device.destroy();
   }
 
-  private async submit(batch: Command[], freedBefore: number, retired: GPUBuffer[]): Promise<void> {
-    await Promise.all(batch.map((c) => (c.kind === 'dispatch' && !c.pipeline.pipeline ? c.pipeline.ready : null)));
-    this.device.pushErrorScope('out-of-memory');
-    this.device.pushErrorScope('validation');
-    const encoder = this.device.createCommandEncoder();
-    let pass: GPUComputePassEncoder | null = null;
-    for (const command of batch) {
-      if (command.kind === 'dispatch') {
-        pass ??= encoder.beginComputePass();
-        pass.setPipeline(command.pipeline.pipeline!);
-        pass.setBindGroup(0, command.bindGroup);
-        pass.dispatchWorkgroups(command.workgroups[0], command.workgroups[1] ?? 1, command.workgroups[2] ?? 1);
-      } else {
-        pass?.end();
-        pass = null;
-        encoder.copyBufferToBuffer(command.src, 0, command.dst, 0, command.bytes);
-      }
-    }
-    pass?.end();
-    this.device.queue.submit([encoder.finish()]);
-    this.submissions++;
-    this.pool.submitted(freedBefore);
-    for (const b of retired) b.destroy();
-    const [validation, oom] = await Promise.all([this.device.popErrorScope(), this.device.popErrorScope()]);
-    const error = validation ?? oom;
-    if (error) {
-      const kernels = [...new Set(batch.flatMap((c) => (c.kind === 'dispatch' ? [c.label] : [])))].join(', ');
-      throw new Error(`webgpu: a submission of [${kernels}] failed: ${error.message}`);
-    }
+  // ---- internals -------------------------------------------------------------------------------
+
+  private queue(command: Command, storage: GPUBuffer[], uniforms: GPUBuffer[]): void {
+    if (command.kind === 'dispatch') this.dispatches++;
+    this.recorder.queued(command, storage, uniforms);
+    this.scheduler.push(command);
+  }
+
+  private checkAlive(op: string): void {
+    const lost = this.scheduler.lost;
+    if (lost) throw lostError(op, lost);
+  }
+
+  private setCurrent(op: string, shapes: Shape[], outShape: Shape): void {
+    this.currentOp = op;
+    this.currentShapes = shapes;
+    this.currentOutShape = outShape;
+  }
+
+  private describeCurrent(): string {
+    return `${this.currentOp} ${this.currentShapes.map(formatShape).join(' · ')} → ${formatShape(this.currentOutShape)}`;
   }
 
   private allocate(op: string, shape: Shape): GPUBuffer {
@@ -193,21 +255,41 @@ export class WebGpuBackend implements Backend, Dispatcher {
     if (bytes > limit) {
       throw new Error(`${op}: a result of shape ${formatShape(shape)} needs ${bytes} bytes; this device binds at most ${limit}`);
     }
-    return this.pool.acquireStorage(bufferBytes(sizeOf(shape)), op);
+    const buffer = this.pool.acquireStorage(bufferBytes(sizeOf(shape)), `${op} ${formatShape(shape)}`);
+    this.recorder.allocated(buffer);
+    return buffer;
+  }
+
+  /** Every new device buffer in an out-of-memory scope, checked with the next submission. */
+  private createBuffer(descriptor: GPUBufferDescriptor): GPUBuffer {
+    this.device.pushErrorScope('out-of-memory');
+    const buffer = this.device.createBuffer(descriptor);
+    this.scheduler.checkAllocation(this.device.popErrorScope(), `${descriptor.label}: allocating ${descriptor.size} bytes`);
+    return buffer;
   }
 
   private poison(out: GpuOperand): void {
-    const op = this.currentOp;
-    this.currentOp = 'poison';
     const size = sizeOf(out.shape);
-    this.dispatch({ name: 'poison', shader: fillShader }, { out, params: { size, value: NAN_BITS } }, grid1d(Math.ceil(size / 64)));
+    this.asOp('poison', () =>
+      this.dispatch({ name: 'poison', shader: fillShader }, { out, params: { size, value: NAN_BITS } }, grid1d(Math.ceil(size / 64))),
+    );
+  }
+
+  /** Debug kernels are traced under their own name, not the op's. */
+  private asOp(op: string, fn: () => void): void {
+    const before = this.currentOp;
     this.currentOp = op;
+    try {
+      fn();
+    } finally {
+      this.currentOp = before;
+    }
   }
 
   private pipeline(kernel: Kernel, bindings: BindingInfo[]): PipelineEntry {
     const entry = kernel.entry ?? 'main';
     const key = `${kernel.shader.name}:${entry}:${JSON.stringify(kernel.constants ?? {})}`;
-    let cached = this.pipelines.get(key);
+    const cached = this.pipelines.get(key);
     if (cached) return cached;
     const layout = this.device.createBindGroupLayout({
       label: kernel.name,
@@ -216,7 +298,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
     const constants: Record<string, number> = {};
     for (const [k, v] of Object.entries(kernel.constants ?? {})) constants[k] = Number(v);
     const module = this.device.createShaderModule({ label: kernel.shader.name, code: kernel.shader.source });
-    const entryCached: PipelineEntry = {
+    const created: PipelineEntry = {
       layout,
       ready: this.device
         .createComputePipelineAsync({
@@ -224,33 +306,25 @@ export class WebGpuBackend implements Backend, Dispatcher {
           layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
           compute: { module, entryPoint: entry, constants },
         })
-        .then((p) => (entryCached.pipeline = p))
+        .then((p) => (created.pipeline = p))
         .catch((e: unknown) => {
           this.pipelines.delete(key);
           throw new Error(`kernel ${kernel.name}: pipeline creation failed: ${e instanceof Error ? e.message : String(e)}`);
         }),
     };
-    this.pipelines.set(key, entryCached);
-    return entryCached;
+    created.ready.catch(() => undefined);
+    this.pipelines.set(key, created);
+    return created;
   }
 
   private bindingBuffer(kernel: Kernel, binding: BindingInfo, bindings: Bindings): GPUBuffer {
     const value = bindings[binding.name];
     if (value === undefined) throw new Error(`kernel ${kernel.name}: binding '${binding.name}' was not given`);
     if (binding.kind !== 'uniform') return (value as GpuOperand).buffer;
-    const bytes = packUniform(kernel.shader.name, binding, value as UniformValues);
-    const key = `${binding.size}:${Array.from(new Uint32Array(bytes)).join(',')}`;
-    let buffer = this.uniforms.get(key);
-    if (!buffer) {
-      if (this.uniforms.size >= UNIFORM_CACHE_LIMIT) {
-        this.retiredUniforms.push(...this.uniforms.values());
-        this.uniforms.clear();
-      }
-      buffer = this.device.createBuffer({ size: bytes.byteLength, usage: Usage.UNIFORM, mappedAtCreation: true, label: 'uniform' });
-      new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(bytes));
-      buffer.unmap();
-      this.uniforms.set(key, buffer);
-    }
-    return buffer;
+    return this.uniforms.get(packUniform(kernel.shader.name, binding, value as UniformValues));
   }
+}
+
+function operand(input: BackendInput): GpuOperand {
+  return { buffer: (input.storage as GpuStorage).buffer, shape: input.shape };
 }

@@ -25,10 +25,15 @@ export class BufferPool {
   private pending: { key: string; buffer: GPUBuffer }[] = [];
   pooledBytes = 0;
   liveBytes = 0;
+  /** Held by compiled steps: neither a live tensor's nor free for reuse. */
+  heldBytes = 0;
   peakBytes = 0;
+  /** Bytes freed since the last submission, waiting for it. */
+  pendingBytes = 0;
   allocations = 0;
 
-  constructor(private readonly device: GPUDevice) {}
+  /** `create` makes a device buffer; `label` names the op that asked, for error messages. */
+  constructor(private readonly create: (descriptor: GPUBufferDescriptor) => GPUBuffer) {}
 
   acquireStorage(bytes: number, label: string): GPUBuffer {
     return this.acquire(bytes, STORAGE_USAGE, label);
@@ -47,15 +52,29 @@ export class BufferPool {
       return reused;
     }
     this.allocations++;
-    const buffer = this.device.createBuffer({ size: bytes, usage, label });
-    this.peakBytes = Math.max(this.peakBytes, this.liveBytes + this.pooledBytes);
+    const buffer = this.create({ size: bytes, usage, label });
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes + this.pooledBytes + this.heldBytes);
     return buffer;
+  }
+
+  /** A live buffer passes to a compiled step, which keeps it until the step is disposed. */
+  hold(buffer: GPUBuffer): void {
+    this.liveBytes -= buffer.size;
+    this.heldBytes += buffer.size;
+  }
+
+  /** A held buffer comes back, once the work recorded so far has been submitted. */
+  unhold(buffer: GPUBuffer): void {
+    this.heldBytes -= buffer.size;
+    this.liveBytes += buffer.size;
+    this.release(buffer);
   }
 
   /** Returns a buffer once the work recorded so far has been submitted. */
   release(buffer: GPUBuffer): void {
     this.liveBytes -= buffer.size;
     this.pooledBytes += buffer.size;
+    this.pendingBytes += buffer.size;
     this.pending.push({ key: `${buffer.usage}:${buffer.size}`, buffer });
   }
 
@@ -68,7 +87,10 @@ export class BufferPool {
 
   /** Called right after a submission: what was freed before it is now safe to hand out. */
   submitted(upTo: number): void {
-    for (const { key, buffer } of this.pending.splice(0, upTo)) this.pushFree(key, buffer);
+    for (const { key, buffer } of this.pending.splice(0, upTo)) {
+      this.pendingBytes -= buffer.size;
+      this.pushFree(key, buffer);
+    }
   }
 
   get pendingCount(): number {
@@ -87,5 +109,6 @@ export class BufferPool {
     this.free.clear();
     this.pending = [];
     this.pooledBytes = 0;
+    this.pendingBytes = 0;
   }
 }

@@ -1,0 +1,124 @@
+import { Tensor } from './tensor.js';
+import { formatShape } from './shape.js';
+import type { Recording, Storage } from './backend/backend.js';
+import type { Runtime } from './runtime.js';
+
+/** A compiled step: call it like the function it was made from; it always returns a promise. */
+export interface CompiledStep<A extends Tensor[], R> {
+  (...inputs: A): Promise<R>;
+  /** Frees the buffers its recordings hold. The step records again if called afterwards. */
+  dispose(): void;
+  /** How many times it has recorded (once per distinct input shapes, and again after a parameter was replaced). */
+  readonly recordings: number;
+}
+
+/** An output tensor's place in the returned value. */
+class Slot {
+  constructor(readonly index: number) {}
+}
+
+/** The returned value with every tensor replaced by its Slot. */
+type Template = unknown;
+
+interface Entry {
+  recording: Recording;
+  template: Template;
+  outputs: { storage: Storage; shape: readonly number[] }[];
+}
+
+/** Recordings kept per step, one per input signature; the oldest goes first. */
+const MAX_RECORDINGS = 8;
+
+/**
+ * `rt.compile(fn)`: see Runtime.compile for the contract. On a backend without a recorder (the CPU reference)
+ * each call runs `fn` eagerly inside `tidy`.
+ */
+export function compileStep<A extends Tensor[], R>(rt: Runtime, fn: (...inputs: A) => R | Promise<R>): CompiledStep<A, R> {
+  if (typeof fn !== 'function') throw new Error(`compile: expected a function, got ${typeof fn}`);
+  const entries = new Map<string, Entry>();
+  let recordings = 0;
+
+  const forget = (key: string) => {
+    entries.get(key)?.recording.dispose();
+    entries.delete(key);
+  };
+
+  const record = async (key: string, inputs: A): Promise<R> => {
+    const recorder = rt.backend.recorder!;
+    const copies = recorder.begin(inputs.map((t) => ({ storage: t.storage!, shape: t.shape })));
+    let result: R;
+    try {
+      const placeholders = inputs.map((t, i) => new Tensor(rt, t.shape, copies[i], t.requiresGrad)) as A;
+      result = await rt.tidy(() => fn(...placeholders));
+    } catch (e) {
+      recorder.end().dispose();
+      throw e;
+    }
+    const recording = recorder.end();
+    const outputs: Tensor[] = [];
+    const template = toTemplate(result, outputs);
+    for (const t of outputs) {
+      if (t.disposed) throw new Error(`compile: the step returned a disposed tensor ${formatShape(t.shape)}`);
+    }
+    const entry: Entry = { recording, template, outputs: outputs.map((t) => ({ storage: t.storage!, shape: t.shape })) };
+    const returned = fromTemplate(rt, entry);
+    // The step's own results stay with the recording; the caller gets copies.
+    for (const t of outputs) if (recording.owns(t.storage!)) t.dispose();
+    if (entries.size >= MAX_RECORDINGS) forget(entries.keys().next().value!);
+    entries.set(key, entry);
+    recordings++;
+    return returned as R;
+  };
+
+  const step = async (...inputs: A): Promise<R> => {
+    rt.checkOwned('compile', inputs);
+    if (!rt.backend.recorder || rt.debug.checkNumerics) return rt.tidy(() => fn(...inputs));
+    const key = inputs.map((t) => `${formatShape(t.shape)}${t.requiresGrad ? 'g' : ''}`).join(' ');
+    const entry = entries.get(key);
+    if (entry && !entry.recording.valid) forget(key);
+    const current = entries.get(key);
+    if (!current) return record(key, inputs);
+    rt.backend.recorder.replay(
+      current.recording,
+      inputs.map((t) => ({ storage: t.storage!, shape: t.shape })),
+    );
+    return fromTemplate(rt, current) as R;
+  };
+
+  return Object.assign(step, {
+    dispose() {
+      for (const key of [...entries.keys()]) forget(key);
+    },
+    get recordings() {
+      return recordings;
+    },
+  }) as CompiledStep<A, R>;
+}
+
+/** Replaces each tensor in a tensor, array or plain object by its slot in `outputs`; other values stay as they are. */
+function toTemplate(value: unknown, outputs: Tensor[]): Template {
+  if (value instanceof Tensor) {
+    let slot = outputs.indexOf(value);
+    if (slot < 0) slot = outputs.push(value) - 1;
+    return new Slot(slot);
+  }
+  if (Array.isArray(value)) return value.map((v) => toTemplate(v, outputs));
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toTemplate(v, outputs)]));
+  }
+  return value;
+}
+
+/** The returned value: each output copied into a new tensor the caller owns. */
+function fromTemplate(rt: Runtime, entry: Entry): unknown {
+  const copies = entry.outputs.map(({ storage, shape }) => rt.adopt(new Tensor(rt, shape, rt.backend.copy(storage, shape), false)));
+  const build = (t: Template): unknown => {
+    if (t instanceof Slot) return copies[t.index];
+    if (Array.isArray(t)) return t.map(build);
+    if (t && typeof t === 'object' && Object.getPrototypeOf(t) === Object.prototype) {
+      return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, build(v)]));
+    }
+    return t;
+  };
+  return build(entry.template);
+}
