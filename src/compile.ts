@@ -85,14 +85,12 @@ export function compileStep<A extends Tensor[], R>(rt: Runtime, fn: (...inputs: 
     return fromTemplate(rt, current) as R;
   };
 
+  Object.defineProperty(step, 'recordings', { get: () => recordings });
   return Object.assign(step, {
     dispose() {
       for (const key of [...entries.keys()]) forget(key);
     },
-    get recordings() {
-      return recordings;
-    },
-  }) as CompiledStep<A, R>;
+  }) as unknown as CompiledStep<A, R>;
 }
 
 /** Replaces each tensor in a tensor, array or plain object by its slot in `outputs`; other values stay as they are. */
