@@ -212,7 +212,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
   stats(): SchedulerStats {
     return {
       submissions: this.scheduler.submissions,
-      allocations: this.pool.allocations,
+      allocations: this.pool.allocations + this.uniforms.created,
       dispatches: this.dispatches,
       recordings: this.recorder.recordings,
       replays: this.recorder.replays,

@@ -11,6 +11,8 @@ export class UniformCache {
   private readonly byContent = new Map<string, GPUBuffer>();
   private readonly cached = new Set<GPUBuffer>();
   private readonly pins = new Map<GPUBuffer, number>();
+  /** Buffers created so far (for the allocation counter). */
+  created = 0;
   /** Destroyed after the next submission, which may still read them. */
   private retired: GPUBuffer[] = [];
 
@@ -21,6 +23,7 @@ export class UniformCache {
     let buffer = this.byContent.get(key);
     if (buffer) return buffer;
     if (this.byContent.size >= CACHE_LIMIT) this.evictAll();
+    this.created++;
     buffer = this.device.createBuffer({ size: bytes.byteLength, usage: Usage.UNIFORM, mappedAtCreation: true, label: 'uniform' });
     new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(bytes));
     buffer.unmap();
