@@ -30,7 +30,8 @@ async function loop(compiled: boolean) {
     opt.step(params, await rt.grad(loss, params));
     return loss;
   };
-  const step = compiled ? rt.compile(body) : body;
+  const compiledStep = compiled ? rt.compile(body) : null;
+  const step = compiledStep ?? body;
   const inputs = [data(1), data(2)];
   let baseline = rt.memory();
   let baseStats = rt.stats();
@@ -48,7 +49,7 @@ async function loop(compiled: boolean) {
   }
   const end = rt.memory();
   const endStats = rt.stats();
-  if ('dispose' in step) step.dispose();
+  compiledStep?.dispose();
   opt.dispose();
   mlp.dispose();
   return { baseline, end, allocations: endStats.allocations - baseStats.allocations, submissions: endStats.submissions - baseStats.submissions, first, last };

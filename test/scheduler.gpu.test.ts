@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime, type Tensor } from '../src/index.js';
+import { createRuntime, type Runtime, type SchedulerStats, type Tensor } from '../src/index.js';
 
 let rt: Runtime;
 beforeAll(async () => {
@@ -7,8 +7,10 @@ beforeAll(async () => {
 });
 afterAll(() => rt?.destroy());
 
-function delta<T extends Record<string, number>>(before: T, after: T): T {
-  return Object.fromEntries(Object.keys(before).map((k) => [k, after[k] - before[k]])) as T;
+function delta(before: SchedulerStats, after: SchedulerStats): SchedulerStats {
+  const d = { ...after };
+  for (const k of Object.keys(before) as (keyof SchedulerStats)[]) d[k] -= before[k];
+  return d;
 }
 
 function mlpStep(rt: Runtime) {
