@@ -1,0 +1,11 @@
+import { defineConfig } from 'vite';
+
+// The demo page: served from demo/, importing the library from ../src (and the benchmark cases from ../bench).
+// The repository's own vite.config.ts stays the library build and the test projects.
+export default defineConfig({
+  root: import.meta.dirname,
+  clearScreen: false,
+  server: { host: 'localhost', port: 5173 },
+  preview: { host: 'localhost', port: 4173 },
+  build: { outDir: '../dist-demo', emptyOutDir: true, target: 'es2022' },
+});
