@@ -74,6 +74,7 @@ async function selectBackend(kind: 'webgpu' | 'cpu'): Promise<void> {
   }
   rt = kind === 'webgpu' ? gpuRt! : cpuRt;
   state.backend = kind;
+  backendSelect.value = kind;
   showDevice();
 }
 
