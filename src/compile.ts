@@ -29,6 +29,9 @@ interface Entry {
 /** Recordings kept per step, one per input signature; the oldest goes first. */
 const MAX_RECORDINGS = 8;
 
+/** The recording in progress on each runtime: a runtime records one step at a time, and other calls wait for it. */
+const recordingOn = new WeakMap<Runtime, Promise<unknown>>();
+
 /**
  * `rt.compile(fn)`: see Runtime.compile for the contract. On a backend without a recorder (the CPU reference)
  * each call runs `fn` eagerly inside `tidy`.
@@ -72,12 +75,22 @@ export function compileStep<A extends Tensor[], R>(rt: Runtime, fn: (...inputs: 
 
   const step = async (...inputs: A): Promise<R> => {
     rt.checkOwned('compile', inputs);
+    for (let busy = recordingOn.get(rt); busy; busy = recordingOn.get(rt)) await busy.catch(() => undefined);
+    rt.checkOwned('compile', inputs);
     if (!rt.backend.recorder || rt.debug.checkNumerics) return rt.tidy(() => fn(...inputs));
     const key = inputs.map((t) => `${formatShape(t.shape)}${t.requiresGrad ? 'g' : ''}`).join(' ');
     const entry = entries.get(key);
     if (entry && !entry.recording.valid) forget(key);
     const current = entries.get(key);
-    if (!current) return record(key, inputs);
+    if (!current) {
+      const recorded = record(key, inputs);
+      recordingOn.set(rt, recorded);
+      try {
+        return await recorded;
+      } finally {
+        recordingOn.delete(rt);
+      }
+    }
     rt.backend.recorder.replay(
       current.recording,
       inputs.map((t) => ({ storage: t.storage!, shape: t.shape })),
