@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime, type Runtime, type Tensor } from '../src/index.js';
+
+let rt: Runtime;
+beforeAll(async () => {
+  rt = await createRuntime({ backend: 'webgpu' });
+});
+afterAll(() => rt?.destroy());
+
+describe('rt.profile', () => {
+  it('times every kernel of a training step by name and shape, eager and replayed', async () => {
+    const mlp = rt.nn.mlp([20, 32, 4], 'relu', { seed: 2 });
+    const params = mlp.params();
+    const opt = rt.optim.sgd({ lr: 0.1 });
+    const body = async (x: Tensor, y: Tensor) => {
+      const loss = rt.softmaxCrossEntropy(mlp.forward(x), y);
+      opt.step(params, await rt.grad(loss, params));
+      return loss;
+    };
+    const x = rt.tensor(Float32Array.from({ length: 16 * 20 }, (_, i) => Math.cos(i)), [16, 20]);
+    const y = rt.tensor(Float32Array.from({ length: 16 * 4 }, (_, i) => (i % 5 === 0 ? 1 : 0)), [16, 4]);
+    const expected = rt.info.features.includes('timestamp-query') ? 'timestamp-query' : 'wall';
+
+    const eager = await rt.profile(() => rt.trace(() => body(x, y)));
+    expect(eager.timing).toBe(expected);
+    const traced = eager.value.dispatches;
+    expect(eager.kernels.map((k) => k.name)).toEqual(traced.map((d) => d.kernel));
+    expect(eager.kernels.map((k) => k.op)).toEqual(traced.map((d) => d.op));
+    const forward = eager.kernels.find((k) => k.op === 'matmul')!;
+    expect(forward.shape).toBe('[16,20]·[32,20] → [16,32]');
+    for (const k of eager.kernels) expect(Number.isFinite(k.ms) && k.ms >= 0, `${k.name} ${k.ms}`).toBe(true);
+    expect(eager.totalMs).toBeCloseTo(eager.kernels.reduce((s, k) => s + k.ms, 0), 9);
+    expect(eager.wallMs).toBeGreaterThanOrEqual(eager.cpuMs);
+
+    const step = rt.compile(body);
+    (await step(x, y)).dispose();
+    const replayed = await rt.profile(() => step(x, y));
+    expect(replayed.kernels.map((k) => k.name)).toEqual(traced.map((d) => d.kernel));
+    expect(Array.from(await replayed.value.data())[0]).toBeGreaterThan(0);
+
+    // After profiling, work is batched again: one submission for a whole step.
+    const before = rt.stats().submissions;
+    await (await step(x, y)).data();
+    expect(rt.stats().submissions - before).toBe(1);
+    step.dispose();
+    mlp.dispose();
+  });
+
+  it('a profile of no GPU work is empty, and an error inside it still ends profiling', async () => {
+    const empty = await rt.profile(() => 42);
+    expect(empty.value).toBe(42);
+    expect(empty.kernels).toEqual([]);
+    await expect(rt.profile(() => rt.matmul(rt.zeros([2, 3]), rt.zeros([2, 3])))).rejects.toThrow(/inner dimensions differ/);
+    const before = rt.stats().submissions;
+    await rt.add(rt.ones([2]), 1).data();
+    expect(rt.stats().submissions - before).toBe(1);
+  });
+});
