@@ -4,12 +4,15 @@
 // Entry points and bindings:
 //   sgd:          param (read_write), grad (read), sgdParams {size, lr, weightDecay}
 //   sgd_momentum: param, velocity (read_write), grad (read), sgdParams
-//   adam:         param, m, v (read_write), grad (read), adamParams {size, lr, beta1, beta2, eps, weightDecay,
-//                 correction1 = 1 − β₁ᵗ, correction2 = 1 − β₂ᵗ}
-// The step count enters only through the two corrections, computed on the host in float64.
+//   adam:         param, m, v (read_write), grad (read), stepCount (read), adamParams {size, lr, beta1, beta2, eps,
+//                 weightDecay, firstStep}
+//   count_step:   stepCount (read_write): one invocation adds 1, after every parameter's update of the step.
+// Adam's step t comes from a counter on the device, not from a uniform: a recorded step (rt.compile) replays the
+// same dispatches and uniforms, and still gets this step's bias correction. t = stepCount − firstStep + 1, where
+// firstStep is the count when this parameter took its first step.
 
 struct SgdParams { size: u32, lr: f32, momentum: f32, weightDecay: f32 }
-struct AdamParams { size: u32, lr: f32, beta1: f32, beta2: f32, eps: f32, weightDecay: f32, correction1: f32, correction2: f32 }
+struct AdamParams { size: u32, lr: f32, beta1: f32, beta2: f32, eps: f32, weightDecay: f32, firstStep: f32 }
 
 @group(0) @binding(0) var<storage, read_write> param: array<f32>;
 @group(0) @binding(1) var<storage, read> grad: array<f32>;
@@ -18,6 +21,7 @@ struct AdamParams { size: u32, lr: f32, beta1: f32, beta2: f32, eps: f32, weight
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
 @group(0) @binding(5) var<uniform> sgdParams: SgdParams;
 @group(0) @binding(6) var<uniform> adamParams: AdamParams;
+@group(0) @binding(7) var<storage, read_write> stepCount: array<f32>;
 
 fn flatIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
   return (wid.y * nwg.x + wid.x) * 64u + lid.x;
@@ -58,7 +62,14 @@ fn adam(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let vi = s.beta2 * v[i] + (1.0 - s.beta2) * g * g;
   m[i] = mi;
   v[i] = vi;
-  let mHat = mi / s.correction1;
-  let vHat = vi / s.correction2;
+  let t = stepCount[0] - s.firstStep + 1.0;
+  let mHat = mi / (1.0 - pow(s.beta1, t));
+  let vHat = vi / (1.0 - pow(s.beta2, t));
   param[i] = param[i] * (1.0 - s.lr * s.weightDecay) - s.lr * mHat / (sqrt(vHat) + s.eps);
+}
+
+// stepCount[0] += 1, once per optimizer step; dispatched after the step's parameter updates, which it follows in order.
+@compute @workgroup_size(1)
+fn count_step() {
+  stepCount[0] = stepCount[0] + 1.0;
 }

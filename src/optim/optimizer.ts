@@ -2,7 +2,7 @@ import { Tensor } from '../tensor.js';
 import { formatShape } from '../shape.js';
 import type { InPlaceOpDef } from '../ops/op.js';
 import type { Runtime } from '../runtime.js';
-import { adamUpdate, sgdMomentumUpdate, sgdUpdate } from './updates.js';
+import { adamUpdate, countStep, sgdMomentumUpdate, sgdUpdate } from './updates.js';
 
 /** Runs an in-place update on live tensors of one runtime: the first operand is overwritten, and perhaps others. */
 function updateInPlace<P>(rt: Runtime, op: InPlaceOpDef<P>, operands: Tensor[], params: P): void {
@@ -23,9 +23,9 @@ function updateInPlace<P>(rt: Runtime, op: InPlaceOpDef<P>, operands: Tensor[], 
  * (created on a parameter's first step, outside any `tidy`).
  */
 export abstract class Optimizer {
-  /** Steps taken so far. */
+  /** Steps taken so far (by eager calls: a compiled step's replays run no JavaScript). */
   steps = 0;
-  private readonly state = new Map<Tensor, { tensors: Tensor[]; steps: number }>();
+  private readonly state = new Map<Tensor, { tensors: Tensor[]; firstStep: number }>();
 
   constructor(protected readonly rt: Runtime) {}
 
@@ -48,12 +48,12 @@ export abstract class Optimizer {
     params.forEach((p, i) => {
       let entry = this.state.get(p);
       if (!entry) {
-        entry = { tensors: this.newState(p), steps: 0 };
+        entry = { tensors: this.newState(p), firstStep: this.steps - 1 };
         this.state.set(p, entry);
       }
-      entry.steps++;
-      this.update(p, grads[i], entry.tensors, entry.steps);
+      this.update(p, grads[i], entry.tensors, entry.firstStep);
     });
+    this.afterStep();
   }
 
   /** The state tensors of a parameter (velocity; or first and second moments), after its first step. */
@@ -70,15 +70,23 @@ export abstract class Optimizer {
   /** 'sgd' or 'adam', for error messages. */
   abstract readonly kind: string;
   protected abstract stateCount(): number;
-  protected abstract update(param: Tensor, grad: Tensor, state: Tensor[], step: number): void;
+  /** `firstStep`: how many steps the optimizer had taken before this parameter's first. */
+  protected abstract update(param: Tensor, grad: Tensor, state: Tensor[], firstStep: number): void;
+  protected afterStep(): void {}
 
   protected run<P>(op: InPlaceOpDef<P>, operands: Tensor[], params: P): void {
     updateInPlace(this.rt, op, operands, params);
   }
 
+  // Uploaded zeros, not a fill kernel: made while rt.compile records a step, a kernel would be replayed, and would
+  // reset the state at every step.
   private newState(p: Tensor): Tensor[] {
-    return Array.from({ length: this.stateCount() }, () => this.rt.keep(this.rt.noGrad(() => this.rt.zeros(p.shape))));
+    return Array.from({ length: this.stateCount() }, () => zerosKept(this.rt, p.shape));
   }
+}
+
+function zerosKept(rt: Runtime, shape: readonly number[]): Tensor {
+  return rt.keep(rt.tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape));
 }
 
 function checkHyper(op: string, name: string, value: number, ok: (v: number) => boolean, rule: string): number {
@@ -154,11 +162,22 @@ export class Adam extends Optimizer {
     return 2;
   }
 
-  protected update(param: Tensor, grad: Tensor, [m, v]: Tensor[], step: number): void {
+  /** Steps taken, on the device: the kernels read it for the bias correction, so that replayed steps count too. */
+  private stepCount: Tensor | null = null;
+
+  protected update(param: Tensor, grad: Tensor, [m, v]: Tensor[], firstStep: number): void {
     const { lr, beta1, beta2, eps, weightDecay } = this;
-    // Bias corrections in float64 on the host; the kernel only divides by them.
-    const correction1 = 1 - beta1 ** step;
-    const correction2 = 1 - beta2 ** step;
-    this.run(adamUpdate, [param, m, v, grad], { lr, beta1, beta2, eps, weightDecay, correction1, correction2 });
+    this.stepCount ??= zerosKept(this.rt, [1]);
+    this.run(adamUpdate, [param, m, v, grad, this.stepCount], { lr, beta1, beta2, eps, weightDecay, firstStep });
+  }
+
+  protected override afterStep(): void {
+    if (this.stepCount) this.run(countStep, [this.stepCount], undefined);
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.stepCount?.dispose();
+    this.stepCount = null;
   }
 }

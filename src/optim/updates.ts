@@ -67,16 +67,21 @@ export interface AdamUpdate {
   beta2: number;
   eps: number;
   weightDecay: number;
-  /** 1 − β₁ᵗ and 1 − β₂ᵗ for this step t (from 1). */
-  correction1: number;
-  correction2: number;
+  /** The optimizer's step count when this parameter took its first step: its step t = stepCount − firstStep + 1. */
+  firstStep: number;
 }
 
-/** Adam, AdamW when weightDecay > 0 (decoupled decay): [param, m, v, grad]. */
+/**
+ * Adam, AdamW when weightDecay > 0 (decoupled decay): [param, m, v, grad, stepCount]. The step count is read from
+ * a device tensor, so that a replayed recording of the step corrects its bias for the right step.
+ */
 export const adamUpdate = defineInPlaceOp<AdamUpdate>({
   name: 'adam',
-  check: (shapes) => checkSameShapes('adam', ['parameter', 'first moment', 'second moment', 'gradient'], shapes),
-  cpu([param, m, v, grad], { lr, beta1, beta2, eps, weightDecay, correction1, correction2 }) {
+  check: (shapes) => checkSameShapes('adam', ['parameter', 'first moment', 'second moment', 'gradient'], shapes.slice(0, 4)),
+  cpu([param, m, v, grad, stepCount], { lr, beta1, beta2, eps, weightDecay, firstStep }) {
+    const t = stepCount.data[0] - firstStep + 1;
+    const correction1 = 1 - beta1 ** t;
+    const correction2 = 1 - beta2 ** t;
     const p = param.data;
     for (let i = 0; i < p.length; i++) {
       const g = grad.data[i];
@@ -87,8 +92,22 @@ export const adamUpdate = defineInPlaceOp<AdamUpdate>({
       p[i] = p[i] * (1 - lr * weightDecay) - (lr * mHat) / (Math.sqrt(vHat) + eps);
     }
   },
-  gpu(gpu, [param, m, v, grad], adamParams) {
+  gpu(gpu, [param, m, v, grad, stepCount], adamParams) {
     const size = sizeOf(param.shape);
-    gpu.dispatch({ name: 'adam', shader, entry: 'adam' }, { param, m, v, grad, adamParams: { size, ...adamParams } }, workgroups(param.shape));
+    gpu.dispatch({ name: 'adam', shader, entry: 'adam' }, { param, m, v, grad, stepCount, adamParams: { size, ...adamParams } }, workgroups(param.shape));
+  },
+});
+
+/** stepCount[0] += 1: [stepCount], after a step's updates. */
+export const countStep = defineInPlaceOp<undefined>({
+  name: 'countStep',
+  check([count]) {
+    if (count.length !== 1 || count[0] !== 1) throw new Error(`countStep: the counter must be [1], got ${formatShape(count)}`);
+  },
+  cpu([count]) {
+    count.data[0] += 1;
+  },
+  gpu(gpu, [stepCount]) {
+    gpu.dispatch({ name: 'count_step', shader, entry: 'count_step' }, { stepCount }, [1]);
   },
 });
