@@ -1,0 +1,188 @@
+// Per-step time of an MLP training step (forward, backward, SGD update) three ways: webgrad eager, webgrad
+// compiled (rt.compile: recorded once, replayed), and TF.js (tf.variableGrads + SGD), in the same process, from the
+// same initial weights and data. Also the submissions, allocations and dispatches per step.
+// Runs in Node (Dawn) and in a page: nothing Node-only is imported.
+import type * as tfjs from '@tensorflow/tfjs-core';
+import { createRuntime, type Runtime, type Tensor } from '../src/index.js';
+import type { BenchContext, BenchRow } from './types.js';
+
+const LEARNING_RATE = 0.01;
+const WARMUP_STEPS = 3;
+
+interface Shape {
+  batch: number;
+  inputs: number;
+  hidden: number;
+  classes: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** A seeded generator (mulberry32), so that every run sees the same data. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function makeData({ batch, inputs, hidden, classes }: Shape) {
+  const next = random(1);
+  const uniform = (n: number, scale: number) => Float32Array.from({ length: n }, () => (2 * next() - 1) * scale);
+  const labels = new Float32Array(batch * classes);
+  for (let i = 0; i < batch; i++) labels[i * classes + Math.floor(next() * classes)] = 1;
+  return {
+    x: uniform(batch * inputs, 1),
+    labels,
+    // Weights stored [in, out] for both libraries, Glorot-uniform scale.
+    w1: uniform(inputs * hidden, Math.sqrt(6 / (inputs + hidden))),
+    w2: uniform(hidden * classes, Math.sqrt(6 / (hidden + classes))),
+  };
+}
+
+type Data = ReturnType<typeof makeData>;
+
+/** Times `step` (which must finish with the loss read back) after warm-up; the median of `reps` steps. */
+async function timeSteps(reps: number, step: () => Promise<number>): Promise<{ ms: number; loss: number }> {
+  let loss = NaN;
+  for (let i = 0; i < WARMUP_STEPS; i++) loss = await step();
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const started = performance.now();
+    loss = await step();
+    times.push(performance.now() - started);
+  }
+  if (!Number.isFinite(loss)) throw new Error(`bench step: the loss is ${loss}`);
+  return { ms: median(times), loss };
+}
+
+function webgradModel(rt: Runtime, shape: Shape, data: Data) {
+  const w1 = rt.keep(rt.tensor(data.w1, [shape.inputs, shape.hidden], { requiresGrad: true }));
+  const b1 = rt.keep(rt.zeros([shape.hidden], { requiresGrad: true }));
+  const w2 = rt.keep(rt.tensor(data.w2, [shape.hidden, shape.classes], { requiresGrad: true }));
+  const b2 = rt.keep(rt.zeros([shape.classes], { requiresGrad: true }));
+  const params = [w1, b1, w2, b2];
+  const opt = rt.optim.sgd({ lr: LEARNING_RATE });
+  const step = async (x: Tensor, y: Tensor) => {
+    const hiddenOut = rt.relu(rt.add(rt.matmul(x, w1), b1));
+    const loss = rt.softmaxCrossEntropy(rt.add(rt.matmul(hiddenOut, w2), b2), y);
+    opt.step(params, await rt.grad(loss, params));
+    return loss;
+  };
+  return { step, dispose: () => params.forEach((p) => p.dispose()) };
+}
+
+/** webgrad, eager or compiled: returns the timing and the counters per step. */
+async function webgradCase(ctx: BenchContext, shape: Shape, data: Data, compiled: boolean) {
+  const rt = await createRuntime({ backend: 'webgpu', gpu: ctx.gpu });
+  try {
+    const model = webgradModel(rt, shape, data);
+    const step = compiled ? rt.compile(model.step) : model.step;
+    const x = rt.tensor(data.x, [shape.batch, shape.inputs]);
+    const y = rt.tensor(data.labels, [shape.batch, shape.classes]);
+    await rt.warmup(() => model.step(x, y));
+    const oneStep = () => rt.tidy(async () => (await (await step(x, y)).data())[0]);
+    const before = { stats: rt.stats(), memory: rt.memory() };
+    const timed = await timeSteps(ctx.reps, oneStep);
+    const after = { stats: rt.stats(), memory: rt.memory() };
+    // Steps counted from the first timed one: warm-up recording and pool filling are excluded.
+    const counted = ctx.reps + WARMUP_STEPS;
+    const steady = rt.stats();
+    await oneStep();
+    const perStep = {
+      submissions: (after.stats.submissions - before.stats.submissions) / counted,
+      steadyAllocations: rt.stats().allocations - steady.allocations,
+      dispatches: (after.stats.dispatches - before.stats.dispatches) / counted,
+    };
+    const profile = await rt.profile(() => step(x, y));
+    const kernelMs = profile.totalMs;
+    profile.value.dispose();
+    const flat = after.memory.liveBytes === before.memory.liveBytes && after.memory.liveTensors === before.memory.liveTensors;
+    model.dispose();
+    return { ...timed, perStep, kernelMs, timing: profile.timing, flat, adapter: describeAdapter(rt) };
+  } finally {
+    rt.destroy();
+  }
+}
+
+function describeAdapter(rt: Runtime): string {
+  const { vendor, architecture, description, device } = rt.info.adapter;
+  return description || [vendor, architecture, device].filter(Boolean).join(' ') || 'unknown adapter';
+}
+
+/** TF.js: tf.variableGrads for the loss, then SGD's applyGradients; the loss read back each step. */
+async function tfjsCase(ctx: BenchContext, shape: Shape, data: Data) {
+  const tf = ctx.tf as typeof tfjs | undefined;
+  if (!tf) return null;
+  const w1 = tf.variable(tf.tensor2d(data.w1, [shape.inputs, shape.hidden]));
+  const b1 = tf.variable(tf.zeros([shape.hidden]));
+  const w2 = tf.variable(tf.tensor2d(data.w2, [shape.hidden, shape.classes]));
+  const b2 = tf.variable(tf.zeros([shape.classes]));
+  const x = tf.tensor2d(data.x, [shape.batch, shape.inputs]);
+  const y = tf.tensor2d(data.labels, [shape.batch, shape.classes]);
+  const opt = tf.train.sgd(LEARNING_RATE);
+  const step = async () => {
+    const { value, grads } = tf.variableGrads(() => {
+      const hidden = tf.relu(tf.add(tf.matMul(x, w1), b1));
+      return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(hidden, w2), b2)) as tfjs.Scalar;
+    });
+    opt.applyGradients(grads);
+    tf.dispose(Object.values(grads));
+    const loss = (await value.data())[0];
+    value.dispose();
+    return loss;
+  };
+  try {
+    return await timeSteps(ctx.reps, step);
+  } finally {
+    tf.dispose([w1, b1, w2, b2, x, y]);
+    opt.dispose();
+  }
+}
+
+export async function stepCases(ctx: BenchContext): Promise<BenchRow[]> {
+  const shape: Shape = ctx.small
+    ? { batch: 128, inputs: 784, hidden: 256, classes: 10 }
+    : { batch: 1024, inputs: 784, hidden: 2048, classes: 10 };
+  const name = `MLP step ${shape.batch}×${shape.inputs}→${shape.hidden}→${shape.classes}, SGD`;
+  const data = makeData(shape);
+  const tf = await tfjsCase(ctx, shape, data);
+  if (tf) ctx.log(`step: TF.js ${tf.ms.toFixed(2)} ms/step (loss ${tf.loss.toFixed(4)})`);
+  const rows: BenchRow[] = [];
+  for (const compiled of [false, true]) {
+    const r = await webgradCase(ctx, shape, data, compiled);
+    const kernel = compiled ? 'compiled (rt.compile replay)' : 'eager';
+    ctx.log(
+      `step: webgrad ${kernel} ${r.ms.toFixed(2)} ms/step, ${r.perStep.submissions} submissions, ` +
+        `${r.perStep.steadyAllocations} allocations in a steady step, GPU kernels ${r.kernelMs.toFixed(2)} ms (${r.timing}), loss ${r.loss.toFixed(4)}`,
+    );
+    rows.push({
+      group: 'step',
+      name,
+      adapter: r.adapter,
+      kernel,
+      ms: r.ms,
+      tfjsMs: tf?.ms,
+      speedup: tf ? tf.ms / r.ms : undefined,
+      timing: 'wall',
+      extra: {
+        submissionsPerStep: r.perStep.submissions,
+        allocationsPerSteadyStep: r.perStep.steadyAllocations,
+        dispatchesPerStep: r.perStep.dispatches,
+        gpuKernelMs: Number(r.kernelMs.toFixed(3)),
+        gpuKernelTiming: r.timing,
+        memoryFlat: r.flat ? 'yes' : 'no',
+        loss: Number(r.loss.toFixed(5)),
+        ...(tf ? { tfjsLoss: Number(tf.loss.toFixed(5)) } : {}),
+      },
+    });
+  }
+  return rows;
+}
