@@ -14,14 +14,16 @@ function batch(seed: number, rows = BATCH) {
 }
 
 /** A model built from the same seed on any runtime, and one training step that updates it in place. */
-function model(rt: Runtime, update: 'optimizer' | 'assign') {
+type Update = 'optimizer' | 'adam' | 'assign';
+
+function model(rt: Runtime, update: Update) {
   const mlp = rt.nn.mlp([IN, HIDDEN, OUT], 'relu', { seed: 7 });
   const params = mlp.params();
-  const opt = rt.optim.sgd({ lr: 0.1 });
+  const opt = update === 'adam' ? rt.optim.adam({ lr: 0.01 }) : rt.optim.sgd({ lr: 0.1, momentum: 0.5 });
   const step = async (x: Tensor, y: Tensor) => {
     const loss = rt.softmaxCrossEntropy(mlp.forward(x), y);
     const grads = await rt.grad(loss, params);
-    if (update === 'optimizer') opt.step(params, grads);
+    if (update !== 'assign') opt.step(params, grads);
     else params.forEach((p, i) => rt.assign(p, rt.sub(p, rt.scale(grads[i], 0.1))));
     return { loss };
   };
@@ -34,7 +36,7 @@ beforeAll(async () => {
 });
 afterAll(() => rt?.destroy());
 
-async function train(runtime: Runtime, compiled: boolean, update: 'optimizer' | 'assign', steps: number, rows = BATCH) {
+async function train(runtime: Runtime, compiled: boolean, update: Update, steps: number, rows = BATCH) {
   const m = model(runtime, update);
   const step = compiled ? runtime.compile(m.step) : m.step;
   const losses: number[] = [];
@@ -52,7 +54,7 @@ async function train(runtime: Runtime, compiled: boolean, update: 'optimizer' | 
 }
 
 describe('rt.compile', () => {
-  for (const update of ['optimizer', 'assign'] as const) {
+  for (const update of ['optimizer', 'adam', 'assign'] as const) {
     it(`replays a training step (${update} update) with results equal to the eager path bit for bit`, async () => {
       const eager = await train(rt, false, update, 6);
       const compiled = await train(rt, true, update, 6);
