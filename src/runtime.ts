@@ -306,6 +306,8 @@ export class Runtime implements TensorOwner {
    * - Values taken from JavaScript while recording are fixed: numbers, `rt.tensor(data)` made inside `fn`,
    *   hyperparameters. Pass per-step data as input tensors.
    * - `fn` must not read tensor data (`await t.data()`); return what you want to read.
+   * - Every kernel `fn` dispatched is replayed, including any that made state on the first call (`rt.zeros`):
+   *   make lasting state before compiling, or by upload (`rt.tensor`), as the optimizers do.
    *
    * On the CPU reference backend, and with `debug.checkNumerics`, each call simply runs `fn` inside `tidy`.
    */
