@@ -12,6 +12,7 @@ const MUL = 2u;
 const DIV = 3u;
 const RELU_GRAD = 4u;   // a = upstream gradient, b = relu input
 const TANH_GRAD = 5u;   // a = upstream gradient, b = tanh output
+const GELU_GRAD = 6u;   // a = upstream gradient, b = gelu input (the tanh form of GELU)
 
 struct Params { size: u32, shape: vec4<u32>, aStrides: vec4<u32>, bStrides: vec4<u32> }
 
@@ -31,6 +32,10 @@ fn applyBinary(u: f32, v: f32) -> f32 {
     case DIV: { return u / v; }
     case RELU_GRAD: { return select(0.0, u, v > 0.0); }
     case TANH_GRAD: { return u * (1.0 - v * v); }
+    case GELU_GRAD: {
+      let t = tanh(clamp(0.7978845608 * (v + 0.044715 * v * v * v), -20.0, 20.0));
+      return u * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * 0.7978845608 * (1.0 + 0.134145 * v * v));
+    }
     default: { return u; }
   }
 }

@@ -1,90 +1,170 @@
-// Tiled matmul: out[M,N] = op(A) · op(B), where op transposes when TRANSPOSE_A / TRANSPOSE_B is set.
-//   A is stored [M,K] (or [K,M] when transposed), B is [K,N] (or [N,K]); all row-major f32.
-// Bindings: a, b (read), out (write), dims {M, N, K}.
-// Grid: (ceil(N / 64), ceil(M / 64)) workgroups of 16×16 invocations.
-// One invocation computes a 4×4 block of out, from 64×16 and 16×64 operand tiles staged in workgroup memory.
-// Reads outside the matrices load zero and writes outside are dropped, so any M, N, K ≥ 1 is correct.
+// Register-blocked tiled matmul: out[M,N] = act(op(A) · op(B) + bias), op transposing per TRANSPOSE_A / TRANSPOSE_B.
+//   A is stored [M,K] (or [K,M]), B is [K,N] (or [N,K]); row-major f32, bound as vec4 so aligned reads are 16 bytes.
+// Bindings: a, b, bias (read; bias is any read buffer when HAS_BIAS is off), out (write), dims {M, N, K, kChunk}.
+// Grid: (ceil(N / TILE), ceil(M / TILE), splits) workgroups of 16×16 invocations, TILE = 16·MICRO (64 or 128).
+// One invocation computes a MICRO×MICRO block of out (rows ty·MICRO.., columns tx·MICRO..) over k in
+// [z·kChunk, (z+1)·kChunk). Each step stages a TILE×TILE_K slab of op(A) and a TILE_K×TILE slab of op(B) in
+// workgroup memory, k-major, so the inner loop reads MICRO/4 vec4s of each per k. With SPLIT it writes the raw
+// partial sum to slab z of out ([splits, M, N]) and no epilogue.
+// Global reads are vec4 along each operand's contiguous dimension, whichever transpose: a transposed operand costs
+// four scalar workgroup stores per vec4 instead of one, never a slower global read.
 
 override TRANSPOSE_A: bool = false;
 override TRANSPOSE_B: bool = false;
+// The operand's contiguous dimension is a multiple of 4, so a vec4 read never straddles a row.
+override VEC_A: bool = false;
+override VEC_B: bool = false;
+// Off only when M and N are multiples of TILE and the k range of every split a multiple of TILE_K.
+override CHECK_BOUNDS: bool = true;
+override SPLIT: bool = false;
+override HAS_BIAS: bool = false;
+override ACTIVATION: u32 = 0u; // 0 identity, 1 relu, 2 tanh, 3 gelu
+override MICRO: u32 = 8u; // 4 or 8
+override TILE_K: u32 = 8u; // TILE_K · MICRO ≥ 64, so each invocation stages whole vec4s
 
-struct Dims { M: u32, N: u32, K: u32 }
+struct Dims { M: u32, N: u32, K: u32, kChunk: u32 }
 
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<uniform> dims: Dims;
+@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<uniform> dims: Dims;
 
-const TILE = 64u;
-const TILE_K = 16u;
-const MICRO = 4u;
+// [k][TILE/4] vec4s: row k of the slab holds TILE consecutive rows of op(A) (or columns of op(B)).
+var<workgroup> tileA: array<vec4<f32>, TILE_K * MICRO * 4u>;
+var<workgroup> tileB: array<vec4<f32>, TILE_K * MICRO * 4u>;
 
-// Both tiles are stored k-major, so the inner loop reads four consecutive rows or columns.
-var<workgroup> tileA: array<array<f32, TILE>, TILE_K>;
-var<workgroup> tileB: array<array<f32, TILE>, TILE_K>;
-
-fn loadA(m: u32, k: u32) -> f32 {
-  if (m >= dims.M || k >= dims.K) { return 0.0; }
-  if (TRANSPOSE_A) { return a[k * dims.M + m]; }
-  return a[m * dims.K + k];
+fn scalarA(m: u32, k: u32, kEnd: u32) -> f32 {
+  if (CHECK_BOUNDS && (m >= dims.M || k >= kEnd)) { return 0.0; }
+  let i = select(m * dims.K + k, k * dims.M + m, TRANSPOSE_A);
+  return a[i / 4u][i % 4u];
 }
 
-fn loadB(k: u32, n: u32) -> f32 {
-  if (k >= dims.K || n >= dims.N) { return 0.0; }
-  if (TRANSPOSE_B) { return b[n * dims.K + k]; }
-  return b[k * dims.N + n];
+fn scalarB(k: u32, n: u32, kEnd: u32) -> f32 {
+  if (CHECK_BOUNDS && (k >= kEnd || n >= dims.N)) { return 0.0; }
+  let i = select(k * dims.N + n, n * dims.K + k, TRANSPOSE_B);
+  return b[i / 4u][i % 4u];
+}
+
+// Four consecutive elements of `line` (a row or column of the tile) along the operand's contiguous dimension.
+fn fourA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {
+  if (TRANSPOSE_A) {
+    // m..m+3 at k; with VEC_A, M % 4 == 0 so the vec4 is wholly inside or outside.
+    if (VEC_A) {
+      if (CHECK_BOUNDS && (m >= dims.M || k >= kEnd)) { return vec4(0.0); }
+      return a[(k * dims.M + m) / 4u];
+    }
+    return vec4(scalarA(m, k, kEnd), scalarA(m + 1u, k, kEnd), scalarA(m + 2u, k, kEnd), scalarA(m + 3u, k, kEnd));
+  }
+  // k..k+3 at m; with VEC_A, K % 4 == 0 and split ranges are multiples of 4.
+  if (VEC_A) {
+    if (CHECK_BOUNDS && (m >= dims.M || k >= kEnd)) { return vec4(0.0); }
+    return a[(m * dims.K + k) / 4u];
+  }
+  return vec4(scalarA(m, k, kEnd), scalarA(m, k + 1u, kEnd), scalarA(m, k + 2u, kEnd), scalarA(m, k + 3u, kEnd));
+}
+
+fn fourB(k: u32, n: u32, kEnd: u32) -> vec4<f32> {
+  if (TRANSPOSE_B) {
+    // k..k+3 at n.
+    if (VEC_B) {
+      if (CHECK_BOUNDS && (n >= dims.N || k >= kEnd)) { return vec4(0.0); }
+      return b[(n * dims.K + k) / 4u];
+    }
+    return vec4(scalarB(k, n, kEnd), scalarB(k + 1u, n, kEnd), scalarB(k + 2u, n, kEnd), scalarB(k + 3u, n, kEnd));
+  }
+  // n..n+3 at k.
+  if (VEC_B) {
+    if (CHECK_BOUNDS && (n >= dims.N || k >= kEnd)) { return vec4(0.0); }
+    return b[(k * dims.N + n) / 4u];
+  }
+  return vec4(scalarB(k, n, kEnd), scalarB(k, n + 1u, kEnd), scalarB(k, n + 2u, kEnd), scalarB(k, n + 3u, kEnd));
+}
+
+// Stages both slabs for k0.. ; invocation `flat` moves TILE_K·MICRO/64 vec4s of each.
+fn stage(flat: u32, rowBase: u32, colBase: u32, k0: u32, kEnd: u32) {
+  let quads = TILE_K * MICRO * 4u;
+  let lineQuads = MICRO * 4u; // TILE / 4
+  for (var e = flat; e < quads; e += 256u) {
+    if (TRANSPOSE_A) {
+      // Consecutive invocations read consecutive m: one 16-byte store each.
+      let k = e / lineQuads;
+      let mq = e % lineQuads;
+      tileA[k * lineQuads + mq] = fourA(rowBase + mq * 4u, k0 + k, kEnd);
+    } else {
+      let m = e / (TILE_K / 4u);
+      let kq = (e % (TILE_K / 4u)) * 4u;
+      let v = fourA(rowBase + m, k0 + kq, kEnd);
+      for (var c = 0u; c < 4u; c++) { tileA[(kq + c) * lineQuads + m / 4u][m % 4u] = v[c]; }
+    }
+    if (TRANSPOSE_B) {
+      let n = e / (TILE_K / 4u);
+      let kq = (e % (TILE_K / 4u)) * 4u;
+      let v = fourB(k0 + kq, colBase + n, kEnd);
+      for (var c = 0u; c < 4u; c++) { tileB[(kq + c) * lineQuads + n / 4u][n % 4u] = v[c]; }
+    } else {
+      let k = e / lineQuads;
+      let nq = e % lineQuads;
+      tileB[k * lineQuads + nq] = fourB(k0 + k, colBase + nq * 4u, kEnd);
+    }
+  }
+}
+
+fn activate(v: f32) -> f32 {
+  switch ACTIVATION {
+    case 1u: { return max(v, 0.0); }
+    case 2u: { return tanh(clamp(v, -20.0, 20.0)); }
+    // The tanh form of GELU; the clamp keeps tanh finite where |inner| is large.
+    case 3u: { return 0.5 * v * (1.0 + tanh(clamp(0.7978845608 * (v + 0.044715 * v * v * v), -20.0, 20.0))); }
+    default: { return v; }
+  }
 }
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(local_invocation_index) flat: u32) {
-  let rowBase = wid.y * TILE;
-  let colBase = wid.x * TILE;
-  var acc: array<array<f32, MICRO>, MICRO>;
+  let tile = 16u * MICRO;
+  let lineQuads = MICRO * 4u;
+  let quadsPerThread = MICRO / 4u;
+  let rowBase = wid.y * tile;
+  let colBase = wid.x * tile;
+  let kBegin = wid.z * dims.kChunk;
+  let kEnd = min(dims.K, kBegin + dims.kChunk);
+  // acc[i * 2 + q] = out row ty·MICRO + i, columns tx·MICRO + 4q .. +3 (sized for MICRO = 8).
+  var acc: array<vec4<f32>, 16>;
 
-  for (var k0 = 0u; k0 < dims.K; k0 += TILE_K) {
-    // 256 invocations stage 1024 elements of each tile, four each.
-    for (var i = 0u; i < 4u; i++) {
-      let e = flat + i * 256u;
-      // Consecutive invocations walk the dimension that is contiguous in memory, so loads coalesce.
-      if (TRANSPOSE_A) {
-        let m = e % TILE; let k = e / TILE;
-        tileA[k][m] = loadA(rowBase + m, k0 + k);
-      } else {
-        let k = e % TILE_K; let m = e / TILE_K;
-        tileA[k][m] = loadA(rowBase + m, k0 + k);
-      }
-      if (TRANSPOSE_B) {
-        let k = e % TILE_K; let n = e / TILE_K;
-        tileB[k][n] = loadB(k0 + k, colBase + n);
-      } else {
-        let n = e % TILE; let k = e / TILE;
-        tileB[k][n] = loadB(k0 + k, colBase + n);
-      }
-    }
+  for (var k0 = kBegin; k0 < kEnd; k0 += TILE_K) {
+    stage(flat, rowBase, colBase, k0, kEnd);
     workgroupBarrier();
     for (var k = 0u; k < TILE_K; k++) {
-      var av: array<f32, MICRO>;
-      var bv: array<f32, MICRO>;
-      for (var i = 0u; i < MICRO; i++) {
-        av[i] = tileA[k][lid.y * MICRO + i];
-        bv[i] = tileB[k][lid.x * MICRO + i];
-      }
-      for (var i = 0u; i < MICRO; i++) {
-        for (var j = 0u; j < MICRO; j++) {
-          acc[i][j] = fma(av[i], bv[j], acc[i][j]);
+      var bq: array<vec4<f32>, 2>;
+      for (var q = 0u; q < quadsPerThread; q++) { bq[q] = tileB[k * lineQuads + lid.x * quadsPerThread + q]; }
+      for (var p = 0u; p < quadsPerThread; p++) {
+        let av = tileA[k * lineQuads + lid.y * quadsPerThread + p];
+        for (var i = 0u; i < 4u; i++) {
+          for (var q = 0u; q < quadsPerThread; q++) {
+            acc[(p * 4u + i) * 2u + q] = fma(vec4(av[i]), bq[q], acc[(p * 4u + i) * 2u + q]);
+          }
         }
       }
     }
     workgroupBarrier();
   }
 
+  let slab = select(0u, wid.z * dims.M * dims.N, SPLIT);
   for (var i = 0u; i < MICRO; i++) {
     let row = rowBase + lid.y * MICRO + i;
-    for (var j = 0u; j < MICRO; j++) {
-      let col = colBase + lid.x * MICRO + j;
-      if (row < dims.M && col < dims.N) {
-        out[row * dims.N + col] = acc[i][j];
+    for (var q = 0u; q < quadsPerThread; q++) {
+      for (var j = 0u; j < 4u; j++) {
+        let col = colBase + lid.x * MICRO + q * 4u + j;
+        if (!CHECK_BOUNDS || (row < dims.M && col < dims.N)) {
+          var v = acc[i * 2u + q][j];
+          if (!SPLIT) {
+            if (HAS_BIAS) { v += bias[col]; }
+            v = activate(v);
+          }
+          out[slab + row * dims.N + col] = v;
+        }
       }
     }
   }

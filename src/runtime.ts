@@ -7,6 +7,9 @@ import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
 import { gradients } from './autodiff.js';
 import { matmul, type MatmulOptions } from './ops/matmul.js';
 import { transpose } from './ops/transpose.js';
+import { linear, type Activation, type LinearOptions } from './ops/linear.js';
+import { tuneMatmul, type TuneResult } from './ops/matmul-tune.js';
+import type { MatmulShape } from './ops/matmul-plan.js';
 import { binary, unary } from './ops/elementwise.js';
 import { mean, sum } from './ops/reduce.js';
 import { mseLoss, softmaxCrossEntropy } from './ops/loss.js';
@@ -99,6 +102,24 @@ export class Runtime implements TensorOwner {
   matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
     this.checkOwned('matmul', [a, b]);
     return matmul(a, b, options);
+  }
+
+  /**
+   * act(x·w + bias) in one matmul kernel, the bias and activation applied in its epilogue. x [batch, in],
+   * w [in, out] (or [out, in] with `transposeW`), bias [out] or null. Differentiable for every activation.
+   */
+  linear(x: Tensor, w: Tensor, bias?: Tensor | null, activation: Activation = 'identity', options: LinearOptions = {}): Tensor {
+    this.checkOwned('linear', bias ? [x, w, bias] : [x, w]);
+    return linear(x, w, bias, activation, options);
+  }
+
+  /**
+   * Times the candidate matmul kernels on this adapter for `shapes` (by default the products of training an MLP
+   * layer) and uses the fastest for every later matmul of the same shape class. Optional: without it the kernel is
+   * chosen from the shape and the adapter.
+   */
+  async tune(shapes?: MatmulShape[], reps?: number): Promise<TuneResult[]> {
+    return tuneMatmul(this, shapes, reps);
   }
 
   /** A materialised 2-D transpose. */

@@ -12,7 +12,7 @@ const binaryShader = new Shader('binary', binarySource);
 
 // The OP codes of unary.wgsl and binary.wgsl.
 const UNARY = { relu: 0, tanh: 1, exp: 2, log: 3, neg: 4, scale: 5, square: 6 } as const;
-const BINARY = { add: 0, sub: 1, mul: 2, div: 3, reluGrad: 4, tanhGrad: 5 } as const;
+const BINARY = { add: 0, sub: 1, mul: 2, div: 3, reluGrad: 4, tanhGrad: 5, geluGrad: 6 } as const;
 
 type UnaryName = keyof typeof UNARY;
 type BinaryName = keyof typeof BINARY;
@@ -113,6 +113,18 @@ export const divOp = binaryOp('div', (a, b) => a / b, (g, _a, b, out) => [
 // Gradient helpers: used by VJPs, not differentiated themselves.
 export const reluGradOp = binaryOp('reluGrad', (g, x) => (x > 0 ? g : 0));
 export const tanhGradOp = binaryOp('tanhGrad', (g, y) => g * (1 - y * y));
+export const geluGradOp = binaryOp('geluGrad', (g, x) => g * geluDerivative(x));
+
+/** GELU in its tanh form, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), as the matmul epilogue computes it. */
+export function gelu(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+}
+
+export function geluDerivative(x: number): number {
+  const c = Math.sqrt(2 / Math.PI);
+  const t = Math.tanh(c * (x + 0.044715 * x ** 3));
+  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x);
+}
 
 const UNARY_OPS: Record<UnaryName, OpDef<UnaryParams>> = {
   relu: reluOp,
@@ -130,6 +142,7 @@ const BINARY_OPS: Record<BinaryName, OpDef<undefined>> = {
   div: divOp,
   reluGrad: reluGradOp,
   tanhGrad: tanhGradOp,
+  geluGrad: geluGradOp,
 };
 
 export function unary(name: UnaryName, x: Tensor, alpha = 0): Tensor {

@@ -1,10 +1,7 @@
 import { defineOp } from './op.js';
 import { apply, type Tensor } from '../tensor.js';
 import { formatShape } from '../shape.js';
-import { Shader } from '../backend/webgpu/shader.js';
-import source from '../../shaders/matmul.wgsl?raw';
-
-const shader = new Shader('matmul', source);
+import { dispatchMatmul } from './matmul-kernels.js';
 
 export interface MatmulOptions {
   /** Use Aᵀ: A is stored [K, M]. */
@@ -62,16 +59,7 @@ export const matmulOp = defineOp<MatmulParams>({
   gpu(gpu, [a, b], p, out) {
     const [m, n] = out.shape;
     const { k } = dims(a.shape, b.shape, p);
-    gpu.dispatch(
-      {
-        name: `matmul_${p.transposeA ? 't' : 'n'}${p.transposeB ? 't' : 'n'}`,
-        shader,
-        constants: { TRANSPOSE_A: p.transposeA, TRANSPOSE_B: p.transposeB },
-      },
-      { a, b, out, dims: { M: m, N: n, K: k } },
-      [Math.ceil(n / 64), Math.ceil(m / 64)],
-      { transposeA: p.transposeA, transposeB: p.transposeB, M: m, N: n, K: k },
-    );
+    dispatchMatmul(gpu, { a, b, out, m, n, k, transposeA: p.transposeA, transposeB: p.transposeB, activation: 'identity' });
   },
   // Z = op(A)·op(B), G = ∂L/∂Z [M,N]. Each gradient is one matmul whose flags absorb the transposes; nothing is copied.
   vjp(g, [a, b], { transposeA, transposeB }) {

@@ -1,0 +1,95 @@
+import { defineOp } from './op.js';
+import { apply, type Tensor } from '../tensor.js';
+import { formatShape } from '../shape.js';
+import { binary, gelu } from './elementwise.js';
+import { sum } from './reduce.js';
+import { matmul } from './matmul.js';
+import { ACTIVATION_CODES, dispatchMatmul, type Activation } from './matmul-kernels.js';
+
+export type { Activation };
+
+export interface LinearOptions {
+  /** w is stored [out, in] (as nn layers keep it) and used as wᵀ, without a copy. */
+  transposeW?: boolean;
+}
+
+interface LinearParams {
+  activation: Activation;
+  transposeW: boolean;
+}
+
+const ACTIVATIONS: Record<Activation, (z: number) => number> = {
+  identity: (z) => z,
+  relu: (z) => Math.max(z, 0),
+  tanh: Math.tanh,
+  gelu,
+};
+
+/**
+ * y = act(x·w + b): x [batch, in], w [in, out] (or [out, in] with transposeW), b [out] (optional).
+ * The GPU applies b and act in the matmul kernel's epilogue.
+ */
+export const linearOp = defineOp<LinearParams>({
+  name: 'linear',
+  shape([x, w, b], { activation, transposeW }) {
+    if (!(activation in ACTIVATION_CODES)) {
+      throw new Error(`linear: activation must be one of ${Object.keys(ACTIVATION_CODES).join(', ')}, got ${JSON.stringify(activation)}`);
+    }
+    if (x.length !== 2 || w.length !== 2) throw new Error(`linear: x and w must be 2-D, got ${formatShape(x)} and ${formatShape(w)}`);
+    const [inputs, outputs] = transposeW ? [w[1], w[0]] : [w[0], w[1]];
+    if (x[1] !== inputs) {
+      throw new Error(`linear: x ${formatShape(x)} has ${x[1]} features but w${transposeW ? 'ᵀ' : ''} ${formatShape(w)} expects ${inputs}`);
+    }
+    if (b && (b.length !== 1 || b[0] !== outputs)) {
+      throw new Error(`linear: bias ${formatShape(b)} must be [${outputs}], one value per output of w ${formatShape(w)}`);
+    }
+    return [x[0], outputs];
+  },
+  cpu([x, w, b], { activation, transposeW }, [m, n]) {
+    const k = x.shape[1];
+    const f = ACTIVATIONS[activation];
+    const out = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let acc = b ? b.data[j] : 0;
+        for (let r = 0; r < k; r++) acc += x.data[i * k + r] * w.data[transposeW ? j * k + r : r * n + j];
+        out[i * n + j] = f(acc);
+      }
+    }
+    return out;
+  },
+  gpu(gpu, [x, w, bias], { activation, transposeW }, out) {
+    const [m, n] = out.shape;
+    dispatchMatmul(gpu, { a: x, b: w, bias, out, m, n, k: x.shape[1], transposeA: false, transposeB: transposeW, activation });
+  },
+  // Y = act(Z), Z = X·W + b; G = ∂L/∂Y [B,out]. First dZ = G ⊙ act'(Z), then the matmul VJP with dZ.
+  vjp(g, [x, w, b], p, y) {
+    const dz = activationGrad(g, y, [x, w, b], p);
+    const dx = () => (p.transposeW ? matmul(dz, w) : matmul(dz, w, { transposeB: true }));
+    const dw = () => (p.transposeW ? matmul(dz, x, { transposeA: true }) : matmul(x, dz, { transposeA: true }));
+    return [
+      x.requiresGrad ? dx() : null, // dX = dZ·Wᵀ [B,out]·[in,out]ᵀ → [B,in]     (W stored [out,in]: dZ·W)
+      w.requiresGrad ? dw() : null, // dW = Xᵀ·dZ [B,in]ᵀ·[B,out] → [in,out]    (W stored [out,in]: dZᵀ·X)
+      b?.requiresGrad ? sum(dz, 0) : null, // db = Σ_rows dZ → [out]
+    ];
+  },
+});
+
+/** G ⊙ act'(Z), from the output Y where act' can be written in Y, else from Z recomputed. */
+function activationGrad(g: Tensor, y: Tensor, [x, w, b]: Tensor[], p: LinearParams): Tensor {
+  switch (p.activation) {
+    case 'identity':
+      return g;
+    case 'relu':
+      return binary('reluGrad', g, y); // Y > 0 exactly where Z > 0
+    case 'tanh':
+      return binary('tanhGrad', g, y); // 1 − Y²
+    case 'gelu':
+      // GELU is not invertible, so Z is recomputed: one more forward matmul, no stored pre-activation.
+      return binary('geluGrad', g, linear(x, w, b, 'identity', p));
+  }
+}
+
+export function linear(x: Tensor, w: Tensor, bias?: Tensor | null, activation: Activation = 'identity', options: LinearOptions = {}): Tensor {
+  return apply(x.owner, linearOp, bias ? [x, w, bias] : [x, w], { activation, transposeW: options.transposeW ?? false });
+}

@@ -1,0 +1,162 @@
+// Records one matmul (with an optional bias + activation epilogue) as dispatches of the matmul kernel family.
+import type { Dispatcher, GpuOperand } from '../backend/webgpu/dispatcher.js';
+import { grid1d } from '../backend/webgpu/dispatcher.js';
+import { Shader } from '../backend/webgpu/shader.js';
+import { Usage } from '../backend/webgpu/buffers.js';
+import {
+  chooseMatmulPlan,
+  forcedMatmulPlan,
+  shapeClass,
+  type AdapterTraits,
+  type MatmulPlan,
+  type MatmulShape,
+} from './matmul-plan.js';
+import tiledSource from '../../shaders/matmul.wgsl?raw';
+import directSource from '../../shaders/matmul_direct.wgsl?raw';
+import gemvSource from '../../shaders/gemv.wgsl?raw';
+import splitkSource from '../../shaders/matmul_splitk.wgsl?raw';
+
+const tiledShader = new Shader('matmul', tiledSource);
+const directShader = new Shader('matmul_direct', directSource);
+const gemvShader = new Shader('gemv', gemvSource);
+const splitkShader = new Shader('matmul_splitk', splitkSource);
+
+/** Activations the epilogue applies, by their ACTIVATION code in the shaders. */
+export const ACTIVATION_CODES = { identity: 0, relu: 1, tanh: 2, gelu: 3 } as const;
+export type Activation = keyof typeof ACTIVATION_CODES;
+
+export interface MatmulProblem extends MatmulShape {
+  a: GpuOperand;
+  b: GpuOperand;
+  out: GpuOperand;
+  bias?: GpuOperand;
+  activation: Activation;
+}
+
+/** The part of the WebGPU backend this module reaches past the Dispatcher interface for. */
+interface BackendView {
+  device?: GPUDevice;
+  info?: { adapter: { architecture: string; vendor: string; description: string } };
+}
+
+interface DeviceState {
+  traits: AdapterTraits;
+  tuned: Map<string, MatmulPlan>;
+  /** Split-K partial sums; one buffer serves every split matmul, since dispatches run in order. */
+  scratch?: GPUBuffer;
+}
+
+const states = new WeakMap<Dispatcher, DeviceState>();
+
+export function deviceState(gpu: Dispatcher): DeviceState {
+  let state = states.get(gpu);
+  if (!state) {
+    const adapter = (gpu as BackendView).info?.adapter;
+    const software = /swiftshader|llvmpipe|software/i.test(`${adapter?.architecture} ${adapter?.vendor} ${adapter?.description}`);
+    state = { traits: { software, maxWorkgroupStorage: gpu.limits.maxComputeWorkgroupStorageSize }, tuned: new Map() };
+    states.set(gpu, state);
+  }
+  return state;
+}
+
+/** The plan a matmul of this shape gets now: forced (tests), tuned, or chosen. */
+export function planFor(gpu: Dispatcher, s: MatmulShape): MatmulPlan {
+  const state = deviceState(gpu);
+  const forced = forcedMatmulPlan();
+  const isGemv = s.m === 1 || s.n === 1;
+  if (forced && (forced.variant === 'gemv') === isGemv) return forced;
+  if (isGemv) return chooseMatmulPlan(s, state.traits);
+  return state.tuned.get(shapeClass(s)) ?? chooseMatmulPlan(s, state.traits);
+}
+
+const transposeSuffix = (s: MatmulShape) => `${s.transposeA ? 't' : 'n'}${s.transposeB ? 't' : 'n'}`;
+
+export function kernelName(s: MatmulShape, plan: MatmulPlan): string {
+  return `matmul_${plan.variant}${plan.splits > 1 ? '_splitk' : ''}_${transposeSuffix(s)}`;
+}
+
+export function dispatchMatmul(gpu: Dispatcher, p: MatmulProblem, plan: MatmulPlan = planFor(gpu, p)): void {
+  const detail = { transposeA: p.transposeA, transposeB: p.transposeB, M: p.m, N: p.n, K: p.k, splits: plan.splits };
+  const epilogue = { HAS_BIAS: p.bias !== undefined, ACTIVATION: ACTIVATION_CODES[p.activation] };
+  // A bias-less kernel still declares the binding; any read-only buffer satisfies it.
+  const bias = p.bias ?? p.a;
+  if (plan.variant === 'gemv') return dispatchGemv(gpu, p, bias, epilogue, detail);
+
+  const splits = Math.max(1, Math.min(plan.splits, p.k));
+  const { shader, constants, blockM, blockN, stepK } = blockedKernel(p, plan);
+  // Each split's k range is a whole number of steps, so vec4 reads and tiles never straddle two splits.
+  const kChunk = Math.ceil(Math.ceil(p.k / splits) / stepK) * stepK;
+  const used = Math.ceil(p.k / kChunk);
+  const fits = p.m % blockM === 0 && p.n % blockN === 0 && p.k % stepK === 0;
+  const grid = [Math.ceil(p.n / blockN), Math.ceil(p.m / blockM), used];
+  const name = kernelName(p, { ...plan, splits: used });
+  const dims = { M: p.m, N: p.n, K: p.k, kChunk };
+  if (used === 1) {
+    gpu.dispatch({ name, shader, constants: { ...constants, ...epilogue, CHECK_BOUNDS: !fits, SPLIT: false } }, { a: p.a, b: p.b, bias, out: p.out, dims }, grid, detail);
+    return;
+  }
+  const partials = scratch(gpu, used * p.m * p.n);
+  gpu.dispatch({ name, shader, constants: { ...constants, CHECK_BOUNDS: !fits, SPLIT: true } }, { a: p.a, b: p.b, bias: p.a, out: partials, dims }, grid, {
+    ...detail,
+    splits: used,
+  });
+  gpu.dispatch(
+    { name: 'matmul_splitk_sum', shader: splitkShader, constants: epilogue },
+    { partials, bias, out: p.out, dims: { M: p.m, N: p.n, splits: used } },
+    grid1d(Math.ceil((p.m * p.n) / 64)),
+    { ...detail, splits: used },
+  );
+}
+
+/** The shader and constants of a blocked variant, and the block each workgroup covers. */
+function blockedKernel(p: MatmulProblem, plan: MatmulPlan) {
+  // A vec4 read runs along each operand's contiguous dimension: K for A, M for Aᵀ; N for B, K for Bᵀ.
+  const vecA = (p.transposeA ? p.m : p.k) % 4 === 0;
+  const vecB = (p.transposeB ? p.k : p.n) % 4 === 0;
+  const common = { TRANSPOSE_A: p.transposeA, TRANSPOSE_B: p.transposeB, VEC_A: vecA, VEC_B: vecB };
+  if (plan.variant === 'direct') {
+    const [x, y] = plan.workgroup ?? [8, 8];
+    return { shader: directShader, constants: { ...common, WG_X: x, WG_Y: y }, blockM: 4 * y, blockN: 4 * x, stepK: 4 };
+  }
+  const micro = plan.variant === 'tile128' ? 8 : 4;
+  const tileK = plan.tileK ?? 16;
+  return { shader: tiledShader, constants: { ...common, MICRO: micro, TILE_K: tileK }, blockM: 16 * micro, blockN: 16 * micro, stepK: tileK };
+}
+
+function dispatchGemv(
+  gpu: Dispatcher,
+  p: MatmulProblem,
+  bias: GpuOperand,
+  epilogue: Record<string, number | boolean>,
+  detail: Record<string, number | boolean>,
+): void {
+  // M = 1: the vector is A (its K values are contiguous either way) and the lines are op(B)'s columns.
+  // N = 1: the vector is B and the lines are op(A)'s rows. ROW_DOT when a line is contiguous in memory.
+  const rowVector = p.m === 1;
+  const [mat, x] = rowVector ? [p.b, p.a] : [p.a, p.b];
+  const lines = rowVector ? p.n : p.m;
+  const rowDot = rowVector ? p.transposeB : !p.transposeA;
+  const vec = (rowDot ? p.k : lines) % 4 === 0;
+  gpu.dispatch(
+    { name: kernelName(p, { variant: 'gemv', splits: 1 }), shader: gemvShader, constants: { ROW_DOT: rowDot, VEC: vec, ...epilogue } },
+    // One bias per output along N; a single column (N = 1) adds bias[0] to every row.
+    { mat, x, bias, out: p.out, dims: { J: lines, K: p.k, biasStride: rowVector ? 1 : 0 } },
+    [Math.ceil(lines / 64), 1, 1],
+    detail,
+  );
+}
+
+/** A storage buffer of at least `elements` floats for partial sums, grown as needed. */
+function scratch(gpu: Dispatcher, elements: number): GpuOperand {
+  const state = deviceState(gpu);
+  const device = (gpu as BackendView).device;
+  if (!device) throw new Error('matmul: split-K needs the WebGPU backend');
+  const bytes = elements * 4;
+  const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
+  if (bytes > limit) throw new Error(`matmul: split-K partials need ${bytes} bytes; this device binds at most ${limit}`);
+  if (!state.scratch || state.scratch.size < bytes) {
+    // The old buffer is not destroyed: recorded work may still use it; it is collected once nothing refers to it.
+    state.scratch = device.createBuffer({ size: Math.max(bytes, 1 << 16), usage: Usage.STORAGE, label: 'matmul_splitk_partials' });
+  }
+  return { buffer: state.scratch, shape: [elements] };
+}

@@ -1,0 +1,95 @@
+// How a matmul runs on the GPU: which kernel of the family, and how many K splits. One small function decides
+// from the shape and the adapter; `rt.tune()` can overrule it per shape class with measured times.
+
+/**
+ * - `tile128` / `tile64`: workgroup-memory tiles of 16×16 invocations, 8×8 or 4×4 outputs each (real GPUs).
+ * - `direct`: no workgroup memory, 4×4 outputs per invocation from vec4 reads (software adapters prefer it).
+ * - `gemv`: one output row or column (M = 1 or N = 1).
+ */
+export type MatmulVariant = 'tile128' | 'tile64' | 'direct' | 'gemv';
+
+export interface MatmulPlan {
+  variant: MatmulVariant;
+  /** K is cut into this many ranges, summed afterwards in a fixed order (1: no split). */
+  splits: number;
+  /** The k-step of a tiled variant. */
+  tileK?: number;
+  /** Invocations per workgroup of `direct`, [x, y]. */
+  workgroup?: [number, number];
+}
+
+export interface MatmulShape {
+  m: number;
+  n: number;
+  k: number;
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** What the choice needs to know about the adapter. */
+export interface AdapterTraits {
+  /** A CPU rasteriser (SwiftShader): barriers are expensive there, registers cheap. */
+  software: boolean;
+  maxWorkgroupStorage: number;
+}
+
+/** Chosen from the shape and the adapter, before any tuning. */
+export function chooseMatmulPlan(s: MatmulShape, adapter: AdapterTraits): MatmulPlan {
+  if (s.m === 1 || s.n === 1) return { variant: 'gemv', splits: 1 };
+  if (adapter.software) {
+    // One workgroup per emulated core is enough there; split K only when the output is a handful of blocks.
+    const blocks = Math.ceil(s.m / 32) * Math.ceil(s.n / 32);
+    return { variant: 'direct', splits: splitsFor(s.k, blocks, 8, 128), workgroup: [8, 8] };
+  }
+  const big = s.m >= 512 && s.n >= 512;
+  const tile = big ? 128 : 64;
+  const blocks = Math.ceil(s.m / tile) * Math.ceil(s.n / tile);
+  return {
+    variant: big ? 'tile128' : 'tile64',
+    tileK: big ? (s.k >= 2048 ? 16 : 8) : 16,
+    // About 256 workgroups fill a large GPU; the weight-gradient shapes (large K, small M·N) make far fewer.
+    splits: splitsFor(s.k, blocks, 256, 256),
+  };
+}
+
+/** How many K ranges bring `blocks` workgroups up to about `target`, keeping each range at least `minChunk` long. */
+function splitsFor(k: number, blocks: number, target: number, minChunk: number): number {
+  if (blocks >= target / 2) return 1;
+  return Math.max(1, Math.min(Math.floor(target / blocks), Math.floor(k / minChunk), 64));
+}
+
+/** A tuned choice applies to every shape of its class: the same transposes and sizes within a factor of two. */
+export function shapeClass(s: MatmulShape): string {
+  const bucket = (d: number) => (d === 1 ? 'one' : String(Math.round(Math.log2(d))));
+  return `${s.transposeA ? 't' : 'n'}${s.transposeB ? 't' : 'n'}:${bucket(s.m)}:${bucket(s.n)}:${bucket(s.k)}`;
+}
+
+/** The candidates `rt.tune()` times for a shape on this adapter. */
+export function candidatePlans(s: MatmulShape, adapter: AdapterTraits): MatmulPlan[] {
+  const base = chooseMatmulPlan(s, adapter);
+  if (base.variant === 'gemv') return [base];
+  const plans: MatmulPlan[] = [
+    { variant: 'direct', splits: 1, workgroup: [8, 8] },
+    { variant: 'direct', splits: 1, workgroup: [16, 16] },
+    { variant: 'tile64', splits: 1, tileK: 16 },
+    { variant: 'tile128', splits: 1, tileK: 8 },
+    { variant: 'tile128', splits: 1, tileK: 16 },
+  ];
+  for (const p of [...plans]) {
+    const splits = Math.max(2, base.splits);
+    if (s.k >= 4 * Math.max(s.m, s.n)) plans.push({ ...p, splits });
+  }
+  return plans;
+}
+
+/** Tests force a variant so that every kernel is checked, whatever the adapter would choose. */
+let forced: MatmulPlan | null = null;
+
+/** @internal Forces every following matmul to `plan` (null restores the choice). */
+export function forceMatmulPlan(plan: MatmulPlan | null): void {
+  forced = plan;
+}
+
+export function forcedMatmulPlan(): MatmulPlan | null {
+  return forced;
+}
