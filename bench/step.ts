@@ -88,7 +88,15 @@ async function webgradCase(ctx: BenchContext, shape: Shape, data: Data, compiled
     const x = rt.tensor(data.x, [shape.batch, shape.inputs]);
     const y = rt.tensor(data.labels, [shape.batch, shape.classes]);
     await rt.warmup(() => model.step(x, y));
-    const oneStep = () => rt.tidy(async () => (await (await step(x, y)).data())[0]);
+    // JavaScript time to record (eager) or replay (compiled) one step, before its loss is read.
+    const hostTimes: number[] = [];
+    const oneStep = () =>
+      rt.tidy(async () => {
+        const started = performance.now();
+        const loss = await step(x, y);
+        hostTimes.push(performance.now() - started);
+        return (await loss.data())[0];
+      });
     const before = { stats: rt.stats(), memory: rt.memory() };
     const timed = await timeSteps(ctx.reps, oneStep);
     const after = { stats: rt.stats(), memory: rt.memory() };
@@ -106,7 +114,8 @@ async function webgradCase(ctx: BenchContext, shape: Shape, data: Data, compiled
     profile.value.dispose();
     const flat = after.memory.liveBytes === before.memory.liveBytes && after.memory.liveTensors === before.memory.liveTensors;
     model.dispose();
-    return { ...timed, perStep, kernelMs, timing: profile.timing, flat, adapter: describeAdapter(rt) };
+    const hostMs = median(hostTimes.slice(WARMUP_STEPS));
+    return { ...timed, perStep, kernelMs, hostMs, timing: profile.timing, flat, adapter: describeAdapter(rt) };
   } finally {
     rt.destroy();
   }
@@ -161,7 +170,7 @@ export async function stepCases(ctx: BenchContext): Promise<BenchRow[]> {
     const kernel = compiled ? 'compiled (rt.compile replay)' : 'eager';
     ctx.log(
       `step: webgrad ${kernel} ${r.ms.toFixed(2)} ms/step, ${r.perStep.submissions} submissions, ` +
-        `${r.perStep.steadyAllocations} allocations in a steady step, GPU kernels ${r.kernelMs.toFixed(2)} ms (${r.timing}), loss ${r.loss.toFixed(4)}`,
+        `${r.perStep.steadyAllocations} allocations in a steady step, ${r.perStep.dispatches} dispatches, JS ${r.hostMs.toFixed(2)} ms, GPU kernels ${r.kernelMs.toFixed(2)} ms (${r.timing}), loss ${r.loss.toFixed(4)}`,
     );
     rows.push({
       group: 'step',
@@ -176,6 +185,7 @@ export async function stepCases(ctx: BenchContext): Promise<BenchRow[]> {
         submissionsPerStep: r.perStep.submissions,
         allocationsPerSteadyStep: r.perStep.steadyAllocations,
         dispatchesPerStep: r.perStep.dispatches,
+        hostMs: Number(r.hostMs.toFixed(3)),
         gpuKernelMs: Number(r.kernelMs.toFixed(3)),
         gpuKernelTiming: r.timing,
         memoryFlat: r.flat ? 'yes' : 'no',
