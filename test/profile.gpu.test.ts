@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime, type Tensor } from '../src/index.js';
+import type { WebGpuBackend } from '../src/backend/webgpu/backend.js';
+import { GpuProfiler } from '../src/backend/webgpu/profiler.js';
 
 let rt: Runtime;
 beforeAll(async () => {
@@ -54,5 +56,19 @@ describe('rt.profile', () => {
     const before = rt.stats().submissions;
     await rt.add(rt.ones([2]), 1).data();
     expect(rt.stats().submissions - before).toBe(1);
+  });
+
+  it('without timestamp-query it falls back to the wall time of each kernel submitted alone', async () => {
+    const wallRt = await createRuntime({ backend: 'webgpu' });
+    const backend = wallRt.backend as WebGpuBackend;
+    Object.defineProperty(backend, 'profiler', { value: new GpuProfiler(backend.device, backend.scheduler, false) });
+    const a = wallRt.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+    const profile = await wallRt.profile(() => wallRt.relu(wallRt.matmul(a, a, { transposeB: true })));
+    expect(profile.timing).toBe('wall');
+    expect(profile.kernels.map((k) => k.op)).toEqual(['matmul', 'relu']);
+    expect(profile.kernels[0].shape).toBe('[2,3]·[2,3] → [2,2]');
+    for (const k of profile.kernels) expect(k.ms).toBeGreaterThan(0);
+    expect(Array.from(await profile.value.data())).toEqual([14, 32, 32, 77]);
+    wallRt.destroy();
   });
 });
