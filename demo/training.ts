@@ -53,6 +53,7 @@ export class Training {
   private readonly batches: Iterator<{ x: Float32Array; y: Float32Array; size: number }> | null;
   private lastLoss: Tensor | null = null;
   private readonly lossAndGrads;
+  private readonly trainStep;
 
   constructor(
     readonly rt: Runtime,
@@ -72,6 +73,13 @@ export class Training {
       const out = this.model.forward(x);
       return this.data.classes > 0 ? rt.softmaxCrossEntropy(out, y) : rt.mseLoss(out, y);
     });
+    // Recorded once, then replayed with its buffers and bind groups: no op code runs on later steps.
+    this.trainStep = rt.compile(async (x: Tensor, y: Tensor) => {
+      const params = this.model.params();
+      const { value, grads } = await this.lossAndGrads(params, x, y);
+      this.optimizer.step(params, grads);
+      return value;
+    });
   }
 
   /** One optimizer step on the next batch. */
@@ -84,10 +92,7 @@ export class Training {
       batch = batchTensors(rt, this.data, next.x, next.y, next.size);
       owned = true;
     }
-    const params = this.model.params();
-    const { value, grads } = await this.lossAndGrads(params, batch.x, batch.y);
-    this.optimizer.step(params, grads);
-    grads.forEach((g) => g.dispose());
+    const value = await this.trainStep(batch.x, batch.y);
     if (owned) (batch.x.dispose(), batch.y.dispose());
     this.lastLoss?.dispose();
     this.lastLoss = value;
@@ -105,6 +110,7 @@ export class Training {
   }
 
   dispose(): void {
+    this.trainStep.dispose();
     this.lastLoss?.dispose();
     this.full.x.dispose();
     this.full.y.dispose();
