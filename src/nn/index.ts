@@ -45,7 +45,7 @@ export class Nn {
           this.linear(sizes[i], sizes[i + 1], {
             bias: options.bias,
             activation: last ? 'none' : activation,
-            init: options.init ?? (activation === 'relu' && !last ? 'heNormal' : 'glorotUniform'),
+            init: options.init ?? ((activation === 'relu' || activation === 'gelu') && !last ? 'heNormal' : 'glorotUniform'),
             seed: seed + i,
           }),
         );

@@ -2,7 +2,7 @@ import type { Tensor } from '../tensor.js';
 import type { Runtime } from '../runtime.js';
 import { initialWeights, type Initializer } from './init.js';
 
-export type Activation = 'relu' | 'tanh' | 'none';
+export type Activation = 'relu' | 'tanh' | 'gelu' | 'none';
 
 /** A model: a forward call and its parameters. */
 export interface Module {
@@ -19,7 +19,7 @@ export interface Module {
 export interface LinearOptions {
   /** Add a bias (initialised to zero); default true. */
   bias?: boolean;
-  /** Applied to the output; default 'none'. */
+  /** Applied to the output (relu, tanh, gelu or none); default 'none'. */
   activation?: Activation;
   /** Default: He for ReLU, Glorot otherwise. */
   init?: Initializer;
@@ -27,7 +27,7 @@ export interface LinearOptions {
   seed?: number;
 }
 
-const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'none'];
+const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'gelu', 'none'];
 
 export function checkActivation(op: string, activation: unknown): Activation {
   if (!ACTIVATIONS.includes(activation as Activation)) {
@@ -36,7 +36,7 @@ export function checkActivation(op: string, activation: unknown): Activation {
   return activation as Activation;
 }
 
-/** y = act(x·Wᵀ + b), with W stored [outFeatures, inFeatures] as PyTorch stores it. */
+/** y = act(x·Wᵀ + b), with W stored [outFeatures, inFeatures] as PyTorch stores it (`rt.linear` with transposeW). */
 export class Linear implements Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
@@ -52,20 +52,17 @@ export class Linear implements Module {
       if (!Number.isInteger(v) || v < 1) throw new Error(`nn.linear: ${name} must be a positive integer, got ${v}`);
     }
     this.activation = checkActivation('nn.linear', options.activation ?? 'none');
-    const init = options.init ?? (this.activation === 'relu' ? 'heNormal' : 'glorotUniform');
+    const init = options.init ?? (this.activation === 'relu' || this.activation === 'gelu' ? 'heNormal' : 'glorotUniform');
     const values = initialWeights(init, inFeatures, outFeatures, options.seed);
     this.weight = rt.keep(rt.tensor(values, [outFeatures, inFeatures], { requiresGrad: true }));
     this.bias = options.bias === false ? null : rt.keep(rt.zeros([outFeatures], { requiresGrad: true }));
   }
 
   forward(x: Tensor): Tensor {
-    const rt = this.rt;
-    // X·Wᵀ reads W transposed in place; its gradient ∂L/∂W = Gᵀ·X is then one transposed kernel, no copy.
-    const z = rt.matmul(x, this.weight, { transposeB: true });
-    const biased = this.bias ? rt.add(z, this.bias) : z;
-    if (this.activation === 'relu') return rt.relu(biased);
-    if (this.activation === 'tanh') return rt.tanh(biased);
-    return biased;
+    // One fused kernel: X·Wᵀ with the bias and activation in its epilogue. W is read transposed in place, so its
+    // gradient ∂L/∂W = Gᵀ·X is one transposed kernel too, with no copy.
+    const activation = this.activation === 'none' ? 'identity' : this.activation;
+    return this.rt.linear(x, this.weight, this.bias, activation, { transposeW: true });
   }
 
   params(): Tensor[] {
