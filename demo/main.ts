@@ -226,21 +226,25 @@ async function speed(): Promise<void> {
   try {
     const wantTf = $<HTMLInputElement>('#speed-tfjs').checked && rt.info.backend === 'webgpu';
     const tf = wantTf ? await loadTfjs() : null;
-    $('#speed-source').textContent = `Wall-clock timing in this page, ${rt.info.backend === 'webgpu' ? state.adapter : 'CPU reference'}${wantTf ? (tf ? ', TF.js WebGPU beside it' : ', TF.js could not start') : ''}.`;
     const chart = $<SVGSVGElement>('#speed-chart');
     const table = $<HTMLTableElement>('#speed-table');
-    table.innerHTML = '<thead><tr><th>kernel</th><th>n</th><th>op</th><th>ms</th><th>GFLOP/s</th></tr></thead>';
+    table.innerHTML = '<thead><tr><th>kernel</th><th>shape</th><th>op</th><th>ms</th><th>GFLOP/s</th></tr></thead>';
     const body = table.createTBody();
-    await runSpeed(rt, tf, (row) => {
-      s.rows.push(row);
-      const tr = body.insertRow();
-      for (const v of [row.kernel, row.shape, row.transpose, row.ms.toFixed(2), row.gflops.toFixed(2)]) tr.insertCell().textContent = v;
-      drawBars(
-        chart,
-        s.rows.map((r) => ({ group: r.shape, series: r.library === 'webgrad' ? r.transpose : `TF.js ${r.transpose}`, value: r.gflops })),
-        'GFLOP/s',
-      );
-    });
+    const source = await runSpeed(
+      rt,
+      tf,
+      (row) => {
+        s.rows.push(row);
+        const tr = body.insertRow();
+        const name = row.library === 'TF.js' ? 'TF.js' : row.kernel;
+        for (const v of [name, row.shape, row.transpose, row.ms.toFixed(2), row.gflops.toFixed(2)]) tr.insertCell().textContent = v;
+        // The chart shows the square products; the table has every case.
+        const squares = s.rows.filter((r) => /^\d+³$/.test(r.shape));
+        drawBars(chart, squares.map((r) => ({ group: r.shape, series: r.library === 'webgrad' ? r.transpose : `TF.js ${r.transpose}`, value: r.gflops })), 'GFLOP/s');
+      },
+      (line) => ($('#speed-source').textContent = `running: ${line.trim().replace(/\s+/g, ' ')}`),
+    );
+    $('#speed-source').textContent = `Timed in this page on ${rt.info.backend === 'webgpu' ? state.adapter : 'the CPU reference'}, by ${source}${wantTf ? (tf ? '; TF.js WebGPU beside it' : '; TF.js could not start') : ''}.`;
   } catch (e) {
     s.error = e instanceof Error ? e.message : String(e);
   }

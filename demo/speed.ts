@@ -1,4 +1,14 @@
 import type { Runtime } from '../src/index.js';
+import type { BenchContext, BenchRow } from '../bench/types.js';
+
+type MatmulCases = (ctx: BenchContext, sizes?: number[]) => Promise<BenchRow[]>;
+// The benchmark's own cases (bench/matmul.ts) when the checkout has them; a glob, so that the page builds without.
+const benchModules = import.meta.glob<{ matmulCases?: MatmulCases }>('../bench/matmul.ts');
+
+async function benchmarkCases(): Promise<MatmulCases | null> {
+  const load = Object.values(benchModules)[0];
+  return load ? ((await load()).matmulCases ?? null) : null;
+}
 
 export interface SpeedRow {
   shape: string;
@@ -30,9 +40,27 @@ function random(n: number): Float32Array {
  * Square n×n products for every transpose, timed by wall clock around `reps` recorded products and one
  * sync (after a warm-up that compiles the pipelines). TF.js, when given, is timed the same way.
  */
-export async function runSpeed(rt: Runtime, tf: TfLike | null, onRow: (row: SpeedRow) => void): Promise<void> {
-  const sizes = isSoftwareAdapter(rt) ? [64, 128, 256] : [256, 512, 1024, 2048];
-  const reps = isSoftwareAdapter(rt) ? 3 : 10;
+export async function runSpeed(rt: Runtime, tf: TfLike | null, onRow: (row: SpeedRow) => void, log: (line: string) => void): Promise<string> {
+  const small = isSoftwareAdapter(rt);
+  const cases = rt.info.backend === 'webgpu' ? await benchmarkCases() : null;
+  if (cases) {
+    // The same cases and timing as `npm run bench`, on a device of their own.
+    const rows = await cases({ gpu: navigator.gpu, small, reps: small ? 3 : 20, tf: tf ?? undefined, log }, small ? [64, 128, 256] : undefined);
+    for (const r of rows) {
+      const square = /^(\d+³) (.*)$/.exec(r.name);
+      const [shape, transpose] = square ? [square[1], square[2]] : [r.name, ''];
+      onRow({ shape, transpose, library: 'webgrad', kernel: r.kernel, ms: r.ms, gflops: r.gflops ?? 0 });
+      if (r.tfjsMs !== undefined) onRow({ shape, transpose, library: 'TF.js', kernel: 'tfjs-webgpu', ms: r.tfjsMs, gflops: r.tfjsGflops ?? 0 });
+    }
+    return 'the benchmark cases of bench/matmul.ts (median wall time per product)';
+  }
+  await inPageLoop(rt, tf, onRow, small);
+  return 'an in-page loop over rt.matmul (wall time per product)';
+}
+
+async function inPageLoop(rt: Runtime, tf: TfLike | null, onRow: (row: SpeedRow) => void, small: boolean): Promise<void> {
+  const sizes = rt.info.backend === 'cpu' ? [32, 64, 128] : small ? [64, 128, 256] : [256, 512, 1024, 2048];
+  const reps = small ? 3 : 10;
   for (const n of sizes) {
     const a = rt.tensor(random(n * n), [n, n]);
     const b = rt.tensor(random(n * n).reverse(), [n, n]);
