@@ -37,6 +37,23 @@ let rt: Runtime;
 let gpuRt: Runtime | null = null;
 const cpuRt = await createRuntime({ backend: 'cpu' });
 let stopRequested = false;
+let lastTraining: Training | null = null;
+
+/** The trained model's weights as a .safetensors download (PyTorch's Linear layout: weight [out, in]). */
+async function saveWeights(): Promise<void> {
+  if (!lastTraining) return;
+  const { model, config } = lastTraining;
+  const bytes = await lastTraining.rt.saveSafetensors(model.namedParams(), {
+    format: 'pt',
+    producer: 'webgrad demo',
+    model: `mlp ${JSON.stringify([lastTraining.data.features, ...config.hidden])} ${config.activation}`,
+  });
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  link.download = `webgrad-${config.dataset}.safetensors`;
+  link.click();
+  URL.revokeObjectURL(link.href);
+}
 
 /** Opens WebGPU when the browser has it; otherwise says so and falls back to the CPU reference. */
 async function openGpu(): Promise<Runtime | null> {
@@ -72,6 +89,9 @@ async function selectBackend(kind: 'webgpu' | 'cpu'): Promise<void> {
     backendSelect.value = 'cpu';
     kind = 'cpu';
   }
+  lastTraining?.dispose();
+  lastTraining = null;
+  $<HTMLButtonElement>('#save').disabled = true;
   rt = kind === 'webgpu' ? gpuRt! : cpuRt;
   state.backend = kind;
   backendSelect.value = kind;
@@ -146,6 +166,8 @@ async function train(): Promise<void> {
   if (t.running) return;
   const config = readConfig();
   const data = await loadDataset(config.dataset);
+  lastTraining?.dispose();
+  lastTraining = null;
   const training = new Training(rt, data, config);
   const bounds = boundsOf(data);
   const canvas = $<HTMLCanvasElement>('#regions');
@@ -184,7 +206,10 @@ async function train(): Promise<void> {
     t.error = e instanceof Error ? e.message : String(e);
     console.error(e);
   } finally {
-    training.dispose();
+    // The model stays for "Save weights" until the next run.
+    training.release();
+    lastTraining = training;
+    $<HTMLButtonElement>('#save').disabled = false;
     t.running = false;
     t.done = true;
     $<HTMLButtonElement>('#train').disabled = false;
@@ -263,6 +288,7 @@ form.addEventListener('submit', (e) => {
   exclusive(train);
 });
 $('#stop').addEventListener('click', () => (stopRequested = true));
+$('#save').addEventListener('click', () => exclusive(saveWeights));
 $('#walk-run').addEventListener('click', () => exclusive(walkthrough));
 $('#speed-run').addEventListener('click', () => exclusive(speed));
 backendSelect.addEventListener('change', () => exclusive(() => selectBackend(backendSelect.value as 'webgpu' | 'cpu')));

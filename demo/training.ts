@@ -109,12 +109,17 @@ export class Training {
     return { loss, accuracy };
   }
 
-  dispose(): void {
+  /** Frees what only training needs: the compiled step, the data and the optimizer state. The model stays. */
+  release(): void {
     this.trainStep.dispose();
     this.lastLoss?.dispose();
-    this.full.x.dispose();
-    this.full.y.dispose();
-    this.model.dispose();
+    this.lastLoss = null;
+    if (!this.full.x.disposed) (this.full.x.dispose(), this.full.y.dispose());
     this.optimizer.dispose();
+  }
+
+  dispose(): void {
+    this.release();
+    this.model.dispose();
   }
 }

@@ -448,7 +448,7 @@ export class Runtime implements TensorOwner {
   }
 
   /** The tensors' values as a safetensors file (F32), which PyTorch, JAX and NumPy load. */
-  async saveSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
+  async saveSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
     if (tensors === null || typeof tensors !== 'object') throw new Error('saveSafetensors: expected an object of named tensors');
     this.checkOwned('saveSafetensors', Object.values(tensors));
     const arrays: Record<string, NamedArray> = {};

@@ -20,7 +20,7 @@ const KNOWN_DTYPES = ['BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'I16', 'U16', 'F
 const METADATA_KEY = '__metadata__';
 
 /** Encodes float32 tensors as safetensors bytes, in the order given; the header is padded to 8 bytes. */
-export function encodeSafetensors(tensors: Record<string, NamedArray>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(tensors: Record<string, NamedArray>, metadata: Record<string, string> = {}): Uint8Array<ArrayBuffer> {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) {
     for (const [k, v] of Object.entries(metadata)) {

@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createServer, type ViteDevServer } from 'vite';
 import { chromium, type Browser, type Page } from 'playwright';
+import { readFile } from 'node:fs/promises';
+import { decodeSafetensors } from '../src/index.js';
 import type { DemoState } from '../demo/main.js';
 
 declare global {
@@ -90,6 +92,18 @@ describe('the demo page', () => {
     expect(await page.textContent('#stat-step')).toBe('20');
     expect(Number(await page.textContent('#stat-rate'))).toBeGreaterThan(0);
     expect(await page.locator('#kernels tbody tr').count()).toBeGreaterThan(0);
+
+    // The trained weights download as safetensors, in PyTorch's Linear layout.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
+    expect(download.suggestedFilename()).toBe('webgrad-moons.safetensors');
+    const { tensors, metadata } = decodeSafetensors(new Uint8Array(await readFile((await download.path())!)));
+    expect(Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, v.shape]))).toEqual({
+      'layers.0.weight': [8, 2],
+      'layers.0.bias': [8],
+      'layers.1.weight': [2, 8],
+      'layers.1.bias': [2],
+    });
+    expect(metadata.format).toBe('pt');
     await page.close();
   }, 240_000);
 
