@@ -1,6 +1,7 @@
 // Register-blocked tiled matmul: out[M,N] = act(op(A) · op(B) + bias), op transposing per TRANSPOSE_A / TRANSPOSE_B.
 //   A is stored [M,K] (or [K,M]), B is [K,N] (or [N,K]); row-major f32, bound as vec4 so aligned reads are 16 bytes.
-// Bindings: a, b, bias (read; bias is any read buffer when HAS_BIAS is off), out (write), dims {M, N, K, kChunk}.
+// Bindings: a, b, bias (read; bias is any read buffer when HAS_BIAS is off), out (write), dims {M, N, K, kChunk},
+//   aScalars, bScalars (a and b again, as f32 arrays).
 // Grid: (ceil(N / TILE), ceil(M / TILE), splits) workgroups of 16×16 invocations, TILE = 16·MICRO (64 or 128).
 // One invocation computes a MICRO×MICRO block of out (rows ty·MICRO.., columns tx·MICRO..) over k in
 // [z·kChunk, (z+1)·kChunk). Each step stages a TILE×TILE_K slab of op(A) and a TILE_K×TILE slab of op(B) in
@@ -29,21 +30,27 @@ struct Dims { M: u32, N: u32, K: u32, kChunk: u32 }
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> dims: Dims;
+// The same buffers as a and b, seen as scalars for unaligned reads: indexing into a vec4 at run time compiles to
+// code so large that SwiftShader takes seconds per pipeline.
+@group(0) @binding(5) var<storage, read> aScalars: array<f32>;
+@group(0) @binding(6) var<storage, read> bScalars: array<f32>;
 
 // [k][TILE/4] vec4s: row k of the slab holds TILE consecutive rows of op(A) (or columns of op(B)).
 var<workgroup> tileA: array<vec4<f32>, TILE_K * MICRO * 4u>;
 var<workgroup> tileB: array<vec4<f32>, TILE_K * MICRO * 4u>;
 
+// Reads outside the matrix give 0. Branch-free (the element at 0 is read instead, then dropped): SwiftShader
+// compiles every branch of an inlined helper into masked code, and sixteen of them took it seconds per pipeline.
 fn scalarA(m: u32, k: u32, kEnd: u32) -> f32 {
-  if (CHECK_BOUNDS && (m >= dims.M || k >= kEnd)) { return 0.0; }
+  let inside = !CHECK_BOUNDS || ((m < dims.M) & (k < kEnd));
   let i = select(m * dims.K + k, k * dims.M + m, TRANSPOSE_A);
-  return a[i / 4u][i % 4u];
+  return select(0.0, aScalars[select(0u, i, inside)], inside);
 }
 
 fn scalarB(k: u32, n: u32, kEnd: u32) -> f32 {
-  if (CHECK_BOUNDS && (k >= kEnd || n >= dims.N)) { return 0.0; }
+  let inside = !CHECK_BOUNDS || ((k < kEnd) & (n < dims.N));
   let i = select(k * dims.N + n, n * dims.K + k, TRANSPOSE_B);
-  return b[i / 4u][i % 4u];
+  return select(0.0, bScalars[select(0u, i, inside)], inside);
 }
 
 // Four consecutive elements of `line` (a row or column of the tile) along the operand's contiguous dimension.

@@ -1,6 +1,7 @@
 // Matmul with no workgroup memory: out[M,N] = act(op(A) · op(B) + bias), op transposing per TRANSPOSE_A / TRANSPOSE_B.
 //   A is stored [M,K] (or [K,M]), B is [K,N] (or [N,K]); row-major f32, bound as vec4 so aligned reads are 16 bytes.
-// Bindings: a, b, bias (read; bias is any read buffer when HAS_BIAS is off), out (write), dims {M, N, K, kChunk}.
+// Bindings: a, b, bias (read; bias is any read buffer when HAS_BIAS is off), out (write), dims {M, N, K, kChunk},
+//   aScalars, bScalars (a and b again, as f32 arrays).
 // Grid: (ceil(N / (4·WG_X)), ceil(M / (4·WG_Y)), splits) workgroups of WG_X×WG_Y invocations.
 // One invocation computes a 4×4 block of out over k in [z·kChunk, (z+1)·kChunk), reading each operand as four vec4s
 // per step of 4 along k. With SPLIT it writes the raw partial sum to slab z of out ([splits, M, N]) and no epilogue.
@@ -26,64 +27,59 @@ struct Dims { M: u32, N: u32, K: u32, kChunk: u32 }
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> dims: Dims;
+// The same buffers as a and b, seen as scalars for unaligned reads: indexing into a vec4 at run time compiles to
+// code so large that SwiftShader takes seconds per pipeline.
+@group(0) @binding(5) var<storage, read> aScalars: array<f32>;
+@group(0) @binding(6) var<storage, read> bScalars: array<f32>;
 
+// Reads outside the matrix give 0. Branch-free (the element at 0 is read instead, then dropped): SwiftShader
+// compiles every branch of an inlined helper into masked code, and sixteen of them took it seconds per pipeline.
 fn scalarA(m: u32, k: u32, kEnd: u32) -> f32 {
-  if (CHECK_BOUNDS && (m >= dims.M || k >= kEnd)) { return 0.0; }
+  let inside = !CHECK_BOUNDS || ((m < dims.M) & (k < kEnd));
   let i = select(m * dims.K + k, k * dims.M + m, TRANSPOSE_A);
-  return a[i / 4u][i % 4u];
+  return select(0.0, aScalars[select(0u, i, inside)], inside);
 }
 
 fn scalarB(k: u32, n: u32, kEnd: u32) -> f32 {
-  if (CHECK_BOUNDS && (k >= kEnd || n >= dims.N)) { return 0.0; }
+  let inside = !CHECK_BOUNDS || ((k < kEnd) & (n < dims.N));
   let i = select(k * dims.N + n, n * dims.K + k, TRANSPOSE_B);
-  return b[i / 4u][i % 4u];
+  return select(0.0, bScalars[select(0u, i, inside)], inside);
 }
 
-// Rows r0..r0+3 of op(A) at k..k+3: element [i][c] = A(r0+i, k+c).
-fn blockA(r0: u32, k: u32, kEnd: u32) -> mat4x4<f32> {
-  var rows: mat4x4<f32>;
-  if (VEC_A && !TRANSPOSE_A) {
-    // K % 4 == 0 and kEnd ≤ K is a multiple of 4 or K itself, so the k range never splits a vec4.
-    for (var i = 0u; i < 4u; i++) {
-      let m = r0 + i;
-      if (!CHECK_BOUNDS || (m < dims.M && k < kEnd)) { rows[i] = a[(m * dims.K + k) / 4u]; }
-    }
-  } else if (VEC_A && TRANSPOSE_A) {
-    // Stored [K,M] with M % 4 == 0: read four k-rows of four m each, then transpose in registers.
-    var t: mat4x4<f32>;
-    for (var c = 0u; c < 4u; c++) {
-      if (!CHECK_BOUNDS || (r0 < dims.M && k + c < kEnd)) { t[c] = a[((k + c) * dims.M + r0) / 4u]; }
-    }
-    rows = transpose(t);
-  } else {
-    for (var i = 0u; i < 4u; i++) {
-      rows[i] = vec4(scalarA(r0 + i, k, kEnd), scalarA(r0 + i, k + 1u, kEnd), scalarA(r0 + i, k + 2u, kEnd), scalarA(r0 + i, k + 3u, kEnd));
-    }
+// A(m, k..k+3) for A stored [M,K]; a vec4 read when K % 4 == 0 (then a split's k range never cuts a vec4).
+fn rowA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {
+  if (VEC_A) {
+    if (CHECK_BOUNDS && m >= dims.M) { return vec4(0.0); }
+    return a[(m * dims.K + k) / 4u];
   }
-  return rows;
+  return vec4(scalarA(m, k, kEnd), scalarA(m, k + 1u, kEnd), scalarA(m, k + 2u, kEnd), scalarA(m, k + 3u, kEnd));
 }
 
-// op(B) at k..k+3, columns c0..c0+3: element [c][j] = B(k+c, c0+j).
-fn blockB(c0: u32, k: u32, kEnd: u32) -> mat4x4<f32> {
-  var rows: mat4x4<f32>;
-  if (VEC_B && !TRANSPOSE_B) {
-    for (var c = 0u; c < 4u; c++) {
-      if (!CHECK_BOUNDS || (c0 < dims.N && k + c < kEnd)) { rows[c] = b[((k + c) * dims.N + c0) / 4u]; }
-    }
-  } else if (VEC_B && TRANSPOSE_B) {
-    // Stored [N,K] with K % 4 == 0: the transposed operand keeps 16-byte reads, along k.
-    var t: mat4x4<f32>;
-    for (var j = 0u; j < 4u; j++) {
-      let n = c0 + j;
-      if (!CHECK_BOUNDS || (n < dims.N && k < kEnd)) { t[j] = b[(n * dims.K + k) / 4u]; }
-    }
-    rows = transpose(t);
-  } else {
-    for (var c = 0u; c < 4u; c++) {
-      rows[c] = vec4(scalarB(k + c, c0, kEnd), scalarB(k + c, c0 + 1u, kEnd), scalarB(k + c, c0 + 2u, kEnd), scalarB(k + c, c0 + 3u, kEnd));
-    }
+// A(m..m+3, k) for A stored [K,M]; a vec4 read when M % 4 == 0.
+fn colA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {
+  if (VEC_A) {
+    if (CHECK_BOUNDS && (m >= dims.M || k >= kEnd)) { return vec4(0.0); }
+    return a[(k * dims.M + m) / 4u];
   }
-  return rows;
+  return vec4(scalarA(m, k, kEnd), scalarA(m + 1u, k, kEnd), scalarA(m + 2u, k, kEnd), scalarA(m + 3u, k, kEnd));
+}
+
+// B(k, n..n+3) for B stored [K,N]; a vec4 read when N % 4 == 0.
+fn rowB(k: u32, n: u32, kEnd: u32) -> vec4<f32> {
+  if (VEC_B) {
+    if (CHECK_BOUNDS && (n >= dims.N || k >= kEnd)) { return vec4(0.0); }
+    return b[(k * dims.N + n) / 4u];
+  }
+  return vec4(scalarB(k, n, kEnd), scalarB(k, n + 1u, kEnd), scalarB(k, n + 2u, kEnd), scalarB(k, n + 3u, kEnd));
+}
+
+// B(k..k+3, n) for B stored [N,K]: the transposed operand keeps 16-byte reads, along k, when K % 4 == 0.
+fn colB(k: u32, n: u32, kEnd: u32) -> vec4<f32> {
+  if (VEC_B) {
+    if (CHECK_BOUNDS && n >= dims.N) { return vec4(0.0); }
+    return b[(n * dims.K + k) / 4u];
+  }
+  return vec4(scalarB(k, n, kEnd), scalarB(k + 1u, n, kEnd), scalarB(k + 2u, n, kEnd), scalarB(k + 3u, n, kEnd));
 }
 
 fn activate(v: f32) -> f32 {
@@ -96,6 +92,25 @@ fn activate(v: f32) -> f32 {
   }
 }
 
+fn store(row: u32, col: u32, slab: u32, value: f32) {
+  if (CHECK_BOUNDS && (row >= dims.M || col >= dims.N)) { return; }
+  var v = value;
+  if (!SPLIT) {
+    if (HAS_BIAS) { v += bias[col]; }
+    v = activate(v);
+  }
+  out[slab + row * dims.N + col] = v;
+}
+
+fn storeRow(row: u32, c0: u32, slab: u32, v: vec4<f32>) {
+  store(row, c0, slab, v.x);
+  store(row, c0 + 1u, slab, v.y);
+  store(row, c0 + 2u, slab, v.z);
+  store(row, c0 + 3u, slab, v.w);
+}
+
+// Written out by hand, with no arrays or dynamically indexed matrices: SwiftShader keeps named values in registers
+// but spills anything indexed at run time to memory.
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let r0 = gid.y * 4u;
@@ -103,30 +118,40 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (CHECK_BOUNDS && (r0 >= dims.M || c0 >= dims.N)) { return; }
   let kBegin = gid.z * dims.kChunk;
   let kEnd = min(dims.K, kBegin + dims.kChunk);
-  var acc: mat4x4<f32>; // acc[i] = out row r0+i, columns c0..c0+3
+  // acc_i = out row r0+i, columns c0..c0+3.
+  var acc0 = vec4(0.0);
+  var acc1 = vec4(0.0);
+  var acc2 = vec4(0.0);
+  var acc3 = vec4(0.0);
   for (var k = kBegin; k < kEnd; k += 4u) {
-    let ab = blockA(r0, k, kEnd);
-    let bb = blockB(c0, k, kEnd);
-    for (var i = 0u; i < 4u; i++) {
-      acc[i] = fma(vec4(ab[i][0]), bb[0], acc[i]);
-      acc[i] = fma(vec4(ab[i][1]), bb[1], acc[i]);
-      acc[i] = fma(vec4(ab[i][2]), bb[2], acc[i]);
-      acc[i] = fma(vec4(ab[i][3]), bb[3], acc[i]);
+    // a_i = A(r0+i, k..k+3).
+    var a0: vec4<f32>; var a1: vec4<f32>; var a2: vec4<f32>; var a3: vec4<f32>;
+    if (TRANSPOSE_A) {
+      let t0 = colA(r0, k, kEnd); let t1 = colA(r0, k + 1u, kEnd);
+      let t2 = colA(r0, k + 2u, kEnd); let t3 = colA(r0, k + 3u, kEnd);
+      a0 = vec4(t0.x, t1.x, t2.x, t3.x); a1 = vec4(t0.y, t1.y, t2.y, t3.y);
+      a2 = vec4(t0.z, t1.z, t2.z, t3.z); a3 = vec4(t0.w, t1.w, t2.w, t3.w);
+    } else {
+      a0 = rowA(r0, k, kEnd); a1 = rowA(r0 + 1u, k, kEnd); a2 = rowA(r0 + 2u, k, kEnd); a3 = rowA(r0 + 3u, k, kEnd);
     }
+    // b_c = B(k+c, c0..c0+3).
+    var b0: vec4<f32>; var b1: vec4<f32>; var b2: vec4<f32>; var b3: vec4<f32>;
+    if (TRANSPOSE_B) {
+      let t0 = colB(k, c0, kEnd); let t1 = colB(k, c0 + 1u, kEnd);
+      let t2 = colB(k, c0 + 2u, kEnd); let t3 = colB(k, c0 + 3u, kEnd);
+      b0 = vec4(t0.x, t1.x, t2.x, t3.x); b1 = vec4(t0.y, t1.y, t2.y, t3.y);
+      b2 = vec4(t0.z, t1.z, t2.z, t3.z); b3 = vec4(t0.w, t1.w, t2.w, t3.w);
+    } else {
+      b0 = rowB(k, c0, kEnd); b1 = rowB(k + 1u, c0, kEnd); b2 = rowB(k + 2u, c0, kEnd); b3 = rowB(k + 3u, c0, kEnd);
+    }
+    acc0 = fma(vec4(a0.x), b0, fma(vec4(a0.y), b1, fma(vec4(a0.z), b2, fma(vec4(a0.w), b3, acc0))));
+    acc1 = fma(vec4(a1.x), b0, fma(vec4(a1.y), b1, fma(vec4(a1.z), b2, fma(vec4(a1.w), b3, acc1))));
+    acc2 = fma(vec4(a2.x), b0, fma(vec4(a2.y), b1, fma(vec4(a2.z), b2, fma(vec4(a2.w), b3, acc2))));
+    acc3 = fma(vec4(a3.x), b0, fma(vec4(a3.y), b1, fma(vec4(a3.z), b2, fma(vec4(a3.w), b3, acc3))));
   }
   let slab = select(0u, gid.z * dims.M * dims.N, SPLIT);
-  for (var i = 0u; i < 4u; i++) {
-    let row = r0 + i;
-    for (var j = 0u; j < 4u; j++) {
-      let col = c0 + j;
-      if (!CHECK_BOUNDS || (row < dims.M && col < dims.N)) {
-        var v = acc[i][j];
-        if (!SPLIT) {
-          if (HAS_BIAS) { v += bias[col]; }
-          v = activate(v);
-        }
-        out[slab + row * dims.N + col] = v;
-      }
-    }
-  }
+  storeRow(r0, c0, slab, acc0);
+  storeRow(r0 + 1u, c0, slab, acc1);
+  storeRow(r0 + 2u, c0, slab, acc2);
+  storeRow(r0 + 3u, c0, slab, acc3);
 }

@@ -92,11 +92,11 @@ export function dispatchMatmul(gpu: Dispatcher, p: MatmulProblem, plan: MatmulPl
   const name = kernelName(p, { ...plan, splits: used });
   const dims = { M: p.m, N: p.n, K: p.k, kChunk };
   if (used === 1) {
-    gpu.dispatch({ name, shader, constants: { ...constants, ...epilogue, CHECK_BOUNDS: !fits, SPLIT: false } }, { a: p.a, b: p.b, bias, out: p.out, dims }, grid, detail);
+    gpu.dispatch({ name, shader, constants: { ...constants, ...epilogue, CHECK_BOUNDS: !fits, SPLIT: false } }, { a: p.a, b: p.b, aScalars: p.a, bScalars: p.b, bias, out: p.out, dims }, grid, detail);
     return;
   }
   const partials = scratch(gpu, used * p.m * p.n);
-  gpu.dispatch({ name, shader, constants: { ...constants, CHECK_BOUNDS: !fits, SPLIT: true } }, { a: p.a, b: p.b, bias: p.a, out: partials, dims }, grid, {
+  gpu.dispatch({ name, shader, constants: { ...constants, CHECK_BOUNDS: !fits, SPLIT: true } }, { a: p.a, b: p.b, aScalars: p.a, bScalars: p.b, bias: p.a, out: partials, dims }, grid, {
     ...detail,
     splits: used,
   });
