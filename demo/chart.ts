@@ -57,17 +57,22 @@ export interface Bar {
   value: number;
 }
 
-/** Grouped bars: one group per shape, one bar per series (transpose, library). */
+/** Grouped bars: one group per shape, one bar per series; a series named `TF.js <name>` is drawn pale beside `<name>`. */
 export function drawBars(svg: SVGSVGElement, bars: Bar[], unit: string): void {
   const [width, height] = [520, 260];
   const pad = { left: 48, right: 10, top: 26, bottom: 34 };
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
   svg.replaceChildren();
+  const base = (series: string) => series.replace(/^TF\.js /, '');
   const groups = [...new Set(bars.map((b) => b.group))];
   const series = [...new Set(bars.map((b) => b.series))];
+  const bases = [...new Set(bars.map((b) => base(b.series)))];
+  // Each webgrad bar, then its TF.js bar.
+  const ordered = bases.flatMap((b) => series.filter((s) => base(s) === b).sort((x, y) => Number(x.startsWith('TF.js')) - Number(y.startsWith('TF.js'))));
   const top = niceCeil(Math.max(1e-9, ...bars.map((b) => b.value)));
   const colors = ['#1a73e8', '#e8710a', '#188038', '#a142f4', '#9aa0a6', '#f9ab00', '#12b5cb', '#e52592'];
+  const colorOf = (s: string) => colors[bases.indexOf(base(s)) % colors.length];
   for (let i = 0; i <= 4; i++) {
     const y = pad.top + (plotH * i) / 4;
     svg.append(el('line', { x1: pad.left, x2: pad.left + plotW, y1: y, y2: y, stroke: '#eceff3' }));
@@ -75,19 +80,21 @@ export function drawBars(svg: SVGSVGElement, bars: Bar[], unit: string): void {
   }
   svg.append(el('text', { x: 4, y: 14 }, unit));
   const groupW = plotW / Math.max(1, groups.length);
-  const barW = (groupW * 0.8) / Math.max(1, series.length);
+  const barW = (groupW * 0.8) / Math.max(1, ordered.length);
   bars.forEach((b) => {
     const g = groups.indexOf(b.group);
-    const s = series.indexOf(b.series);
+    const s = ordered.indexOf(b.series);
     const h = (plotH * b.value) / top;
     const x = pad.left + g * groupW + groupW * 0.1 + s * barW;
-    svg.append(el('rect', { x, y: pad.top + plotH - h, width: barW - 1, height: h, fill: colors[s % colors.length] }));
+    const opacity = b.series.startsWith('TF.js') ? 0.35 : 1;
+    svg.append(el('rect', { x, y: pad.top + plotH - h, width: barW - 1, height: h, fill: colorOf(b.series), 'fill-opacity': opacity }));
   });
   groups.forEach((g, i) => svg.append(el('text', { x: pad.left + (i + 0.5) * groupW, y: height - 16, 'text-anchor': 'middle' }, g)));
-  series.forEach((s, i) => {
-    const x = pad.left + 40 + i * 90;
-    svg.append(el('rect', { x, y: 4, width: 10, height: 10, fill: colors[i % colors.length] }));
-    svg.append(el('text', { x: x + 14, y: 13 }, s));
+  const legend = [...bases, ...(series.some((s) => s.startsWith('TF.js')) ? ['pale: TF.js'] : [])];
+  legend.forEach((s, i) => {
+    const x = pad.left + 40 + i * 78;
+    if (s !== 'pale: TF.js') svg.append(el('rect', { x, y: 4, width: 10, height: 10, fill: colorOf(s) }));
+    svg.append(el('text', { x: s === 'pale: TF.js' ? x : x + 14, y: 13 }, s));
   });
 }
 
