@@ -115,6 +115,15 @@ describe('the demo page', () => {
     expect(state.backend).toBe('cpu');
     expect(state.training.points.length).toBe(2);
     expect(await canvasColours(page)).toBeGreaterThan(10);
+    // Iris (4 features: no plane) and the regression curve (no accuracy; the fitted curve instead of regions).
+    const iris = await trainBriefly(page, 'iris', 10);
+    expect(iris.training.error).toBeUndefined();
+    expect(iris.training.points.at(-1)!.accuracy).toBeGreaterThan(0.5);
+    expect(await page.textContent('#regions-caption')).toMatch(/iris has 4 features/);
+    const curve = await trainBriefly(page, 'regression', 10);
+    expect(curve.training.error).toBeUndefined();
+    expect(curve.training.points.at(-1)!.accuracy).toBeUndefined();
+    expect(await page.textContent('#regions-caption')).toMatch(/fitted curve/);
     await page.close();
   }, 240_000);
 
