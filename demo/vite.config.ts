@@ -7,5 +7,5 @@ export default defineConfig({
   clearScreen: false,
   server: { host: 'localhost', port: 5173 },
   preview: { host: 'localhost', port: 4173 },
-  build: { outDir: '../dist-demo', emptyOutDir: true, target: 'es2022' },
+  build: { outDir: '../dist/demo', emptyOutDir: true, target: 'es2022' },
 });
