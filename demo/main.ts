@@ -151,13 +151,14 @@ async function timeOneStep(training: Training): Promise<void> {
   }
   rows.sort((a, b) => b[2] - a[2]);
   $('#kernel-source').textContent = source;
-  table.innerHTML = '<thead><tr><th>kernel</th><th>shapes</th><th>ms</th></tr></thead>';
+  // ms before the shapes, so that a narrow window still shows the times.
+  table.innerHTML = '<thead><tr><th>kernel</th><th>ms</th><th>shapes</th></tr></thead>';
   const body = table.createTBody();
   for (const [name, shape, ms] of rows.slice(0, 12)) {
     const tr = body.insertRow();
     tr.insertCell().textContent = name;
-    tr.insertCell().textContent = shape;
     tr.insertCell().textContent = ms.toFixed(3);
+    tr.insertCell().textContent = shape;
   }
 }
 
