@@ -9,6 +9,16 @@ import sceSource from '../../shaders/softmax_cross_entropy.wgsl?raw';
 import oneHotSource from '../../shaders/one_hot.wgsl?raw';
 
 const sceShader = new Shader('softmax_cross_entropy', sceSource);
+
+// Up to this many classes one invocation walks a whole row; wider rows share a workgroup per row.
+const NARROW_ROW = 32;
+
+/** The kernel entry and grid for rows of n classes. */
+function rowLayout(direction: 'forward' | 'backward', m: number, n: number) {
+  return n <= NARROW_ROW
+    ? { entry: `${direction}ByRow`, workgroups: grid1d(Math.ceil(m / 64)) }
+    : { entry: direction, workgroups: grid1d(m) };
+}
 const oneHotShader = new Shader('one_hot', oneHotSource);
 
 /** The max-shifted row statistics both directions need, in float64. */
@@ -49,7 +59,8 @@ export const softmaxCrossEntropyRowsOp = defineOp({
   },
   gpu(gpu, [logits, labels], _p, out) {
     const [m, n] = logits.shape;
-    gpu.dispatch({ name: 'softmax_cross_entropy', shader: sceShader, entry: 'forward' }, { logits, labels, out, dims: { m, n } }, grid1d(m));
+    const { entry, workgroups } = rowLayout('forward', m, n);
+    gpu.dispatch({ name: 'softmax_cross_entropy', shader: sceShader, entry }, { logits, labels, out, dims: { m, n } }, workgroups);
   },
   // Labels are data: they get no gradient.
   vjp: (g, [logits, labels]) => [apply(g.owner, softmaxCrossEntropyGradOp, [logits, labels, g], undefined), null],
@@ -79,11 +90,8 @@ export const softmaxCrossEntropyGradOp = defineOp({
   },
   gpu(gpu, [logits, labels, rowGrad], _p, out) {
     const [m, n] = logits.shape;
-    gpu.dispatch(
-      { name: 'softmax_cross_entropy_grad', shader: sceShader, entry: 'backward' },
-      { logits, labels, rowGrad, out, dims: { m, n } },
-      grid1d(m),
-    );
+    const { entry, workgroups } = rowLayout('backward', m, n);
+    gpu.dispatch({ name: 'softmax_cross_entropy_grad', shader: sceShader, entry }, { logits, labels, rowGrad, out, dims: { m, n } }, workgroups);
   },
 });
 
