@@ -73,7 +73,7 @@ describe(`memory over ${STEPS} training steps`, () => {
   it('tidy and dispose return memory to the pool, and a disposed compiled step returns its buffers', async () => {
     const before = rt.memory();
     const t = rt.tensor(new Float32Array(1000).fill(1), [10, 100]);
-    expect(rt.memory().liveBytes - before.liveBytes).toBe(4000);
+    expect(rt.memory().liveBytes - before.liveBytes).toBe(4096); // 4,000 bytes in the 4 KiB size class
     expect(rt.memory().liveTensors - before.liveTensors).toBe(1);
     rt.tidy(() => {
       rt.relu(rt.add(t, 1));
@@ -90,5 +90,21 @@ describe(`memory over ${STEPS} training steps`, () => {
     step.dispose();
     expect(rt.memory().stepBytes).toBe(before.stepBytes);
     w.dispose();
+  });
+
+  it('tensors of nearby sizes share pooled buffers (size classes): a smaller last batch allocates nothing', async () => {
+    rt.tidy(() => {
+      rt.relu(rt.zeros([100, 64]));
+    });
+    await rt.sync();
+    const total = (m: ReturnType<Runtime['memory']>) => m.liveBytes + m.pooledBytes + m.stepBytes;
+    const before = rt.memory();
+    rt.tidy(() => {
+      rt.relu(rt.zeros([97, 64]));
+    });
+    await rt.sync();
+    // No new storage buffer: the pool holds exactly what it held (only the uniforms, 16 bytes each, are new).
+    expect(total(rt.memory())).toBe(total(before));
+    expect(rt.memory().peakBytes).toBe(before.peakBytes);
   });
 });

@@ -255,7 +255,9 @@ export class WebGpuBackend implements Backend, Dispatcher {
     if (bytes > limit) {
       throw new Error(`${op}: a result of shape ${formatShape(shape)} needs ${bytes} bytes; this device binds at most ${limit}`);
     }
-    const buffer = this.pool.acquireStorage(bufferBytes(sizeOf(shape)), `${op} ${formatShape(shape)}`);
+    // The size class may not pass the limit that the exact size fits.
+    const size = Math.min(bufferBytes(sizeOf(shape)), Math.max(16, Math.ceil(bytes / 16) * 16, limit - (limit % 16)));
+    const buffer = this.pool.acquireStorage(size, `${op} ${formatShape(shape)}`);
     this.recorder.allocated(buffer);
     return buffer;
   }

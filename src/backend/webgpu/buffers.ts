@@ -11,9 +11,16 @@ export const Usage = {
 const STORAGE_USAGE = Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST;
 const STAGING_USAGE = Usage.MAP_READ | Usage.COPY_DST;
 
-/** Rounded so that every copy and binding of the buffer is legal. */
+/**
+ * The pool's size classes: multiples of 16 bytes (every copy and binding is legal) up to 1 KiB, then eight classes
+ * per power of two, so that a buffer wastes at most 12.5% and tensors of nearby sizes (a smaller last batch) share
+ * buffers. Kernels never read a buffer's length: they take sizes from their uniforms.
+ */
 export function bufferBytes(elements: number): number {
-  return Math.max(16, Math.ceil((elements * 4) / 16) * 16);
+  const bytes = Math.max(16, elements * 4);
+  if (bytes <= 1024) return Math.ceil(bytes / 16) * 16;
+  const step = 2 ** (Math.floor(Math.log2(bytes)) - 3);
+  return Math.ceil(bytes / step) * step;
 }
 
 /**
