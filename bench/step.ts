@@ -49,18 +49,28 @@ function makeData({ batch, inputs, hidden, classes }: Shape) {
 
 type Data = ReturnType<typeof makeData>;
 
-/** Times `step` (which must finish with the loss read back) after warm-up; the median of `reps` steps. */
-async function timeSteps(reps: number, step: () => Promise<number>): Promise<{ ms: number; loss: number }> {
-  let loss = NaN;
-  for (let i = 0; i < WARMUP_STEPS; i++) loss = await step();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const started = performance.now();
-    loss = await step();
-    times.push(performance.now() - started);
+/** One way of running the step: `step` runs one training step and returns its loss, read back. */
+interface Case {
+  label: string;
+  step(): Promise<number>;
+  times: number[];
+  loss: number;
+}
+
+/**
+ * Warms each case up, then runs them in turn, one step each per round, so that all three see the same machine
+ * load (a shared machine's load moves a lot between minutes). Each case's time is the median over the rounds.
+ */
+async function timeInterleaved(reps: number, cases: Case[]): Promise<void> {
+  for (const c of cases) for (let i = 0; i < WARMUP_STEPS; i++) c.loss = await c.step();
+  for (let r = 0; r < reps; r++) {
+    for (const c of cases) {
+      const started = performance.now();
+      c.loss = await c.step();
+      c.times.push(performance.now() - started);
+    }
   }
-  if (!Number.isFinite(loss)) throw new Error(`bench step: the loss is ${loss}`);
-  return { ms: median(times), loss };
+  for (const c of cases) if (!Number.isFinite(c.loss)) throw new Error(`bench step (${c.label}): the loss is ${c.loss}`);
 }
 
 function webgradModel(rt: Runtime, shape: Shape, data: Data) {
@@ -79,46 +89,56 @@ function webgradModel(rt: Runtime, shape: Shape, data: Data) {
   return { step, dispose: () => params.forEach((p) => p.dispose()) };
 }
 
-/** webgrad, eager or compiled: returns the timing and the counters per step. */
+/** webgrad, eager or compiled, on its own runtime; `finish` reports the counters per step and frees it. */
 async function webgradCase(ctx: BenchContext, shape: Shape, data: Data, compiled: boolean) {
   const rt = await createRuntime({ backend: 'webgpu', gpu: ctx.gpu });
-  try {
-    const model = webgradModel(rt, shape, data);
-    const step = compiled ? rt.compile(model.step) : model.step;
-    const x = rt.tensor(data.x, [shape.batch, shape.inputs]);
-    const y = rt.tensor(data.labels, [shape.batch, shape.classes]);
-    await rt.warmup(() => model.step(x, y));
-    // JavaScript time to record (eager) or replay (compiled) one step, before its loss is read.
-    const hostTimes: number[] = [];
-    const oneStep = () =>
+  const model = webgradModel(rt, shape, data);
+  const run = compiled ? rt.compile(model.step) : model.step;
+  const x = rt.tensor(data.x, [shape.batch, shape.inputs]);
+  const y = rt.tensor(data.labels, [shape.batch, shape.classes]);
+  await rt.warmup(() => model.step(x, y));
+  // JavaScript time to record (eager) or replay (compiled) one step, before its loss is read.
+  const hostTimes: number[] = [];
+  const startStats = rt.stats();
+  const startMemory = rt.memory();
+  const c: Case = {
+    label: compiled ? 'compiled (rt.compile replay)' : 'eager',
+    times: [],
+    loss: NaN,
+    step: () =>
       rt.tidy(async () => {
         const started = performance.now();
-        const loss = await step(x, y);
+        const loss = await run(x, y);
         hostTimes.push(performance.now() - started);
         return (await loss.data())[0];
-      });
-    const before = { stats: rt.stats(), memory: rt.memory() };
-    const timed = await timeSteps(ctx.reps, oneStep);
-    const after = { stats: rt.stats(), memory: rt.memory() };
-    // Steps counted from the first timed one: warm-up recording and pool filling are excluded.
-    const counted = ctx.reps + WARMUP_STEPS;
-    const steady = rt.stats();
-    await oneStep();
-    const perStep = {
-      submissions: (after.stats.submissions - before.stats.submissions) / counted,
-      steadyAllocations: rt.stats().allocations - steady.allocations,
-      dispatches: (after.stats.dispatches - before.stats.dispatches) / counted,
-    };
-    const profile = await rt.profile(() => step(x, y));
-    const kernelMs = profile.totalMs;
-    profile.value.dispose();
-    const flat = after.memory.liveBytes === before.memory.liveBytes && after.memory.liveTensors === before.memory.liveTensors;
-    model.dispose();
-    const hostMs = median(hostTimes.slice(WARMUP_STEPS));
-    return { ...timed, perStep, kernelMs, hostMs, timing: profile.timing, flat, adapter: describeAdapter(rt) };
-  } finally {
-    rt.destroy();
-  }
+      }),
+  };
+  const finish = async () => {
+    try {
+      const steps = hostTimes.length;
+      const stats = rt.stats();
+      const memory = rt.memory();
+      // One more step, alone: a steady step allocates nothing.
+      await c.step();
+      const steadyAllocations = rt.stats().allocations - stats.allocations;
+      const profile = await rt.profile(() => run(x, y));
+      profile.value.dispose();
+      return {
+        submissions: (stats.submissions - startStats.submissions) / steps,
+        dispatches: (stats.dispatches - startStats.dispatches) / steps,
+        steadyAllocations,
+        hostMs: median(hostTimes.slice(WARMUP_STEPS)),
+        kernelMs: profile.totalMs,
+        timing: profile.timing,
+        flat: memory.liveBytes === startMemory.liveBytes && memory.liveTensors === startMemory.liveTensors,
+        adapter: describeAdapter(rt),
+      };
+    } finally {
+      model.dispose();
+      rt.destroy();
+    }
+  };
+  return { case: c, finish };
 }
 
 function describeAdapter(rt: Runtime): string {
@@ -127,7 +147,7 @@ function describeAdapter(rt: Runtime): string {
 }
 
 /** TF.js: tf.variableGrads for the loss, then SGD's applyGradients; the loss read back each step. */
-async function tfjsCase(ctx: BenchContext, shape: Shape, data: Data) {
+function tfjsCase(ctx: BenchContext, shape: Shape, data: Data) {
   const tf = ctx.tf as typeof tfjs | undefined;
   if (!tf) return null;
   const w1 = tf.variable(tf.tensor2d(data.w1, [shape.inputs, shape.hidden]));
@@ -137,23 +157,27 @@ async function tfjsCase(ctx: BenchContext, shape: Shape, data: Data) {
   const x = tf.tensor2d(data.x, [shape.batch, shape.inputs]);
   const y = tf.tensor2d(data.labels, [shape.batch, shape.classes]);
   const opt = tf.train.sgd(LEARNING_RATE);
-  const step = async () => {
-    const { value, grads } = tf.variableGrads(() => {
-      const hidden = tf.relu(tf.add(tf.matMul(x, w1), b1));
-      return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(hidden, w2), b2)) as tfjs.Scalar;
-    });
-    opt.applyGradients(grads);
-    tf.dispose(Object.values(grads));
-    const loss = (await value.data())[0];
-    value.dispose();
-    return loss;
+  const c: Case = {
+    label: 'TF.js',
+    times: [],
+    loss: NaN,
+    step: async () => {
+      const { value, grads } = tf.variableGrads(() => {
+        const hidden = tf.relu(tf.add(tf.matMul(x, w1), b1));
+        return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(hidden, w2), b2)) as tfjs.Scalar;
+      });
+      opt.applyGradients(grads);
+      tf.dispose(Object.values(grads));
+      const loss = (await value.data())[0];
+      value.dispose();
+      return loss;
+    },
   };
-  try {
-    return await timeSteps(ctx.reps, step);
-  } finally {
+  const dispose = () => {
     tf.dispose([w1, b1, w2, b2, x, y]);
     opt.dispose();
-  }
+  };
+  return { case: c, dispose };
 }
 
 export async function stepCases(ctx: BenchContext): Promise<BenchRow[]> {
@@ -162,35 +186,43 @@ export async function stepCases(ctx: BenchContext): Promise<BenchRow[]> {
     : { batch: 1024, inputs: 784, hidden: 2048, classes: 10 };
   const name = `MLP step ${shape.batch}×${shape.inputs}→${shape.hidden}→${shape.classes}, SGD`;
   const data = makeData(shape);
-  const tf = await tfjsCase(ctx, shape, data);
-  if (tf) ctx.log(`step: TF.js ${tf.ms.toFixed(2)} ms/step (loss ${tf.loss.toFixed(4)})`);
+  const tf = tfjsCase(ctx, shape, data);
+  const eager = await webgradCase(ctx, shape, data, false);
+  const compiled = await webgradCase(ctx, shape, data, true);
+  try {
+    await timeInterleaved(ctx.reps, [...(tf ? [tf.case] : []), eager.case, compiled.case]);
+  } finally {
+    tf?.dispose();
+  }
+  const tfMs = tf ? median(tf.case.times) : undefined;
+  if (tf) ctx.log(`step: TF.js ${tfMs!.toFixed(2)} ms/step (loss ${tf.case.loss.toFixed(4)})`);
   const rows: BenchRow[] = [];
-  for (const compiled of [false, true]) {
-    const r = await webgradCase(ctx, shape, data, compiled);
-    const kernel = compiled ? 'compiled (rt.compile replay)' : 'eager';
+  for (const { case: c, finish } of [eager, compiled]) {
+    const r = await finish();
+    const ms = median(c.times);
     ctx.log(
-      `step: webgrad ${kernel} ${r.ms.toFixed(2)} ms/step, ${r.perStep.submissions} submissions, ` +
-        `${r.perStep.steadyAllocations} allocations in a steady step, ${r.perStep.dispatches} dispatches, JS ${r.hostMs.toFixed(2)} ms, GPU kernels ${r.kernelMs.toFixed(2)} ms (${r.timing}), loss ${r.loss.toFixed(4)}`,
+      `step: webgrad ${c.label} ${ms.toFixed(2)} ms/step, ${r.submissions} submissions, ${r.steadyAllocations} allocations ` +
+        `in a steady step, ${r.dispatches} dispatches, JS ${r.hostMs.toFixed(2)} ms, GPU kernels ${r.kernelMs.toFixed(2)} ms (${r.timing}), loss ${c.loss.toFixed(4)}`,
     );
     rows.push({
       group: 'step',
       name,
       adapter: r.adapter,
-      kernel,
-      ms: r.ms,
-      tfjsMs: tf?.ms,
-      speedup: tf ? tf.ms / r.ms : undefined,
+      kernel: c.label,
+      ms,
+      tfjsMs: tfMs,
+      speedup: tfMs !== undefined ? tfMs / ms : undefined,
       timing: 'wall',
       extra: {
-        submissionsPerStep: r.perStep.submissions,
-        allocationsPerSteadyStep: r.perStep.steadyAllocations,
-        dispatchesPerStep: r.perStep.dispatches,
+        submissionsPerStep: r.submissions,
+        allocationsPerSteadyStep: r.steadyAllocations,
+        dispatchesPerStep: r.dispatches,
         hostMs: Number(r.hostMs.toFixed(3)),
         gpuKernelMs: Number(r.kernelMs.toFixed(3)),
         gpuKernelTiming: r.timing,
         memoryFlat: r.flat ? 'yes' : 'no',
-        loss: Number(r.loss.toFixed(5)),
-        ...(tf ? { tfjsLoss: Number(tf.loss.toFixed(5)) } : {}),
+        loss: Number(c.loss.toFixed(5)),
+        ...(tf ? { tfjsLoss: Number(tf.case.loss.toFixed(5)) } : {}),
       },
     });
   }
