@@ -26,6 +26,10 @@ export type { SchedulerStats, KernelTime, LostInfo } from './backend/backend.js'
 export type { CompiledStep } from './compile.js';
 export type { ProfileResult } from './scheduling.js';
 export type { GpuInfo, AdapterInfo } from './backend/webgpu/device.js';
+// Matmul: the fused linear epilogue and kernel tuning.
+export type { Activation as FusedActivation, LinearOptions as FusedLinearOptions } from './ops/linear.js';
+export type { TuneResult } from './ops/matmul-tune.js';
+export type { MatmulShape } from './ops/matmul-plan.js';
 export type { Shape } from './shape.js';
 // Training: layers, optimizers, data sets, safetensors.
 export { Nn, Linear, Mlp, type Activation, type LinearOptions, type Module, type Initializer } from './nn/index.js';

@@ -22,7 +22,7 @@ const TRANSPOSES = [
 
 const BLOCKED: MatmulPlan[] = [
   { variant: 'direct', splits: 1, workgroup: [8, 8] },
-  { variant: 'direct', splits: 1, workgroup: [16, 4] },
+  { variant: 'direct', splits: 1, workgroup: [4, 4] },
   { variant: 'tile64', splits: 1, tileK: 16 },
   { variant: 'tile128', splits: 1, tileK: 8 },
   { variant: 'tile128', splits: 1, tileK: 16 },

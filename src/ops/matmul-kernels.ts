@@ -115,7 +115,7 @@ function blockedKernel(p: MatmulProblem, plan: MatmulPlan) {
   const vecB = (p.transposeB ? p.k : p.n) % 4 === 0;
   const common = { TRANSPOSE_A: p.transposeA, TRANSPOSE_B: p.transposeB, VEC_A: vecA, VEC_B: vecB };
   if (plan.variant === 'direct') {
-    const [x, y] = plan.workgroup ?? [8, 8];
+    const [x, y] = plan.workgroup ?? [4, 4];
     return { shader: directShader, constants: { ...common, WG_X: x, WG_Y: y }, blockM: 4 * y, blockN: 4 * x, stepK: 4 };
   }
   const micro = plan.variant === 'tile128' ? 8 : 4;

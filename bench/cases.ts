@@ -1,0 +1,44 @@
+// The case groups the harness runs, in Node and in a page alike.
+import type { BenchContext, BenchRow } from './types.js';
+import { matmulCases } from './matmul.js';
+import { stepCases } from './step.js';
+
+export type Group = 'matmul' | 'step';
+export const GROUPS: Group[] = ['matmul', 'step'];
+
+export interface RunOptions {
+  groups: Group[];
+  /** Square sizes for the matmul group, instead of the adapter's default list. */
+  sizes?: number[];
+}
+
+export async function runCases(ctx: BenchContext, options: RunOptions): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const group of options.groups) {
+    ctx.log(`-- ${group}`);
+    rows.push(...(group === 'matmul' ? await matmulCases(ctx, options.sizes) : await stepCases(ctx)));
+  }
+  return rows;
+}
+
+/** Loads tfjs-core with the WebGPU backend set, or returns undefined (and says why) when it cannot. */
+export async function loadTfjs(log: (line: string) => void): Promise<unknown> {
+  try {
+    const tf = await import('@tensorflow/tfjs-core');
+    await import('@tensorflow/tfjs-backend-webgpu');
+    if (!(await tf.setBackend('webgpu'))) throw new Error('setBackend(webgpu) returned false');
+    await tf.ready();
+    return tf;
+  } catch (e) {
+    log(`TF.js WebGPU backend unavailable: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  }
+}
+
+/** A software adapter (SwiftShader and the like) gets the scaled-down sizes. */
+export async function isSoftwareAdapter(gpu: GPU): Promise<{ software: boolean; adapter: string }> {
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  const info = adapter?.info;
+  const name = `${info?.vendor ?? ''} ${info?.architecture ?? ''} ${info?.description ?? ''}`.trim();
+  return { software: /swiftshader|llvmpipe|software/i.test(name), adapter: name || 'none' };
+}

@@ -1,0 +1,114 @@
+// The benchmark harness (Node): `npm run bench [-- --browser] [--json FILE] [--reps N] [--sizes 256,512]
+// [--groups matmul,step] [--small | --full] [--no-tfjs]`.
+// In Node it runs the cases on Dawn (the 'webgpu' package); with --browser it serves bench/page.html with Vite and
+// runs them in headless Chromium. Either way it prints one table and, with --json, writes the rows.
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { GROUPS, isSoftwareAdapter, loadTfjs, runCases, type Group } from './cases.js';
+import { formatRow } from './matmul.js';
+import type { BenchRow } from './types.js';
+
+interface Args {
+  browser: boolean;
+  json?: string;
+  reps: number;
+  sizes?: number[];
+  groups: Group[];
+  small?: boolean;
+  tfjs: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { browser: false, reps: 5, groups: GROUPS, tfjs: true };
+  for (let i = 0; i < argv.length; i++) {
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`bench: ${argv[i - 1]} needs a value`);
+      return v;
+    };
+    switch (argv[i]) {
+      case '--browser': args.browser = true; break;
+      case '--json': args.json = value(); break;
+      case '--reps': args.reps = Number(value()); break;
+      case '--sizes': args.sizes = value().split(',').map(Number); break;
+      case '--groups': args.groups = value().split(',') as Group[]; break;
+      case '--small': args.small = true; break;
+      case '--full': args.small = false; break;
+      case '--no-tfjs': args.tfjs = false; break;
+      default: throw new Error(`bench: unknown argument ${argv[i]}`);
+    }
+  }
+  for (const g of args.groups) if (!GROUPS.includes(g)) throw new Error(`bench: unknown group ${g}; groups are ${GROUPS.join(', ')}`);
+  return args;
+}
+
+const log = (line: string) => console.log(line);
+
+async function runInNode(args: Args): Promise<BenchRow[]> {
+  const { create, globals } = await import('webgpu');
+  // TF.js looks for navigator.gpu and the GPU* constants (GPUBufferUsage, …) on the global object.
+  Object.assign(globalThis, globals);
+  const gpu = create([]);
+  const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as { gpu?: GPU };
+  Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+  const { software, adapter } = await isSoftwareAdapter(gpu);
+  log(`adapter: ${adapter} (Node, Dawn)`);
+  const tf = args.tfjs ? await loadTfjs(log) : undefined;
+  return runCases({ gpu, small: args.small ?? software, reps: args.reps, tf, log }, { groups: args.groups, sizes: args.sizes });
+}
+
+async function runInBrowser(args: Args): Promise<BenchRow[]> {
+  const { createServer } = await import('vite');
+  const { chromium } = await import('playwright');
+  const root = resolve(process.cwd());
+  // A plain .mjs helper shared with the tests and the demo, found from the project root (this file runs bundled).
+  const { findChromium, WEBGPU_ARGS } = await import(pathToFileURL(resolve(root, 'scripts/find-chromium.mjs')).href);
+  const server = await createServer({ root, configFile: false, logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
+  await server.listen();
+  const address = server.httpServer?.address();
+  const port = typeof address === 'object' && address ? address.port : 5173;
+  const browser = await chromium.launch({ executablePath: await findChromium(), headless: true, args: WEBGPU_ARGS });
+  try {
+    const page = await browser.newPage();
+    page.on('console', (m) => log(m.text()));
+    const query = new URLSearchParams({ reps: String(args.reps), groups: args.groups.join(','), tfjs: args.tfjs ? '1' : '0' });
+    if (args.sizes) query.set('sizes', args.sizes.join(','));
+    if (args.small !== undefined) query.set('small', args.small ? '1' : '0');
+    // file:// pages have no WebGPU; Vite serves the page (and compiles its TypeScript and ?raw shaders) on localhost.
+    await page.goto(`http://127.0.0.1:${port}/bench/page.html?${query}`);
+    await page.waitForFunction(() => window.benchResult !== undefined, undefined, { timeout: 0, polling: 500 });
+    const result = await page.evaluate(() => window.benchResult!);
+    if (result.error) throw new Error(`bench page: ${result.error}`);
+    return result.rows!;
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+function printTable(rows: BenchRow[]): void {
+  const header = ['case'.padEnd(44), 'webgrad kernel'.padEnd(26), 'webgrad'.padStart(12), ''.padStart(16), 'TF.js'.padStart(17), ''.padStart(16), 'speedup'.padStart(8)];
+  console.log(`\n${rows[0]?.adapter ?? ''} (timing: ${rows[0]?.timing ?? '-'})`);
+  console.log(header.join(' '));
+  for (const r of rows) console.log(formatRow(r));
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const rows = args.browser ? await runInBrowser(args) : await runInNode(args);
+  printTable(rows);
+  if (args.json) {
+    writeFileSync(args.json, `${JSON.stringify({ date: new Date().toISOString(), browser: args.browser, rows }, null, 2)}\n`);
+    console.log(`wrote ${args.json}`);
+  }
+}
+
+main().then(
+  // Dawn keeps the process alive while a device exists; the results are out, so leave.
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+    process.exit(1);
+  },
+);
