@@ -147,9 +147,16 @@ function describeAdapter(rt: Runtime): string {
 }
 
 /** TF.js: tf.variableGrads for the loss, then SGD's applyGradients; the loss read back each step. */
-function tfjsCase(ctx: BenchContext, shape: Shape, data: Data) {
+async function tfjsCase(ctx: BenchContext, shape: Shape, data: Data) {
   const tf = ctx.tf as typeof tfjs | undefined;
   if (!tf) return null;
+  // tfjs-core registers no gradients by itself; variableGrads needs them (a side-effect import, idempotent).
+  try {
+    await import('@tensorflow/tfjs-core/dist/register_all_gradients');
+  } catch (e) {
+    ctx.log(`step: TF.js gradients could not be registered (${e instanceof Error ? e.message : String(e)}); skipping TF.js`);
+    return null;
+  }
   const w1 = tf.variable(tf.tensor2d(data.w1, [shape.inputs, shape.hidden]));
   const b1 = tf.variable(tf.zeros([shape.hidden]));
   const w2 = tf.variable(tf.tensor2d(data.w2, [shape.hidden, shape.classes]));
@@ -186,7 +193,7 @@ export async function stepCases(ctx: BenchContext): Promise<BenchRow[]> {
     : { batch: 1024, inputs: 784, hidden: 2048, classes: 10 };
   const name = `MLP step ${shape.batch}×${shape.inputs}→${shape.hidden}→${shape.classes}, SGD`;
   const data = makeData(shape);
-  const tf = tfjsCase(ctx, shape, data);
+  const tf = await tfjsCase(ctx, shape, data);
   const eager = await webgradCase(ctx, shape, data, false);
   const compiled = await webgradCase(ctx, shape, data, true);
   try {
