@@ -60,8 +60,10 @@ export function compileStep<A extends Tensor[], R>(rt: Runtime, fn: (...inputs: 
     const recording = recorder.end();
     const outputs: Tensor[] = [];
     const template = toTemplate(result, outputs);
-    for (const t of outputs) {
-      if (t.disposed) throw new Error(`compile: the step returned a disposed tensor ${formatShape(t.shape)}`);
+    const disposed = outputs.find((t) => t.disposed || t.storage === null);
+    if (disposed) {
+      recording.dispose();
+      throw new Error(`compile: the step returned a disposed tensor ${formatShape(disposed.shape)}`);
     }
     const entry: Entry = { recording, template, outputs: outputs.map((t) => ({ storage: t.storage!, shape: t.shape })) };
     const returned = fromTemplate(rt, entry);
