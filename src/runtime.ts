@@ -327,6 +327,8 @@ export class Runtime implements TensorOwner {
    * - Values taken from JavaScript while recording are fixed: numbers, `rt.tensor(data)` made inside `fn`,
    *   hyperparameters. Pass per-step data as input tensors.
    * - `fn` must not read tensor data (`await t.data()`); return what you want to read.
+   * - While a step records (its first call), other work on the same runtime would be recorded with it: await that
+   *   call before starting other work. Calls of compiled steps wait for a recording in progress by themselves.
    * - Every kernel `fn` dispatched is replayed, including any that made state on the first call (`rt.zeros`):
    *   make lasting state before compiling, or by upload (`rt.tensor`), as the optimizers do.
    *
