@@ -11,11 +11,12 @@ afterAll(() => rt?.destroy());
 
 describe('rt.profile', () => {
   it('times every kernel of a training step by name and shape, eager and replayed', async () => {
-    const mlp = rt.nn.mlp([20, 32, 4], 'relu', { seed: 2 });
-    const params = mlp.params();
+    const w1 = rt.tensor(Float32Array.from({ length: 20 * 32 }, (_, i) => Math.sin(i) * 0.2), [20, 32], { requiresGrad: true });
+    const w2 = rt.tensor(Float32Array.from({ length: 32 * 4 }, (_, i) => Math.cos(i) * 0.2), [32, 4], { requiresGrad: true });
+    const params = [w1, w2];
     const opt = rt.optim.sgd({ lr: 0.1 });
     const body = async (x: Tensor, y: Tensor) => {
-      const loss = rt.softmaxCrossEntropy(mlp.forward(x), y);
+      const loss = rt.softmaxCrossEntropy(rt.matmul(rt.relu(rt.matmul(x, w1)), w2), y);
       opt.step(params, await rt.grad(loss, params));
       return loss;
     };
@@ -29,7 +30,7 @@ describe('rt.profile', () => {
     expect(eager.kernels.map((k) => k.name)).toEqual(traced.map((d) => d.kernel));
     expect(eager.kernels.map((k) => k.op)).toEqual(traced.map((d) => d.op));
     const forward = eager.kernels.find((k) => k.op === 'matmul')!;
-    expect(forward.shape).toBe('[16,20]·[32,20] → [16,32]');
+    expect(forward.shape).toBe('[16,20]·[20,32] → [16,32]');
     for (const k of eager.kernels) expect(Number.isFinite(k.ms) && k.ms >= 0, `${k.name} ${k.ms}`).toBe(true);
     expect(eager.totalMs).toBeCloseTo(eager.kernels.reduce((s, k) => s + k.ms, 0), 9);
     expect(eager.wallMs).toBeGreaterThanOrEqual(eager.cpuMs);
@@ -45,7 +46,7 @@ describe('rt.profile', () => {
     await (await step(x, y)).data();
     expect(rt.stats().submissions - before).toBe(1);
     step.dispose();
-    mlp.dispose();
+    params.forEach((p) => p.dispose());
   });
 
   it('a profile of no GPU work is empty, and an error inside it still ends profiling', async () => {
