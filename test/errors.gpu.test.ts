@@ -126,9 +126,13 @@ describe('device loss', () => {
     const doomed = await createRuntime({ backend: 'webgpu' });
     const x = doomed.tensor([1, 2, 3], [3]);
     await x.data();
-    const inFlight = doomed.relu(doomed.add(x, 1)).data();
+    const queued = doomed.relu(doomed.add(x, 1)).data(); // not yet submitted when the device goes
+    const big = doomed.matmul(doomed.ones([256, 256]), doomed.ones([256, 256]));
+    const submitted = big.data();
+    await doomed.flush(); // submitted, its readback waiting for the GPU
     (doomed.backend as WebGpuBackend).device.destroy();
-    await expect(inFlight).rejects.toThrow();
+    await expect(queued).rejects.toThrow();
+    await expect(submitted).rejects.toThrow();
     const info = await doomed.lost;
     expect(info.reason).toBe('destroyed');
     expect(() => doomed.tensor([1], [1])).toThrow(/tensor: the GPU device was lost \(destroyed.*\).*createRuntime/);
