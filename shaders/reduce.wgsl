@@ -1,9 +1,14 @@
 // Sum over the middle axis of a tensor viewed as [outer, reduce, inner], scaled: out[o, i] = scale · Σ_r x[o, r, i].
 // Sum over all elements is outer = inner = 1; over the rows of [m, n] it is outer = 1, reduce = m, inner = n.
 // Bindings: x (read), out (write), params {outer, reduce, inner, scale}.
-// Grid: (x, y) workgroups, x ≤ 65535; workgroup w = wid.y * num_workgroups.x + wid.x computes output w.
-// Its 64 invocations each sum a strided share of the reduced axis, then a tree in workgroup memory adds the 64
-// partial sums in a fixed order, so the result does not change from run to run.
+// Both entries add in a fixed order, so a result does not change from run to run.
+//
+// main, for long reductions over few outputs: grid (x, y) workgroups, x ≤ 65535; workgroup
+//   w = wid.y * num_workgroups.x + wid.x computes output w. Its 64 invocations each sum a strided share of the
+//   reduced axis, then a tree in workgroup memory adds the 64 partial sums.
+// columns, for many outputs side by side (the bias gradient, a sum over the rows of [m, n]): grid (x, y)
+//   workgroups of 64, invocation (wid.y * num_workgroups.x + wid.x) * 64 + lid.x computes that output alone,
+//   walking the reduced axis; neighbouring invocations read neighbouring addresses, and there are no barriers.
 
 struct Params { outer: u32, reduce: u32, inner: u32, scale: f32 }
 
@@ -33,4 +38,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     workgroupBarrier();
   }
   if (lid.x == 0u) { out[o] = partial[0] * params.scale; }
+}
+
+@compute @workgroup_size(64)
+fn columns(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_id) lid: vec3<u32>) {
+  let o = (wid.y * nwg.x + wid.x) * WG + lid.x;
+  if (o >= params.outer * params.inner) { return; }
+  let base = (o / params.inner) * params.reduce * params.inner + o % params.inner;
+  var sum = 0.0;
+  for (var r = 0u; r < params.reduce; r++) {
+    sum += x[base + r * params.inner];
+  }
+  out[o] = sum * params.scale;
 }

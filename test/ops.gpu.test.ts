@@ -109,4 +109,13 @@ describe('ops on the GPU against the reference, forward and backward', () => {
     const ref = await read(cpu.sum(cpu.tensor(values, [n])));
     expectClose(s, ref, 8 * Math.log2(n) * 2 ** -24 * n);
   });
+
+  it('column sums over many columns (the bias gradient) match, across several workgroups', async () => {
+    const [m, n] = [130, 300];
+    const values = f32(randomArray(m * n, rng(6)));
+    const { value: s, dispatches } = await gpu.trace(async () => read(gpu.sum(gpu.tensor(values, [m, n]), 0)));
+    expect(dispatches.map((d) => d.kernel)).toContain('sum_columns');
+    const ref = await read(cpu.sum(cpu.tensor(values, [m, n]), 0));
+    expectClose(s, ref, 8 * m * 2 ** -24 * m);
+  });
 });

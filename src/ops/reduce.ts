@@ -59,9 +59,14 @@ export const sumOp = defineOp<SumParams>({
   },
   gpu(gpu, [x], { axis, scale }, out) {
     const { outer, reduce, inner } = split(x.shape, axis);
-    gpu.dispatch({ name: 'sum', shader: reduceShader }, { x, out, params: { outer, reduce, inner, scale } }, grid1d(outer * inner), {
-      axis: axis ?? 'all',
-    });
+    // Many side-by-side outputs: one invocation each reads coalesced; otherwise a workgroup shares each sum.
+    const byColumn = inner >= 64;
+    gpu.dispatch(
+      { name: byColumn ? 'sum_columns' : 'sum', shader: reduceShader, entry: byColumn ? 'columns' : 'main' },
+      { x, out, params: { outer, reduce, inner, scale } },
+      byColumn ? grid1d(Math.ceil((outer * inner) / 64)) : grid1d(outer * inner),
+      { axis: axis ?? 'all' },
+    );
   },
   // Every summed element receives the upstream gradient, times the scale.
   vjp: (g, [x], { axis, scale }) => [broadcastTo(g, x.shape, keptShape(x.shape, axis), scale)],
