@@ -15,6 +15,8 @@ export interface DemoState {
   regionsDrawn: number;
   walkthrough: { done: boolean; gpuMatchesCpu: boolean; maxGpuCpu: number; maxCpuFd: number; kernel: string; error?: string };
   speed: { done: boolean; rows: SpeedRow[]; error?: string };
+  /** Devices lost and replaced by a fresh runtime. */
+  deviceLosses: number;
 }
 
 const state: DemoState = {
@@ -26,6 +28,7 @@ const state: DemoState = {
   regionsDrawn: 0,
   walkthrough: { done: false, gpuMatchesCpu: false, maxGpuCpu: NaN, maxCpuFd: NaN, kernel: '' },
   speed: { done: false, rows: [] },
+  deviceLosses: 0,
 };
 (window as unknown as { webgradDemo: DemoState }).webgradDemo = state;
 
@@ -66,13 +69,38 @@ async function openGpu(): Promise<Runtime | null> {
     return null;
   }
   try {
-    return await createRuntime({ backend: 'webgpu' });
+    const runtime = await createRuntime({ backend: 'webgpu' });
+    recoverOnLoss(runtime);
+    return runtime;
   } catch (e) {
     warning.hidden = false;
     warning.textContent = `WebGPU could not start: ${e instanceof Error ? e.message : String(e)}. The CPU backend is offered instead.`;
     return null;
   }
 }
+
+/**
+ * A lost device (a driver reset, the GPU process crashing, `device.destroy()`) makes every call on its runtime
+ * fail; the page stops training and carries on with a fresh runtime.
+ */
+function recoverOnLoss(runtime: Runtime): void {
+  void runtime.lost.then((info) => {
+    if (gpuRt !== runtime) return;
+    stopRequested = true;
+    const warning = $('#no-webgpu');
+    warning.hidden = false;
+    warning.textContent = `The GPU device was lost (${info.message || info.reason}); starting a fresh WebGPU runtime…`;
+    exclusive(async () => {
+      gpuRt = await openGpu();
+      state.deviceLosses++;
+      if (gpuRt) warning.textContent = `The GPU device was lost (${info.message || info.reason}); a fresh WebGPU runtime replaced it.`;
+      if (state.backend === 'webgpu') await selectBackend(gpuRt ? 'webgpu' : 'cpu');
+    });
+  });
+}
+
+/** For the page test: loses the device as a driver reset would. */
+(window as unknown as { webgradDemoLoseDevice: () => void }).webgradDemoLoseDevice = () => gpuRt?.destroy();
 
 function showDevice(): void {
   const { adapter, features } = rt.info;
@@ -89,7 +117,8 @@ async function selectBackend(kind: 'webgpu' | 'cpu'): Promise<void> {
     backendSelect.value = 'cpu';
     kind = 'cpu';
   }
-  lastTraining?.dispose();
+  // A training on a lost device cannot free anything: its memory went with the device.
+  if (lastTraining && !(lastTraining.rt.info.backend === 'webgpu' && lastTraining.rt !== gpuRt)) lastTraining.dispose();
   lastTraining = null;
   $<HTMLButtonElement>('#save').disabled = true;
   rt = kind === 'webgpu' ? gpuRt! : cpuRt;
@@ -120,35 +149,20 @@ function readConfig(): TrainConfig {
 
 const nextFrame = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-type Profiled = { kernels: { name: string; op: string; shape: string; ms: number }[]; timing: string };
-
-/** Per-kernel times of one step from `rt.profile` where the runtime has it, else wall times of the step's phases. */
+/** Per-kernel times of one training step from `rt.profile` (GPU timestamps where the adapter has them). */
 async function timeOneStep(training: Training): Promise<void> {
   const table = $<HTMLTableElement>('#kernels');
-  const profile = (rt as unknown as { profile?: (fn: () => Promise<void>) => Promise<Profiled> }).profile;
-  const rows: [string, string, number][] = [];
-  let source: string;
-  if (typeof profile === 'function') {
-    const result = await profile.call(rt, () => training.step());
-    const byKernel = new Map<string, { shape: string; ms: number; count: number }>();
-    for (const k of result.kernels) {
-      const key = `${k.name}  ${k.shape}`;
-      const entry = byKernel.get(key) ?? { shape: k.shape, ms: 0, count: 0 };
-      entry.ms += k.ms;
-      entry.count++;
-      byKernel.set(key, entry);
-    }
-    for (const [key, v] of byKernel) rows.push([key.split('  ')[0], `${v.shape}${v.count > 1 ? ` ×${v.count}` : ''}`, v.ms]);
-    source = `(per kernel, rt.profile: ${result.timing === 'timestamp-query' ? 'GPU timestamps' : result.timing})`;
-  } else {
-    const t0 = performance.now();
-    await training.step();
-    const t1 = performance.now();
-    await rt.sync();
-    const t2 = performance.now();
-    rows.push(['record forward + backward + optimizer', '', t1 - t0], ['submit and wait for the device', '', t2 - t1]);
-    source = '(wall times: this runtime has no per-kernel profiler)';
+  const result = await rt.profile(() => training.step());
+  const byKernel = new Map<string, { name: string; shape: string; ms: number; count: number }>();
+  for (const k of result.kernels) {
+    const key = `${k.name}  ${k.shape}`;
+    const entry = byKernel.get(key) ?? { name: k.name, shape: k.shape, ms: 0, count: 0 };
+    entry.ms += k.ms;
+    entry.count++;
+    byKernel.set(key, entry);
   }
+  const rows: [string, string, number][] = [...byKernel.values()].map((v) => [v.name, `${v.shape}${v.count > 1 ? ` ×${v.count}` : ''}`, v.ms]);
+  const source = `(per kernel, rt.profile: ${result.timing === 'timestamp-query' ? 'GPU timestamps' : result.timing})`;
   rows.sort((a, b) => b[2] - a[2]);
   $('#kernel-source').textContent = source;
   // ms before the shapes, so that a narrow window still shows the times.

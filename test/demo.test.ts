@@ -107,6 +107,18 @@ describe('the demo page', () => {
     await page.close();
   }, 240_000);
 
+  it('recovers from a lost device with a fresh runtime and trains on', async () => {
+    const page = await open();
+    await page.evaluate(() => (window as unknown as { webgradDemoLoseDevice: () => void }).webgradDemoLoseDevice());
+    await page.waitForFunction(() => window.webgradDemo.deviceLosses === 1, null, { timeout: 60_000 });
+    expect(await page.textContent('#no-webgpu')).toMatch(/device was lost .*a fresh WebGPU runtime replaced it/);
+    const state = await trainBriefly(page, 'moons', 10);
+    expect(state.backend).toBe('webgpu');
+    expect(state.training.error).toBeUndefined();
+    expect(state.training.points.at(-1)!.step).toBe(10);
+    await page.close();
+  }, 240_000);
+
   it('runs on the CPU backend when chosen', async () => {
     const page = await open();
     await page.selectOption('#backend', 'cpu');
@@ -116,7 +128,7 @@ describe('the demo page', () => {
     expect(state.training.points.length).toBe(2);
     expect(await canvasColours(page)).toBeGreaterThan(10);
     // Iris (4 features: no plane) and the regression curve (no accuracy; the fitted curve instead of regions).
-    const iris = await trainBriefly(page, 'iris', 10);
+    const iris = await trainBriefly(page, 'iris', 40);
     expect(iris.training.error).toBeUndefined();
     expect(iris.training.points.at(-1)!.accuracy).toBeGreaterThan(0.5);
     expect(await page.textContent('#regions-caption')).toMatch(/iris has 4 features/);
