@@ -53,7 +53,12 @@ async function trainBriefly(page: Page, dataset: string, steps: number): Promise
   await page.fill('input[name=hidden]', '8');
   await page.fill('input[name=steps]', String(steps));
   await page.click('#train');
-  await page.waitForFunction(() => window.webgradDemo.training.done, null, { timeout: 180_000, polling: 250 });
+  // `done` is still true from the previous run until this one starts: wait for this run's last step too.
+  await page.waitForFunction(
+    (n) => window.webgradDemo.training.done && window.webgradDemo.training.points.at(-1)?.step === n,
+    steps,
+    { timeout: 180_000, polling: 250 },
+  );
   return page.evaluate(() => window.webgradDemo);
 }
 
