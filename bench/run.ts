@@ -64,7 +64,8 @@ async function runInBrowser(args: Args): Promise<BenchRow[]> {
   const root = resolve(process.cwd());
   // A plain .mjs helper shared with the tests and the demo, found from the project root (this file runs bundled).
   const { findChromium, WEBGPU_ARGS } = await import(pathToFileURL(resolve(root, 'scripts/find-chromium.mjs')).href);
-  const server = await createServer({ root, configFile: false, logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
+  // No reloads: an edit elsewhere in the tree must not restart a run halfway.
+  const server = await createServer({ root, configFile: false, logLevel: 'error', server: { port: 0, host: '127.0.0.1', hmr: false, watch: null } });
   await server.listen();
   const address = server.httpServer?.address();
   const port = typeof address === 'object' && address ? address.port : 5173;

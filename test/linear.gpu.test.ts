@@ -110,6 +110,15 @@ describe('linear on the GPU against the float64 reference', () => {
     });
   }
 
+  it('the epilogue in gemv: one row (batch 1) and one column (a single output), every activation', async () => {
+    forceMatmulPlan({ variant: 'gemv', splits: 1 });
+    for (const activation of ACTIVATIONS) {
+      const g = await compare({ batch: 1, inputs: 40, outputs: 36, bias: true, transposeW: false }, activation, 6);
+      expect(g.dispatches.find((d) => d.op === 'linear')!.kernel).toBe('matmul_gemv_nn');
+      await compare({ batch: 9, inputs: 24, outputs: 1, bias: true, transposeW: true }, activation, 7);
+    }
+  });
+
   it('rejects a bias of the wrong length and an unknown activation', () => {
     const x = gpu.tensor([1, 2, 3, 4], [2, 2]);
     const w = gpu.tensor([1, 0, 0, 1], [2, 2]);

@@ -64,7 +64,8 @@ export function planFor(gpu: Dispatcher, s: MatmulShape): MatmulPlan {
   const state = deviceState(gpu);
   const forced = forcedMatmulPlan();
   const isGemv = s.m === 1 || s.n === 1;
-  if (forced && (forced.variant === 'gemv') === isGemv) return forced;
+  // A forced GEMV applies to GEMV shapes only; a forced blocked variant to any shape.
+  if (forced && (forced.variant !== 'gemv' || isGemv)) return forced;
   if (isGemv) return chooseMatmulPlan(s, state.traits);
   return state.tuned.get(shapeClass(s)) ?? chooseMatmulPlan(s, state.traits);
 }
