@@ -3,7 +3,30 @@ import { formatShape } from './shape.js';
 import type { Recording, Storage } from './backend/backend.js';
 import type { Runtime } from './runtime.js';
 
-/** A compiled step: call it like the function it was made from; it always returns a promise. */
+/**
+ * A compiled training step (`rt.compile(fn)`): call it like the function it was made from; it always returns a
+ * promise.
+ *
+ * Compiling: The first call (for each set of input shapes) runs `fn` and records every dispatch
+ * it makes; later calls copy the new inputs in and replay those dispatches with the same buffers, bind groups and
+ * pipelines, running no op code at all. Results equal the eager path's exactly.
+ *
+ * The contract:
+ * - `fn` takes tensors and returns a tensor, or an array or plain object of tensors (other values are returned as
+ *   they were at recording). Each call returns fresh copies the caller owns, without a tape.
+ * - Everything `fn` makes and does not return is freed (it runs inside `tidy`).
+ * - Tensors `fn` uses from outside (parameters, optimizer state) are bound by buffer. Updating them in place
+ *   (`opt.step`, `rt.assign`) replays correctly; disposing one makes the step record again on its next call.
+ * - Values taken from JavaScript while recording are fixed: numbers, `rt.tensor(data)` made inside `fn`,
+ *   hyperparameters. Pass per-step data as input tensors.
+ * - `fn` must not read tensor data (`await t.data()`); return what you want to read.
+ * - While a step records (its first call), other work on the same runtime would be recorded with it: await that
+ *   call before starting other work. Calls of compiled steps wait for a recording in progress by themselves.
+ * - Every kernel `fn` dispatched is replayed, including any that made state on the first call (`rt.zeros`):
+ *   make lasting state before compiling, or by upload (`rt.tensor`), as the optimizers do.
+ *
+ * On the CPU reference backend, and with `debug.checkNumerics`, each call simply runs `fn` inside `tidy`.
+ */
 export interface CompiledStep<A extends Tensor[], R> {
   (...inputs: A): Promise<R>;
   /** Frees the buffers its recordings hold. The step records again if called afterwards. */

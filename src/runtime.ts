@@ -1,8 +1,9 @@
 import type { Backend, DispatchRecord, LostInfo, MemoryStats, SchedulerStats } from './backend/backend.js';
 import { compileStep, type CompiledStep } from './compile.js';
-import { warmCommon, warmMatmuls, type ProfileResult } from './scheduling.js';
+import { profileRun, warmCommon, warmMatmuls, type ProfileResult } from './scheduling.js';
 import { CpuBackend } from './backend/cpu.js';
 import { Tensor, type TensorOwner } from './tensor.js';
+import { TensorScopes } from './scopes.js';
 import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
 import { gradients } from './autodiff.js';
 import { matmul, type MatmulOptions } from './ops/matmul.js';
@@ -18,7 +19,7 @@ import type { GpuInfo } from './backend/webgpu/device.js';
 import { Nn } from './nn/index.js';
 import { accuracy, valueAndGrad, type ValueAndGrad } from './nn/functional.js';
 import { Adam, Sgd, type AdamOptions, type SgdOptions } from './optim/optimizer.js';
-import { decodeSafetensors, encodeSafetensors, type NamedArray } from './safetensors.js';
+import { decodeSafetensors, saveSafetensors } from './safetensors.js';
 
 export interface RuntimeOptions {
   backend: 'webgpu' | 'cpu';
@@ -43,16 +44,6 @@ type Operand = Tensor | number;
 
 let nextRuntimeId = 1;
 
-/** Collects the tensors in a value returned from `tidy`, so that they survive it. */
-function collectTensors(value: unknown, into: Set<Tensor>, seen = new Set<unknown>()): void {
-  if (value instanceof Tensor) {
-    into.add(value);
-  } else if (value && typeof value === 'object' && !seen.has(value)) {
-    seen.add(value);
-    for (const v of Array.isArray(value) ? value : Object.values(value)) collectTensors(v, into, seen);
-  }
-}
-
 /**
  * A webgrad runtime: one backend, its tensors, their tape and the ops on them.
  * Create one with `createRuntime`.
@@ -60,8 +51,7 @@ function collectTensors(value: unknown, into: Set<Tensor>, seen = new Set<unknow
 export class Runtime implements TensorOwner {
   readonly id = nextRuntimeId++;
   gradEnabled = true;
-  private readonly live = new Set<Tensor>();
-  private readonly scopes: Set<Tensor>[] = [];
+  private readonly scopes = new TensorScopes();
 
   /** @internal */
   constructor(
@@ -202,25 +192,8 @@ export class Runtime implements TensorOwner {
    * (a tensor [m], or an array of m integers).
    */
   softmaxCrossEntropy(logits: Tensor, labels: Tensor | readonly number[] | Int32Array): Tensor {
-    this.checkOwned('softmaxCrossEntropy', [logits]);
-    if (logits.rank !== 2) throw new Error(`softmaxCrossEntropy: logits must be 2-D [batch, classes], got ${formatShape(logits.shape)}`);
-    if (labels instanceof Tensor) {
-      this.checkOwned('softmaxCrossEntropy', [labels]);
-      if (labels.rank === 1 && labels.shape[0] !== logits.shape[0]) {
-        throw new Error(`softmaxCrossEntropy: ${labels.shape[0]} class indices for ${logits.shape[0]} rows of logits ${formatShape(logits.shape)}`);
-      }
-      return softmaxCrossEntropy(logits, labels);
-    }
-    const classes = Array.from(labels as ArrayLike<number>);
-    const [m, n] = logits.shape;
-    if (classes.length !== m) throw new Error(`softmaxCrossEntropy: ${classes.length} class indices for ${m} rows of logits ${formatShape(logits.shape)}`);
-    classes.forEach((c, i) => {
-      if (!Number.isInteger(c) || c < 0 || c >= n) throw new Error(`softmaxCrossEntropy: label ${i} is ${c}; class indices must be integers in [0, ${n})`);
-    });
-    // The one-hot labels stay alive with the tape, which reads them in the backward pass.
-    const oneHotLabels = new Float32Array(m * n);
-    classes.forEach((c, i) => (oneHotLabels[i * n + c] = 1));
-    return softmaxCrossEntropy(logits, this.tensor(oneHotLabels, [m, n]));
+    this.checkOwned('softmaxCrossEntropy', labels instanceof Tensor ? [logits, labels] : [logits]);
+    return softmaxCrossEntropy(logits, labels);
   }
 
   // ---- gradients and memory --------------------------------------------------------------------
@@ -235,42 +208,7 @@ export class Runtime implements TensorOwner {
    * holding tensors). `fn` may be async; tidies that overlap in time should not be interleaved.
    */
   tidy<T>(fn: () => T): T {
-    const scope = new Set<Tensor>();
-    this.scopes.push(scope);
-    let popped = false;
-    const finish = (result: unknown) => {
-      if (popped) return;
-      popped = true;
-      this.scopes.splice(this.scopes.lastIndexOf(scope), 1);
-      const keep = new Set<Tensor>();
-      collectTensors(result, keep);
-      const parent = this.scopes[this.scopes.length - 1];
-      for (const t of scope) {
-        if (keep.has(t)) parent?.add(t);
-        else t.dispose();
-      }
-    };
-    let result: T;
-    try {
-      result = fn();
-    } catch (e) {
-      finish(undefined);
-      throw e;
-    }
-    if (result instanceof Promise) {
-      return result.then(
-        (value) => {
-          finish(value);
-          return value;
-        },
-        (e: unknown) => {
-          finish(undefined);
-          throw e;
-        },
-      ) as T;
-    }
-    finish(result);
-    return result;
+    return this.scopes.tidy(fn);
   }
 
   /** Runs `fn` without recording a tape: nothing it makes has a gradient. */
@@ -285,7 +223,7 @@ export class Runtime implements TensorOwner {
   }
 
   memory(): MemoryStats {
-    return { ...this.backend.memory(), liveTensors: this.live.size };
+    return { ...this.backend.memory(), liveTensors: this.scopes.liveCount };
   }
 
   /** Waits until the device has finished all recorded work. */
@@ -314,25 +252,9 @@ export class Runtime implements TensorOwner {
   }
 
   /**
-   * Compiles a training step. The first call (for each set of input shapes) runs `fn` and records every dispatch
-   * it makes; later calls copy the new inputs in and replay those dispatches with the same buffers, bind groups and
-   * pipelines, running no op code at all. Results equal the eager path's exactly.
-   *
-   * The contract:
-   * - `fn` takes tensors and returns a tensor, or an array or plain object of tensors (other values are returned as
-   *   they were at recording). Each call returns fresh copies the caller owns, without a tape.
-   * - Everything `fn` makes and does not return is freed (it runs inside `tidy`).
-   * - Tensors `fn` uses from outside (parameters, optimizer state) are bound by buffer. Updating them in place
-   *   (`opt.step`, `rt.assign`) replays correctly; disposing one makes the step record again on its next call.
-   * - Values taken from JavaScript while recording are fixed: numbers, `rt.tensor(data)` made inside `fn`,
-   *   hyperparameters. Pass per-step data as input tensors.
-   * - `fn` must not read tensor data (`await t.data()`); return what you want to read.
-   * - While a step records (its first call), other work on the same runtime would be recorded with it: await that
-   *   call before starting other work. Calls of compiled steps wait for a recording in progress by themselves.
-   * - Every kernel `fn` dispatched is replayed, including any that made state on the first call (`rt.zeros`):
-   *   make lasting state before compiling, or by upload (`rt.tensor`), as the optimizers do.
-   *
-   * On the CPU reference backend, and with `debug.checkNumerics`, each call simply runs `fn` inside `tidy`.
+   * Compiles a training step: the first call (per set of input shapes) records every dispatch `fn` makes; later
+   * calls copy the new inputs in and replay them with the same buffers, bind groups and pipelines, running no op
+   * code, with results equal to the eager path's. See {@link CompiledStep} for the contract.
    */
   compile<A extends Tensor[], R>(fn: (...inputs: A) => R | Promise<R>): CompiledStep<A, R> {
     return compileStep(this, fn);
@@ -361,23 +283,7 @@ export class Runtime implements TensorOwner {
    * Work recorded before the call is submitted first and not counted.
    */
   async profile<T>(fn: () => T | Promise<T>): Promise<ProfileResult<T>> {
-    await this.backend.sync();
-    const { profiler } = this.backend;
-    const started = performance.now();
-    profiler.begin();
-    let value: T;
-    try {
-      value = await fn();
-    } catch (e) {
-      await profiler.end().catch(() => undefined);
-      throw e;
-    }
-    const cpuMs = performance.now() - started;
-    const kernels = await profiler.end();
-    await this.backend.sync();
-    const wallMs = performance.now() - started;
-    const totalMs = kernels.reduce((sum, k) => sum + k.ms, 0);
-    return { value, kernels, totalMs, cpuMs, wallMs, timing: profiler.timing };
+    return profileRun(this.backend, fn);
   }
 
   /** Writes `value` into `target` in place (same shape): `target` keeps its identity and, on the GPU, its buffer. */
@@ -416,7 +322,7 @@ export class Runtime implements TensorOwner {
 
   /** Frees every tensor and the device. The runtime cannot be used afterwards. */
   destroy(): void {
-    for (const t of [...this.live]) t.dispose();
+    for (const t of this.scopes.liveTensors()) t.dispose();
     this.backend.destroy();
   }
 
@@ -453,23 +359,20 @@ export class Runtime implements TensorOwner {
   async saveSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
     if (tensors === null || typeof tensors !== 'object') throw new Error('saveSafetensors: expected an object of named tensors');
     this.checkOwned('saveSafetensors', Object.values(tensors));
-    const arrays: Record<string, NamedArray> = {};
-    for (const [name, t] of Object.entries(tensors)) arrays[name] = { shape: [...t.shape], data: await t.data() };
-    return encodeSafetensors(arrays, metadata);
+    return saveSafetensors(tensors, metadata);
   }
 
   /** Tensors from a safetensors file (F32 only); a malformed file throws an Error that says what is wrong. */
   loadSafetensors(bytes: Uint8Array, options: TensorOptions = {}): Record<string, Tensor> {
-    const { tensors } = decodeSafetensors(bytes);
     const out: Record<string, Tensor> = {};
-    for (const [name, { shape, data }] of Object.entries(tensors)) out[name] = this.tensor(data, shape, options);
+    for (const [name, { shape, data }] of Object.entries(decodeSafetensors(bytes).tensors)) out[name] = this.tensor(data, shape, options);
     return out;
   }
 
   /** Takes `t` out of every enclosing `tidy`, so that it lives until it is disposed (parameters, optimizer state). */
   keep<T extends Tensor>(t: T): T {
     this.checkOwned('keep', [t]);
-    for (const scope of this.scopes) scope.delete(t);
+    this.scopes.keep(t);
     return t;
   }
 
@@ -477,20 +380,18 @@ export class Runtime implements TensorOwner {
 
   /** @internal */
   adopt(t: Tensor): Tensor {
-    this.live.add(t);
-    this.scopes[this.scopes.length - 1]?.add(t);
+    this.scopes.add(t);
     return t;
   }
 
   /** @internal */
   release(t: Tensor): void {
-    this.live.delete(t);
-    for (const scope of this.scopes) scope.delete(t);
+    this.scopes.remove(t);
   }
 
   /** @internal */
   isInCurrentScope(t: Tensor): boolean {
-    return this.scopes[this.scopes.length - 1]?.has(t) ?? false;
+    return this.scopes.inCurrent(t);
   }
 
   /** @internal Every argument must be a live tensor of this runtime. */

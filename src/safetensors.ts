@@ -4,6 +4,7 @@
 //             "__metadata__" map of strings; it may be padded with trailing spaces
 //   the rest  the tensors' bytes, little-endian, row-major; offsets count from the start of this part, and
 //             together the tensors cover it exactly: no overlaps, no holes
+import type { Tensor } from './tensor.js';
 
 /** A tensor's values as they travel in a file. */
 export interface NamedArray {
@@ -118,4 +119,11 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
   });
   if (covered !== dataLength) fail(`the last ${dataLength - covered} bytes of the data belong to no tensor`);
   return { tensors, metadata };
+}
+
+/** Reads the tensors back and encodes them as a safetensors file. */
+export async function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
+  const arrays: Record<string, NamedArray> = {};
+  for (const [name, t] of Object.entries(tensors)) arrays[name] = { shape: [...t.shape], data: await t.data() };
+  return encodeSafetensors(arrays, metadata);
 }

@@ -1,4 +1,4 @@
-import type { KernelTime } from './backend/backend.js';
+import type { Backend, KernelTime } from './backend/backend.js';
 import type { Runtime } from './runtime.js';
 
 /** What `rt.profile` returns. */
@@ -42,4 +42,25 @@ export async function warmCommon(rt: Runtime): Promise<void> {
   await rt.grad(loss, [w1, b1, w2]);
   for (const t of [rt.exp(x), rt.log(x), rt.neg(x), rt.square(x), rt.scale(x, 2), rt.sub(x, 1), rt.div(x, 2), rt.mean(x, 0)]) t.dispose();
   rt.transpose(x);
+}
+
+/** Runs `fn` between the profiler's marks; work recorded before the call is submitted first and not counted. */
+export async function profileRun<T>(backend: Backend, fn: () => T | Promise<T>): Promise<ProfileResult<T>> {
+  await backend.sync();
+  const { profiler } = backend;
+  const started = performance.now();
+  profiler.begin();
+  let value: T;
+  try {
+    value = await fn();
+  } catch (e) {
+    await profiler.end().catch(() => undefined);
+    throw e;
+  }
+  const cpuMs = performance.now() - started;
+  const kernels = await profiler.end();
+  await backend.sync();
+  const wallMs = performance.now() - started;
+  const totalMs = kernels.reduce((sum, k) => sum + k.ms, 0);
+  return { value, kernels, totalMs, cpuMs, wallMs, timing: profiler.timing };
 }

@@ -1,5 +1,5 @@
 import { defineOp } from './op.js';
-import { apply, type Tensor } from '../tensor.js';
+import { apply, Tensor } from '../tensor.js';
 import { formatShape } from '../shape.js';
 import { grid1d } from '../backend/webgpu/dispatcher.js';
 import { Shader } from '../backend/webgpu/shader.js';
@@ -119,13 +119,30 @@ export function oneHot(indices: Tensor, classes: number): Tensor {
 }
 
 /**
- * Mean softmax cross-entropy. `labels` is one-hot (or soft) [m, n], or class indices [m].
- * Stable for any logits: each row is shifted by its maximum.
+ * Mean softmax cross-entropy of logits [m, n]. Labels are one-hot (or soft) [m, n], class indices as a tensor [m],
+ * or class indices as an array of m integers. Stable for any logits: each row is shifted by its maximum.
  */
-export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
-  const distributions = labels.rank === 1 && logits.rank === 2 ? oneHot(labels, logits.shape[1]) : labels;
-  const rows = apply(logits.owner, softmaxCrossEntropyRowsOp, [logits, distributions], undefined);
-  return mean(rows);
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | readonly number[] | Int32Array): Tensor {
+  if (logits.rank !== 2) throw new Error(`softmaxCrossEntropy: logits must be 2-D [batch, classes], got ${formatShape(logits.shape)}`);
+  const [m, n] = logits.shape;
+  let distributions: Tensor;
+  if (labels instanceof Tensor) {
+    if (labels.rank === 1 && labels.shape[0] !== m) {
+      throw new Error(`softmaxCrossEntropy: ${labels.shape[0]} class indices for ${m} rows of logits ${formatShape(logits.shape)}`);
+    }
+    distributions = labels.rank === 1 ? oneHot(labels, n) : labels;
+  } else {
+    const classes = Array.from(labels as ArrayLike<number>);
+    if (classes.length !== m) throw new Error(`softmaxCrossEntropy: ${classes.length} class indices for ${m} rows of logits ${formatShape(logits.shape)}`);
+    const oneHotLabels = new Float32Array(m * n);
+    classes.forEach((c, i) => {
+      if (!Number.isInteger(c) || c < 0 || c >= n) throw new Error(`softmaxCrossEntropy: label ${i} is ${c}; class indices must be integers in [0, ${n})`);
+      oneHotLabels[i * n + c] = 1;
+    });
+    // These labels stay alive with the tape, which reads them in the backward pass.
+    distributions = logits.owner.adopt(new Tensor(logits.owner, [m, n], logits.owner.backend.upload(oneHotLabels, [m, n]), false));
+  }
+  return mean(apply(logits.owner, softmaxCrossEntropyRowsOp, [logits, distributions], undefined));
 }
 
 /** Mean squared error over all elements; shapes must match. */

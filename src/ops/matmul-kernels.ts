@@ -6,6 +6,8 @@ import { Usage } from '../backend/webgpu/buffers.js';
 import {
   chooseMatmulPlan,
   forcedMatmulPlan,
+  isGemvShape,
+  isRowDotGemv,
   shapeClass,
   type AdapterTraits,
   type MatmulPlan,
@@ -14,11 +16,13 @@ import {
 import tiledSource from '../../shaders/matmul.wgsl?raw';
 import directSource from '../../shaders/matmul_direct.wgsl?raw';
 import gemvSource from '../../shaders/gemv.wgsl?raw';
+import gemvSubgroupSource from '../../shaders/gemv_subgroup.wgsl?raw';
 import splitkSource from '../../shaders/matmul_splitk.wgsl?raw';
 
 const tiledShader = new Shader('matmul', tiledSource);
 const directShader = new Shader('matmul_direct', directSource);
 const gemvShader = new Shader('gemv', gemvSource);
+const gemvSubgroupShader = new Shader('gemv_subgroup', gemvSubgroupSource);
 const splitkShader = new Shader('matmul_splitk', splitkSource);
 
 /** Activations the epilogue applies, by their ACTIVATION code in the shaders. */
@@ -53,7 +57,8 @@ export function deviceState(gpu: Dispatcher): DeviceState {
   if (!state) {
     const adapter = (gpu as BackendView).info?.adapter;
     const software = /swiftshader|llvmpipe|software/i.test(`${adapter?.architecture} ${adapter?.vendor} ${adapter?.description}`);
-    state = { traits: { software, maxWorkgroupStorage: gpu.limits.maxComputeWorkgroupStorageSize }, tuned: new Map() };
+    const traits = { software, maxWorkgroupStorage: gpu.limits.maxComputeWorkgroupStorageSize, subgroups: gpu.features.has('subgroups') };
+    state = { traits, tuned: new Map() };
     states.set(gpu, state);
   }
   return state;
@@ -63,11 +68,12 @@ export function deviceState(gpu: Dispatcher): DeviceState {
 export function planFor(gpu: Dispatcher, s: MatmulShape): MatmulPlan {
   const state = deviceState(gpu);
   const forced = forcedMatmulPlan();
-  const isGemv = s.m === 1 || s.n === 1;
-  // A forced GEMV applies to GEMV shapes only; a forced blocked variant to any shape.
-  if (forced && (forced.variant !== 'gemv' || isGemv)) return forced;
-  if (isGemv) return chooseMatmulPlan(s, state.traits);
-  return state.tuned.get(shapeClass(s)) ?? chooseMatmulPlan(s, state.traits);
+  // A forced GEMV applies to GEMV shapes only (the subgroup one to k-contiguous lines); a forced blocked variant to any shape.
+  const applies = (p: MatmulPlan) =>
+    p.variant === 'gemv_subgroup' ? state.traits.subgroups && isRowDotGemv(s) : p.variant !== 'gemv' || isGemvShape(s);
+  if (forced && applies(forced)) return forced;
+  const tuned = state.tuned.get(shapeClass(s));
+  return tuned && applies(tuned) ? tuned : chooseMatmulPlan(s, state.traits);
 }
 
 const transposeSuffix = (s: MatmulShape) => `${s.transposeA ? 't' : 'n'}${s.transposeB ? 't' : 'n'}`;
@@ -82,6 +88,7 @@ export function dispatchMatmul(gpu: Dispatcher, p: MatmulProblem, plan: MatmulPl
   // A bias-less kernel still declares the binding; any read-only buffer satisfies it.
   const bias = p.bias ?? p.a;
   if (plan.variant === 'gemv') return dispatchGemv(gpu, p, bias, epilogue, detail);
+  if (plan.variant === 'gemv_subgroup') return dispatchGemvSubgroup(gpu, p, bias, epilogue, detail);
 
   const splits = Math.max(1, Math.min(plan.splits, p.k));
   const { shader, constants, blockM, blockN, stepK } = blockedKernel(p, plan);
@@ -141,6 +148,24 @@ function dispatchGemv(
   gpu.dispatch(
     { name: kernelName(p, { variant: 'gemv', splits: 1 }), shader: gemvShader, constants: { ROW_DOT: rowDot, VEC: vec, ...epilogue } },
     // One bias per output along N; a single column (N = 1) adds bias[0] to every row.
+    { mat, x, bias, out: p.out, dims: { J: lines, K: p.k, biasStride: rowVector ? 1 : 0 } },
+    [Math.ceil(lines / 64), 1, 1],
+    detail,
+  );
+}
+
+function dispatchGemvSubgroup(
+  gpu: Dispatcher,
+  p: MatmulProblem,
+  bias: GpuOperand,
+  epilogue: Record<string, number | boolean>,
+  detail: Record<string, number | boolean>,
+): void {
+  const rowVector = p.m === 1;
+  const [mat, x] = rowVector ? [p.b, p.a] : [p.a, p.b];
+  const lines = rowVector ? p.n : p.m;
+  gpu.dispatch(
+    { name: kernelName(p, { variant: 'gemv_subgroup', splits: 1 }), shader: gemvSubgroupShader, constants: epilogue },
     { mat, x, bias, out: p.out, dims: { J: lines, K: p.k, biasStride: rowVector ? 1 : 0 } },
     [Math.ceil(lines / 64), 1, 1],
     detail,

@@ -5,8 +5,10 @@
  * - `tile128` / `tile64`: workgroup-memory tiles of 16×16 invocations, 8×8 or 4×4 outputs each (real GPUs).
  * - `direct`: no workgroup memory, 4×4 outputs per invocation from vec4 reads (software adapters prefer it).
  * - `gemv`: one output row or column (M = 1 or N = 1).
+ * - `gemv_subgroup`: the same with subgroup reductions, where each output's k values are contiguous; a candidate
+ *   for `rt.tune()` on adapters with `subgroups`, kept only where it measures faster.
  */
-export type MatmulVariant = 'tile128' | 'tile64' | 'direct' | 'gemv';
+export type MatmulVariant = 'tile128' | 'tile64' | 'direct' | 'gemv' | 'gemv_subgroup';
 
 export interface MatmulPlan {
   variant: MatmulVariant;
@@ -31,10 +33,25 @@ export interface AdapterTraits {
   /** A CPU rasteriser (SwiftShader): barriers are expensive there, registers cheap. */
   software: boolean;
   maxWorkgroupStorage: number;
+  /** The device was opened with the `subgroups` feature. */
+  subgroups: boolean;
+}
+
+/** One output row or column. */
+export function isGemvShape(s: MatmulShape): boolean {
+  return s.m === 1 || s.n === 1;
+}
+
+/** A GEMV whose every output dots v with a k-contiguous line: Bᵀ's rows for M = 1, A's rows for N = 1. */
+export function isRowDotGemv(s: MatmulShape): boolean {
+  return s.m === 1 ? s.transposeB : s.n === 1 && !s.transposeA;
 }
 
 /** Chosen from the shape and the adapter, before any tuning. */
 export function chooseMatmulPlan(s: MatmulShape, adapter: AdapterTraits): MatmulPlan {
+  // On SwiftShader the subgroup GEMV ran 1×512·(256×512)ᵀ in 7.5 ms (gemv 18.9, direct 12.9) and
+  // 1024×1024·1024×1 in 15.7 ms (gemv 55.3). On GPUs it is unmeasured, so there only `rt.tune()` picks it.
+  if (adapter.software && adapter.subgroups && isRowDotGemv(s)) return { variant: 'gemv_subgroup', splits: 1 };
   // On SwiftShader, 1×1024·1024×1024 ran in 88 ms on the plain 4×4 blocks (idle rows and all) against 214 ms in
   // GEMV's sweep layout; 1024×1024·1024×1 was the other way round (272 ms against 98 ms in GEMV's row-dot layout).
   if (s.n === 1 || (s.m === 1 && !adapter.software)) return { variant: 'gemv', splits: 1 };
@@ -70,7 +87,11 @@ export function shapeClass(s: MatmulShape): string {
 /** The candidates `rt.tune()` times for a shape on this adapter. */
 export function candidatePlans(s: MatmulShape, adapter: AdapterTraits): MatmulPlan[] {
   const base = chooseMatmulPlan(s, adapter);
-  if (base.variant === 'gemv') return [base];
+  if (isGemvShape(s)) {
+    const gemvs: MatmulPlan[] = [base, { variant: 'gemv', splits: 1 }];
+    if (adapter.subgroups && isRowDotGemv(s)) gemvs.push({ variant: 'gemv_subgroup', splits: 1 });
+    return gemvs.filter((p, i) => gemvs.findIndex((q) => q.variant === p.variant && q.splits === p.splits) === i);
+  }
   const plans: MatmulPlan[] = [
     { variant: 'direct', splits: 1, workgroup: [4, 4] },
     { variant: 'direct', splits: 1, workgroup: [8, 4] },
