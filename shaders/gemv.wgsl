@@ -12,6 +12,7 @@ override ROW_DOT: bool = false;
 override VEC: bool = false;
 override HAS_BIAS: bool = false;
 override ACTIVATION: u32 = 0u; // 0 identity, 1 relu, 2 tanh, 3 gelu
+// activate(), the epilogue, is shaders/activation.wgsl, appended to this source.
 
 struct Dims { J: u32, K: u32, biasStride: u32 }
 
@@ -33,15 +34,6 @@ fn element(j: u32, k: u32) -> f32 {
 fn vecAt(k: u32) -> f32 {
   if (k >= dims.K) { return 0.0; }
   return x[k];
-}
-
-fn activate(v: f32) -> f32 {
-  switch ACTIVATION {
-    case 1u: { return max(v, 0.0); }
-    case 2u: { return tanh(clamp(v, -20.0, 20.0)); }
-    case 3u: { return 0.5 * v * (1.0 + tanh(clamp(0.7978845608 * (v + 0.044715 * v * v * v), -20.0, 20.0))); }
-    default: { return v; }
-  }
 }
 
 @compute @workgroup_size(16, 16)

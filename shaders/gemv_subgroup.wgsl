@@ -14,6 +14,7 @@ diagnostic(off, subgroup_uniformity);
 
 override HAS_BIAS: bool = false;
 override ACTIVATION: u32 = 0u; // 0 identity, 1 relu, 2 tanh, 3 gelu
+// activate(), the epilogue, is shaders/activation.wgsl, appended to this source.
 
 struct Dims { J: u32, K: u32, biasStride: u32 }
 
@@ -22,15 +23,6 @@ struct Dims { J: u32, K: u32, biasStride: u32 }
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> dims: Dims;
-
-fn activate(v: f32) -> f32 {
-  switch ACTIVATION {
-    case 1u: { return max(v, 0.0); }
-    case 2u: { return tanh(clamp(v, -20.0, 20.0)); }
-    case 3u: { return 0.5 * v * (1.0 + tanh(clamp(0.7978845608 * (v + 0.044715 * v * v * v), -20.0, 20.0))); }
-    default: { return v; }
-  }
-}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) local: u32,

@@ -20,6 +20,7 @@ override CHECK_BOUNDS: bool = true;
 override SPLIT: bool = false;
 override HAS_BIAS: bool = false;
 override ACTIVATION: u32 = 0u; // 0 identity, 1 relu, 2 tanh, 3 gelu
+// activate(), the epilogue, is shaders/activation.wgsl, appended to this source.
 override MICRO: u32 = 8u; // 4 or 8
 override TILE_K: u32 = 8u; // TILE_K · MICRO ≥ 64, so each invocation stages whole vec4s
 
@@ -114,16 +115,6 @@ fn stage(flat: u32, rowBase: u32, colBase: u32, k0: u32, kEnd: u32) {
       let nq = e % lineQuads;
       tileB[k * lineQuads + nq] = fourB(k0 + k, colBase + nq * 4u, kEnd);
     }
-  }
-}
-
-fn activate(v: f32) -> f32 {
-  switch ACTIVATION {
-    case 1u: { return max(v, 0.0); }
-    case 2u: { return tanh(clamp(v, -20.0, 20.0)); }
-    // The tanh form of GELU; the clamp keeps tanh finite where |inner| is large.
-    case 3u: { return 0.5 * v * (1.0 + tanh(clamp(0.7978845608 * (v + 0.044715 * v * v * v), -20.0, 20.0))); }
-    default: { return v; }
   }
 }
 

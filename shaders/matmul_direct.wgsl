@@ -17,6 +17,7 @@ override CHECK_BOUNDS: bool = true;
 override SPLIT: bool = false;
 override HAS_BIAS: bool = false;
 override ACTIVATION: u32 = 0u; // 0 identity, 1 relu, 2 tanh, 3 gelu
+// activate(), the epilogue, is shaders/activation.wgsl, appended to this source.
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 
@@ -80,16 +81,6 @@ fn colB(k: u32, n: u32, kEnd: u32) -> vec4<f32> {
     return b[(n * dims.K + k) / 4u];
   }
   return vec4(scalarB(k, n, kEnd), scalarB(k + 1u, n, kEnd), scalarB(k + 2u, n, kEnd), scalarB(k + 3u, n, kEnd));
-}
-
-fn activate(v: f32) -> f32 {
-  switch ACTIVATION {
-    case 1u: { return max(v, 0.0); }
-    case 2u: { return tanh(clamp(v, -20.0, 20.0)); }
-    // The tanh form of GELU; the clamp keeps tanh finite where |inner| is large.
-    case 3u: { return 0.5 * v * (1.0 + tanh(clamp(0.7978845608 * (v + 0.044715 * v * v * v), -20.0, 20.0))); }
-    default: { return v; }
-  }
 }
 
 fn store(row: u32, col: u32, slab: u32, value: f32) {

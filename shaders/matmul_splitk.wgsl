@@ -6,6 +6,7 @@
 
 override HAS_BIAS: bool = false;
 override ACTIVATION: u32 = 0u; // 0 identity, 1 relu, 2 tanh, 3 gelu
+// activate(), the epilogue, is shaders/activation.wgsl, appended to this source.
 
 struct Dims { M: u32, N: u32, splits: u32 }
 
@@ -13,15 +14,6 @@ struct Dims { M: u32, N: u32, splits: u32 }
 @group(0) @binding(1) var<storage, read> bias: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> dims: Dims;
-
-fn activate(v: f32) -> f32 {
-  switch ACTIVATION {
-    case 1u: { return max(v, 0.0); }
-    case 2u: { return tanh(clamp(v, -20.0, 20.0)); }
-    case 3u: { return 0.5 * v * (1.0 + tanh(clamp(0.7978845608 * (v + 0.044715 * v * v * v), -20.0, 20.0))); }
-    default: { return v; }
-  }
-}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

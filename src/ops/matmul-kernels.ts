@@ -18,12 +18,13 @@ import directSource from '../../shaders/matmul_direct.wgsl?raw';
 import gemvSource from '../../shaders/gemv.wgsl?raw';
 import gemvSubgroupSource from '../../shaders/gemv_subgroup.wgsl?raw';
 import splitkSource from '../../shaders/matmul_splitk.wgsl?raw';
+import activationSource from '../../shaders/activation.wgsl?raw';
 
-const tiledShader = new Shader('matmul', tiledSource);
-const directShader = new Shader('matmul_direct', directSource);
-const gemvShader = new Shader('gemv', gemvSource);
-const gemvSubgroupShader = new Shader('gemv_subgroup', gemvSubgroupSource);
-const splitkShader = new Shader('matmul_splitk', splitkSource);
+const tiledShader = new Shader('matmul', tiledSource + activationSource);
+const directShader = new Shader('matmul_direct', directSource + activationSource);
+const gemvShader = new Shader('gemv', gemvSource + activationSource);
+const gemvSubgroupShader = new Shader('gemv_subgroup', gemvSubgroupSource + activationSource);
+const splitkShader = new Shader('matmul_splitk', splitkSource + activationSource);
 
 /** Activations the epilogue applies, by their ACTIVATION code in the shaders. */
 export const ACTIVATION_CODES = { identity: 0, relu: 1, tanh: 2, gelu: 3 } as const;
