@@ -1,17 +1,9 @@
 import { expect } from 'vitest';
 import { createRuntime, type Runtime, type Tensor } from '../src/index.js';
+import { uniformRandom } from '../src/random.js';
 
-/** A small seeded generator (mulberry32), so that failures reproduce. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The library's seeded generator, so that failures reproduce. */
+export const rng = uniformRandom;
 
 /** Uniform values in [lo, hi), never exactly zero. */
 export function randomArray(n: number, random: () => number, lo = -1, hi = 1): Float64Array {
