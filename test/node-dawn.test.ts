@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { create } from 'webgpu';
 import { createRuntime } from '../src/index.js';
+import { defineOp } from '../src/ops/op.js';
+import { apply } from '../src/tensor.js';
+import { Shader } from '../src/backend/webgpu/shader.js';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -26,6 +29,26 @@ describe('Node with Dawn', () => {
     for (let n = 0; n < 4; n++) for (let k = 0; k < 3; k++) expected.push(1 * [1, -1, 2, 0][n] * [1, 2, 3][k] + [0.5, 1, -2, 3][n] * [4, 5, 6][k]);
     expect(Array.from(await grads[0].data())).toEqual(expected);
     expect(dispatches.filter((d) => d.op === 'matmul').map((d) => d.kernel.slice(-2))).toEqual(['nt', 'tn']);
+    rt.destroy();
+  });
+
+  it('a kernel that does not compile fails with the compiler message and line, and the runtime goes on', async () => {
+    const rt = await createRuntime({ backend: 'webgpu', gpu: create([]) });
+    const broken = new Shader(
+      'broken',
+      `@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(1) fn main() { out[0] = x[0] + undefinedName; }`,
+    );
+    const brokenOp = defineOp({
+      name: 'broken',
+      shape: ([x]) => x,
+      cpu: ([x]) => x.data.slice(),
+      gpu: (gpu, [x], _p, out) => gpu.dispatch({ name: 'broken', shader: broken }, { x, out }, [1]),
+    });
+    const y = apply(rt, brokenOp, [rt.tensor([1], [1])], undefined);
+    await expect(y.data()).rejects.toThrow(/kernel broken: pipeline creation failed: broken\.wgsl:3:\d+: .*undefinedName/);
+    expect(Array.from(await rt.add(rt.tensor([1, 2], [2]), 1).data())).toEqual([2, 3]);
     rt.destroy();
   });
 });

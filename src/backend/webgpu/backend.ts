@@ -45,6 +45,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
   readonly profiler: GpuProfiler;
   private readonly numerics: NumericsChecker;
   private readonly pipelines = new Map<string, PipelineEntry>();
+  private readonly modules = new Map<Kernel['shader'], GPUShaderModule>();
   private dispatches = 0;
   private currentOp = '';
   private currentShapes: Shape[] = [];
@@ -288,6 +289,16 @@ export class WebGpuBackend implements Backend, Dispatcher {
     }
   }
 
+  /** One module per shader source: its variants differ only in override constants. */
+  private shaderModule(shader: Kernel['shader']): GPUShaderModule {
+    let module = this.modules.get(shader);
+    if (!module) {
+      module = this.device.createShaderModule({ label: shader.name, code: shader.source });
+      this.modules.set(shader, module);
+    }
+    return module;
+  }
+
   private pipeline(kernel: Kernel, bindings: BindingInfo[]): PipelineEntry {
     const entry = kernel.entry ?? 'main';
     const key = `${kernel.shader.name}:${entry}:${JSON.stringify(kernel.constants ?? {})}`;
@@ -299,7 +310,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
     });
     const constants: Record<string, number> = {};
     for (const [k, v] of Object.entries(kernel.constants ?? {})) constants[k] = Number(v);
-    const module = this.device.createShaderModule({ label: kernel.shader.name, code: kernel.shader.source });
+    const module = this.shaderModule(kernel.shader);
     const created: PipelineEntry = {
       layout,
       ready: this.device
@@ -309,9 +320,13 @@ export class WebGpuBackend implements Backend, Dispatcher {
           compute: { module, entryPoint: entry, constants },
         })
         .then((p) => (created.pipeline = p))
-        .catch((e: unknown) => {
+        .catch(async (e: unknown) => {
           this.pipelines.delete(key);
-          throw new Error(`kernel ${kernel.name}: pipeline creation failed: ${e instanceof Error ? e.message : String(e)}`);
+          // The compiler's own messages, with line numbers, say what is wrong far better than "invalid module".
+          const info = await module.getCompilationInfo().catch(() => null);
+          const messages = (info?.messages ?? []).filter((m) => m.type === 'error').map((m) => `${kernel.shader.name}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`);
+          const reason = messages.length > 0 ? messages.join('; ') : e instanceof Error ? e.message : String(e);
+          throw new Error(`kernel ${kernel.name}: pipeline creation failed: ${reason}`);
         }),
     };
     created.ready.catch(() => undefined);
