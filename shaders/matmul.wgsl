@@ -40,19 +40,7 @@ struct Dims { M: u32, N: u32, K: u32, kChunk: u32 }
 var<workgroup> tileA: array<vec4<f32>, TILE_K * MICRO * 4u>;
 var<workgroup> tileB: array<vec4<f32>, TILE_K * MICRO * 4u>;
 
-// Reads outside the matrix give 0. Branch-free (the element at 0 is read instead, then dropped): SwiftShader
-// compiles every branch of an inlined helper into masked code, and sixteen of them took it seconds per pipeline.
-fn scalarA(m: u32, k: u32, kEnd: u32) -> f32 {
-  let inside = !CHECK_BOUNDS || ((m < dims.M) & (k < kEnd));
-  let i = select(m * dims.K + k, k * dims.M + m, TRANSPOSE_A);
-  return select(0.0, aScalars[select(0u, i, inside)], inside);
-}
-
-fn scalarB(k: u32, n: u32, kEnd: u32) -> f32 {
-  let inside = !CHECK_BOUNDS || ((k < kEnd) & (n < dims.N));
-  let i = select(k * dims.N + n, n * dims.K + k, TRANSPOSE_B);
-  return select(0.0, bScalars[select(0u, i, inside)], inside);
-}
+// scalarA() and scalarB(), the bounds-checked element reads, are shaders/matmul_edges.wgsl, appended.
 
 // Four consecutive elements of `line` (a row or column of the tile) along the operand's contiguous dimension.
 fn fourA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {

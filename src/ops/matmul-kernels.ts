@@ -19,9 +19,10 @@ import gemvSource from '../../shaders/gemv.wgsl?raw';
 import gemvSubgroupSource from '../../shaders/gemv_subgroup.wgsl?raw';
 import splitkSource from '../../shaders/matmul_splitk.wgsl?raw';
 import activationSource from '../../shaders/activation.wgsl?raw';
+import edgesSource from '../../shaders/matmul_edges.wgsl?raw';
 
-const tiledShader = new Shader('matmul', tiledSource + activationSource);
-const directShader = new Shader('matmul_direct', directSource + activationSource);
+const tiledShader = new Shader('matmul', tiledSource + edgesSource + activationSource);
+const directShader = new Shader('matmul_direct', directSource + edgesSource + activationSource);
 const gemvShader = new Shader('gemv', gemvSource + activationSource);
 const gemvSubgroupShader = new Shader('gemv_subgroup', gemvSubgroupSource + activationSource);
 const splitkShader = new Shader('matmul_splitk', splitkSource + activationSource);
@@ -88,8 +89,9 @@ export function dispatchMatmul(gpu: Dispatcher, p: MatmulProblem, plan: MatmulPl
   const epilogue = { HAS_BIAS: p.bias !== undefined, ACTIVATION: ACTIVATION_CODES[p.activation] };
   // A bias-less kernel still declares the binding; any read-only buffer satisfies it.
   const bias = p.bias ?? p.a;
-  if (plan.variant === 'gemv') return dispatchGemv(gpu, p, bias, epilogue, detail);
-  if (plan.variant === 'gemv_subgroup') return dispatchGemvSubgroup(gpu, p, bias, epilogue, detail);
+  if (plan.variant === 'gemv' || plan.variant === 'gemv_subgroup') {
+    return dispatchGemv(gpu, p, bias, epilogue, detail, plan.variant === 'gemv_subgroup');
+  }
 
   const splits = Math.max(1, Math.min(plan.splits, p.k));
   const { shader, constants, blockM, blockN, stepK } = blockedKernel(p, plan);
@@ -138,6 +140,7 @@ function dispatchGemv(
   bias: GpuOperand,
   epilogue: Record<string, number | boolean>,
   detail: Record<string, number | boolean>,
+  subgroups: boolean,
 ): void {
   // M = 1: the vector is A (its K values are contiguous either way) and the lines are op(B)'s columns.
   // N = 1: the vector is B and the lines are op(A)'s rows. ROW_DOT when a line is contiguous in memory.
@@ -146,31 +149,11 @@ function dispatchGemv(
   const lines = rowVector ? p.n : p.m;
   const rowDot = rowVector ? p.transposeB : !p.transposeA;
   const vec = (rowDot ? p.k : lines) % 4 === 0;
-  gpu.dispatch(
-    { name: kernelName(p, { variant: 'gemv', splits: 1 }), shader: gemvShader, constants: { ROW_DOT: rowDot, VEC: vec, ...epilogue } },
-    // One bias per output along N; a single column (N = 1) adds bias[0] to every row.
-    { mat, x, bias, out: p.out, dims: { J: lines, K: p.k, biasStride: rowVector ? 1 : 0 } },
-    [Math.ceil(lines / 64), 1, 1],
-    detail,
-  );
-}
-
-function dispatchGemvSubgroup(
-  gpu: Dispatcher,
-  p: MatmulProblem,
-  bias: GpuOperand,
-  epilogue: Record<string, number | boolean>,
-  detail: Record<string, number | boolean>,
-): void {
-  const rowVector = p.m === 1;
-  const [mat, x] = rowVector ? [p.b, p.a] : [p.a, p.b];
-  const lines = rowVector ? p.n : p.m;
-  gpu.dispatch(
-    { name: kernelName(p, { variant: 'gemv_subgroup', splits: 1 }), shader: gemvSubgroupShader, constants: epilogue },
-    { mat, x, bias, out: p.out, dims: { J: lines, K: p.k, biasStride: rowVector ? 1 : 0 } },
-    [Math.ceil(lines / 64), 1, 1],
-    detail,
-  );
+  const kernel = subgroups
+    ? { name: kernelName(p, { variant: 'gemv_subgroup', splits: 1 }), shader: gemvSubgroupShader, constants: epilogue }
+    : { name: kernelName(p, { variant: 'gemv', splits: 1 }), shader: gemvShader, constants: { ROW_DOT: rowDot, VEC: vec, ...epilogue } };
+  // One bias per output along N; a single column (N = 1) adds bias[0] to every row.
+  gpu.dispatch(kernel, { mat, x, bias, out: p.out, dims: { J: lines, K: p.k, biasStride: rowVector ? 1 : 0 } }, [Math.ceil(lines / 64), 1, 1], detail);
 }
 
 /** A storage buffer of at least `elements` floats for partial sums, grown as needed. */
