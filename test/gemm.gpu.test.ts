@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../src/index.js';
 import { forceMatmulPlan, type MatmulPlan } from '../src/ops/matmul-plan.js';
-import { absMatmul, cpuRuntime, dotBound, expectClose, f32, gpuRuntime, randomArray, read, rng } from './helpers.js';
+import { absMatmul, cpuRuntime, dotBound, expectClose, f32, gpuRuntime, randomArray, read, rng, stored, TRANSPOSES } from './helpers.js';
 
 let gpu: Runtime;
 let cpu: Runtime;
@@ -12,13 +12,6 @@ beforeAll(async () => {
 });
 afterEach(() => forceMatmulPlan(null));
 afterAll(() => gpu?.destroy());
-
-const TRANSPOSES = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-] as const;
 
 const BLOCKED: MatmulPlan[] = [
   { variant: 'direct', splits: 1, workgroup: [8, 8] },
@@ -54,10 +47,6 @@ const GEMV_SHAPES: [number, number, number][] = [
   [70, 1, 65],
   [64, 1, 64],
 ];
-
-function stored(rows: number, cols: number, transposed: boolean): number[] {
-  return transposed ? [cols, rows] : [rows, cols];
-}
 
 function planName(p: MatmulPlan): string {
   return `${p.variant}${p.tileK ? ` k${p.tileK}` : ''}${p.workgroup ? ` wg${p.workgroup.join('x')}` : ''}${p.splits > 1 ? ` split${p.splits}` : ''}`;

@@ -101,3 +101,16 @@ export function relBound(expected: ArrayLike<number>, ulps = 8, atol = 1e-6): Fl
 export async function read(t: Tensor): Promise<Float64Array> {
   return t.dataF64();
 }
+
+/** The four transpose combinations [transposeA, transposeB]. */
+export const TRANSPOSES = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
+
+/** The stored shape of a rows×cols operand: [cols, rows] when it is read transposed. */
+export function stored(rows: number, cols: number, transposed: boolean): number[] {
+  return transposed ? [cols, rows] : [rows, cols];
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../src/index.js';
-import { absMatmul, cpuRuntime, dotBound, expectClose, f32, gpuRuntime, randomArray, read, rng } from './helpers.js';
+import { absMatmul, cpuRuntime, dotBound, expectClose, f32, gpuRuntime, randomArray, read, rng, stored, TRANSPOSES } from './helpers.js';
 
 let gpu: Runtime;
 let cpu: Runtime;
@@ -9,13 +9,6 @@ beforeAll(async () => {
   cpu = await cpuRuntime();
 });
 afterAll(() => gpu?.destroy());
-
-const TRANSPOSES = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-] as const;
 
 // [M, N, K]: ragged sizes around the 64-wide tile, single rows and columns, K = 1.
 const SHAPES: [number, number, number][] = [
@@ -28,10 +21,6 @@ const SHAPES: [number, number, number][] = [
   [64, 64, 64],
   [130, 67, 33],
 ];
-
-function stored(rows: number, cols: number, transposed: boolean): number[] {
-  return transposed ? [cols, rows] : [rows, cols];
-}
 
 describe('matmul on the GPU against the float64 reference', () => {
   for (const [ta, tb] of TRANSPOSES) {
