@@ -2,7 +2,7 @@
 // Runs in Node (Dawn) and in a page (the demo's matmul speed view imports it), so nothing here is Node-only.
 import { createRuntime, type Runtime, type Tensor } from '../src/index.js';
 import { deviceState, kernelName, planFor } from '../src/ops/matmul-kernels.js';
-import type { Dispatcher } from '../src/backend/webgpu/dispatcher.js';
+import type { Dispatcher } from '../src/core/kernel.js';
 import type { BenchContext, BenchRow } from './types.js';
 
 export interface MatmulCase {

@@ -1,4 +1,4 @@
-import { uniformRandom } from '../src/random.js';
+import { uniformRandom } from '../src/core/random.js';
 import type { DispatchRecord, Runtime, Tensor } from '../src/index.js';
 
 export interface Walkthrough {

@@ -1,4 +1,4 @@
-import { Runtime, cpuRuntime, type RuntimeOptions } from './runtime.js';
+import { Runtime, cpuRuntime, type RuntimeOptions } from './runtime/runtime.js';
 import { openDevice } from './backend/webgpu/device.js';
 import { WebGpuBackend } from './backend/webgpu/backend.js';
 
@@ -16,21 +16,21 @@ export async function createRuntime(options: RuntimeOptions = { backend: 'webgpu
   return new Runtime(new WebGpuBackend(opened), opened.info);
 }
 
-export { Runtime } from './runtime.js';
-export { Tensor } from './tensor.js';
-export type { RuntimeOptions, RuntimeInfo, TensorOptions } from './runtime.js';
+export { Runtime } from './runtime/runtime.js';
+export { Tensor } from './tensor/tensor.js';
+export type { RuntimeOptions, RuntimeInfo, TensorOptions } from './runtime/runtime.js';
 export type { MatmulOptions } from './ops/matmul.js';
-export type { MemoryStats, DispatchRecord, DebugOptions } from './backend/backend.js';
+export type { MemoryStats, DispatchRecord, DebugOptions } from './core/backend.js';
 // Scheduling: batched submission, compiled steps, profiling, device loss.
-export type { SchedulerStats, KernelTime, LostInfo } from './backend/backend.js';
-export type { CompiledStep } from './compile.js';
-export type { ProfileResult } from './scheduling.js';
+export type { SchedulerStats, KernelTime, LostInfo } from './core/backend.js';
+export type { CompiledStep } from './runtime/compile.js';
+export type { ProfileResult } from './runtime/profile.js';
 export type { GpuInfo, AdapterInfo } from './backend/webgpu/device.js';
 // Matmul: the fused linear epilogue and kernel tuning.
 export type { Activation as FusedActivation, LinearOptions as FusedLinearOptions } from './ops/linear.js';
-export type { TuneResult } from './ops/matmul-tune.js';
+export type { TuneResult } from './runtime/tune.js';
 export type { MatmulShape } from './ops/matmul-plan.js';
-export type { Shape } from './shape.js';
+export type { Shape } from './core/shape.js';
 // Training: layers, optimizers, data sets, safetensors.
 export { Nn, Linear, Mlp, type Activation, type LinearOptions, type Module, type Initializer } from './nn/index.js';
 export { initialWeights } from './nn/init.js';
@@ -38,4 +38,4 @@ export type { ValueAndGrad } from './nn/functional.js';
 export { Optimizer, Sgd, Adam, type SgdOptions, type AdamOptions } from './optim/optimizer.js';
 export * as data from './data/index.js';
 export type { Dataset, Minibatch, MinibatchOptions } from './data/index.js';
-export { encodeSafetensors, decodeSafetensors, type NamedArray, type SafetensorsContents } from './safetensors.js';
+export { encodeSafetensors, decodeSafetensors, type NamedArray, type SafetensorsContents } from './io/safetensors.js';

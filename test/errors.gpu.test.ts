@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../src/index.js';
 import type { WebGpuBackend } from '../src/backend/webgpu/backend.js';
 import { addOp } from '../src/ops/elementwise.js';
-import type { InPlaceOpDef } from '../src/ops/op.js';
+import type { InPlaceOpDef } from '../src/tensor/op.js';
 
 let rt: Runtime;
 let other: Runtime;

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { createRuntime, type Runtime, type Tensor } from '../src/index.js';
-import { uniformRandom } from '../src/random.js';
+import { uniformRandom } from '../src/core/random.js';
 
 /** The library's seeded generator, so that failures reproduce. */
 export const rng = uniformRandom;

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { create } from 'webgpu';
 import { createRuntime } from '../src/index.js';
-import { defineOp } from '../src/ops/op.js';
-import { apply } from '../src/tensor.js';
-import { Shader } from '../src/backend/webgpu/shader.js';
+import { defineOp } from '../src/tensor/op.js';
+import { apply } from '../src/tensor/tensor.js';
+import { Shader } from '../src/core/shader.js';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 

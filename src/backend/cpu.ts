@@ -1,6 +1,6 @@
-import type { Backend, BackendInput, DebugOptions, DispatchRecord, KernelTime, LostInfo, Profiler, SchedulerStats, Storage } from './backend.js';
-import type { InPlaceOpDef, OpDef } from '../ops/op.js';
-import { formatShape, sizeOf, type Shape } from '../shape.js';
+import type { Backend, BackendInput, DebugOptions, DispatchRecord, KernelTime, LostInfo, Profiler, SchedulerStats, Storage } from '../core/backend.js';
+import type { InPlaceOpDef, OpDef } from '../tensor/op.js';
+import { formatShape, sizeOf, type Shape } from '../core/shape.js';
 
 interface CpuStorage {
   data: Float64Array;

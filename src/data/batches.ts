@@ -1,4 +1,4 @@
-import { uniformRandom } from '../random.js';
+import { uniformRandom } from '../core/random.js';
 import type { Dataset } from './dataset.js';
 
 export interface Minibatch {

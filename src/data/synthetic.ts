@@ -1,4 +1,4 @@
-import { normalRandom, uniformRandom } from '../random.js';
+import { normalRandom, uniformRandom } from '../core/random.js';
 import type { Dataset } from './dataset.js';
 
 export interface SyntheticOptions {

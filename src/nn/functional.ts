@@ -1,6 +1,6 @@
-import { Tensor } from '../tensor.js';
-import { formatShape } from '../shape.js';
-import type { Runtime } from '../runtime.js';
+import { Tensor } from '../tensor/tensor.js';
+import { formatShape } from '../core/shape.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 export interface ValueAndGrad {
   /** The loss, detached from the tape (its graph is already freed). */

@@ -1,5 +1,5 @@
-import type { Runtime } from '../runtime.js';
-import { uniformRandom } from '../random.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { uniformRandom } from '../core/random.js';
 import { checkActivation, Linear, Mlp, type Activation, type LinearOptions } from './layers.js';
 import { initialWeights, type Initializer } from './init.js';
 

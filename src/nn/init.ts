@@ -1,4 +1,4 @@
-import { normalRandom, uniformRandom } from '../random.js';
+import { normalRandom, uniformRandom } from '../core/random.js';
 
 /** How a weight matrix [fanOut, fanIn] is drawn. */
 export type Initializer = 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal';

@@ -1,5 +1,5 @@
-import type { Tensor } from '../tensor.js';
-import type { Runtime } from '../runtime.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { initialWeights, type Initializer } from './init.js';
 
 export type Activation = 'relu' | 'tanh' | 'gelu' | 'none';

@@ -1,8 +1,8 @@
-import { defineOp, type OpDef } from './op.js';
-import { apply, Tensor, type TensorOwner } from '../tensor.js';
-import { broadcastShapes, broadcastStrides, padLeft, sameShape, sizeOf, formatShape, type Shape } from '../shape.js';
-import { grid1d } from '../backend/webgpu/dispatcher.js';
-import { Shader } from '../backend/webgpu/shader.js';
+import { defineOp, type OpDef } from '../tensor/op.js';
+import { apply, Tensor, type TensorOwner } from '../tensor/tensor.js';
+import { broadcastShapes, broadcastStrides, padLeft, sameShape, sizeOf, formatShape, type Shape } from '../core/shape.js';
+import { grid1d } from '../core/kernel.js';
+import { Shader } from '../core/shader.js';
 import { sumTo } from './reduce.js';
 import unarySource from '../../shaders/unary.wgsl?raw';
 import binarySource from '../../shaders/binary.wgsl?raw';

@@ -1,8 +1,8 @@
-import { defineOp } from './op.js';
-import { apply, type Tensor, type TensorOwner } from '../tensor.js';
-import { sizeOf, type Shape } from '../shape.js';
-import { grid1d } from '../backend/webgpu/dispatcher.js';
-import { Shader } from '../backend/webgpu/shader.js';
+import { defineOp } from '../tensor/op.js';
+import { apply, type Tensor, type TensorOwner } from '../tensor/tensor.js';
+import { sizeOf, type Shape } from '../core/shape.js';
+import { grid1d } from '../core/kernel.js';
+import { Shader } from '../core/shader.js';
 import source from '../../shaders/fill.wgsl?raw';
 
 const shader = new Shader('fill', source);

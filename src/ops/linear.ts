@@ -1,6 +1,6 @@
-import { defineOp } from './op.js';
-import { apply, type Tensor } from '../tensor.js';
-import { formatShape } from '../shape.js';
+import { defineOp } from '../tensor/op.js';
+import { apply, type Tensor } from '../tensor/tensor.js';
+import { formatShape } from '../core/shape.js';
 import { binary, gelu } from './elementwise.js';
 import { sum } from './reduce.js';
 import { matmul } from './matmul.js';

@@ -1,8 +1,8 @@
-import { defineOp } from './op.js';
-import { apply, Tensor } from '../tensor.js';
-import { formatShape } from '../shape.js';
-import { grid1d } from '../backend/webgpu/dispatcher.js';
-import { Shader } from '../backend/webgpu/shader.js';
+import { defineOp } from '../tensor/op.js';
+import { apply, Tensor } from '../tensor/tensor.js';
+import { formatShape } from '../core/shape.js';
+import { grid1d } from '../core/kernel.js';
+import { Shader } from '../core/shader.js';
 import { binary, checkSameShape, unary } from './elementwise.js';
 import { mean } from './reduce.js';
 import sceSource from '../../shaders/softmax_cross_entropy.wgsl?raw';

@@ -1,7 +1,7 @@
 // Records one matmul (with an optional bias + activation epilogue) as dispatches of the matmul kernel family.
-import type { Dispatcher, GpuOperand } from '../backend/webgpu/dispatcher.js';
-import { grid1d } from '../backend/webgpu/dispatcher.js';
-import { Shader } from '../backend/webgpu/shader.js';
+import type { Dispatcher, GpuOperand } from '../core/kernel.js';
+import { grid1d } from '../core/kernel.js';
+import { Shader } from '../core/shader.js';
 import { Usage } from '../backend/webgpu/buffers.js';
 import {
   chooseMatmulPlan,

@@ -1,6 +1,6 @@
-import { defineOp } from './op.js';
-import { apply, type Tensor } from '../tensor.js';
-import { formatShape } from '../shape.js';
+import { defineOp } from '../tensor/op.js';
+import { apply, type Tensor } from '../tensor/tensor.js';
+import { formatShape } from '../core/shape.js';
 import { dispatchMatmul } from './matmul-kernels.js';
 
 export interface MatmulOptions {

@@ -1,5 +1,5 @@
-import { defineOp } from './op.js';
-import { apply, type Tensor } from '../tensor.js';
+import { defineOp } from '../tensor/op.js';
+import { apply, type Tensor } from '../tensor/tensor.js';
 import {
   broadcastStrides,
   formatShape,
@@ -8,9 +8,9 @@ import {
   sameShape,
   sizeOf,
   type Shape,
-} from '../shape.js';
-import { grid1d } from '../backend/webgpu/dispatcher.js';
-import { Shader } from '../backend/webgpu/shader.js';
+} from '../core/shape.js';
+import { grid1d } from '../core/kernel.js';
+import { Shader } from '../core/shader.js';
 import reduceSource from '../../shaders/reduce.wgsl?raw';
 import broadcastSource from '../../shaders/broadcast.wgsl?raw';
 

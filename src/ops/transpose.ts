@@ -1,7 +1,7 @@
-import { defineOp } from './op.js';
-import { apply, type Tensor } from '../tensor.js';
-import { formatShape } from '../shape.js';
-import { Shader } from '../backend/webgpu/shader.js';
+import { defineOp } from '../tensor/op.js';
+import { apply, type Tensor } from '../tensor/tensor.js';
+import { formatShape } from '../core/shape.js';
+import { Shader } from '../core/shader.js';
 import source from '../../shaders/transpose.wgsl?raw';
 
 const shader = new Shader('transpose', source);

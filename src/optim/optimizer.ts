@@ -1,7 +1,7 @@
-import { Tensor } from '../tensor.js';
-import { formatShape } from '../shape.js';
-import type { InPlaceOpDef } from '../ops/op.js';
-import type { Runtime } from '../runtime.js';
+import { Tensor } from '../tensor/tensor.js';
+import { formatShape } from '../core/shape.js';
+import type { InPlaceOpDef } from '../tensor/op.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { adamUpdate, countStep, sgdMomentumUpdate, sgdUpdate } from './updates.js';
 
 /** Runs an in-place update on live tensors of one runtime: the first operand is overwritten, and perhaps others. */

@@ -1,7 +1,7 @@
-import { defineInPlaceOp, type CpuOperand } from '../ops/op.js';
-import { formatShape, sameShape, sizeOf, type Shape } from '../shape.js';
-import { grid1d } from '../backend/webgpu/dispatcher.js';
-import { Shader } from '../backend/webgpu/shader.js';
+import { defineInPlaceOp, type CpuOperand } from '../tensor/op.js';
+import { formatShape, sameShape, sizeOf, type Shape } from '../core/shape.js';
+import { grid1d } from '../core/kernel.js';
+import { Shader } from '../core/shader.js';
 import source from '../../shaders/optimizer.wgsl?raw';
 
 const shader = new Shader('optimizer', source);

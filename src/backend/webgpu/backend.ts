@@ -1,10 +1,10 @@
-import type { Backend, BackendInput, DebugOptions, DispatchRecord, LostInfo, SchedulerStats, Storage } from '../backend.js';
-import type { InPlaceOpDef, OpDef } from '../../ops/op.js';
-import { formatShape, sizeOf, type Shape } from '../../shape.js';
+import type { Backend, BackendInput, DebugOptions, DispatchRecord, LostInfo, SchedulerStats, Storage } from '../../core/backend.js';
+import type { InPlaceOpDef, OpDef } from '../../tensor/op.js';
+import { formatShape, sizeOf, type Shape } from '../../core/shape.js';
 import { BufferPool, bufferBytes } from './buffers.js';
-import type { Bindings, DeviceLimits, Dispatcher, GpuOperand, Kernel } from './dispatcher.js';
-import { grid1d } from './dispatcher.js';
-import { packUniform, Shader, type BindingInfo, type UniformValues } from './shader.js';
+import type { Bindings, DeviceLimits, Dispatcher, GpuOperand, Kernel } from '../../core/kernel.js';
+import { grid1d } from '../../core/kernel.js';
+import { packUniform, Shader, type BindingInfo, type UniformValues } from '../../core/shader.js';
 import type { GpuInfo, OpenDevice } from './device.js';
 import { Scheduler, lostError, type Command, type PipelineEntry } from './scheduler.js';
 import { UniformCache } from './uniforms.js';

@@ -1,4 +1,4 @@
-import type { DeviceLimits } from './dispatcher.js';
+import type { DeviceLimits } from '../../core/kernel.js';
 
 export interface AdapterInfo {
   vendor: string;

@@ -1,5 +1,5 @@
 import { bufferBytes, type BufferPool } from './buffers.js';
-import type { GpuOperand } from './dispatcher.js';
+import type { GpuOperand } from '../../core/kernel.js';
 import type { Scheduler } from './scheduler.js';
 
 /** Ops checked per submission; a batch with more is submitted early. */

@@ -1,5 +1,5 @@
-import type { KernelTime, Profiler } from '../backend.js';
-import { formatShape } from '../../shape.js';
+import type { KernelTime, Profiler } from '../../core/backend.js';
+import { formatShape } from '../../core/shape.js';
 import { Usage } from './buffers.js';
 import type { Command, DispatchCommand, Scheduler, StampedBatch } from './scheduler.js';
 

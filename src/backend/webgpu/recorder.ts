@@ -1,5 +1,5 @@
-import type { BackendInput, Recorder, Recording, Storage } from '../backend.js';
-import { sizeOf, type Shape } from '../../shape.js';
+import type { BackendInput, Recorder, Recording, Storage } from '../../core/backend.js';
+import { sizeOf, type Shape } from '../../core/shape.js';
 import type { BufferPool } from './buffers.js';
 import type { Command } from './scheduler.js';
 import type { UniformCache } from './uniforms.js';

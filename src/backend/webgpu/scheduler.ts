@@ -1,5 +1,5 @@
-import { formatShape, type Shape } from '../../shape.js';
-import type { LostInfo } from '../backend.js';
+import { formatShape, type Shape } from '../../core/shape.js';
+import type { LostInfo } from '../../core/backend.js';
 import type { BufferPool } from './buffers.js';
 
 export interface PipelineEntry {

@@ -1,7 +1,7 @@
-import type { Backend, Storage } from './backend/backend.js';
-import type { OpDef } from './ops/op.js';
-import { formatShape, sizeOf, type Shape } from './shape.js';
-import type { Runtime } from './runtime.js';
+import type { Backend, Storage } from '../core/backend.js';
+import type { OpDef } from './op.js';
+import { formatShape, sizeOf, type Shape } from '../core/shape.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 /** How a tensor was made, kept only when some input needs a gradient. */
 export interface TapeNode {

@@ -1,8 +1,8 @@
 import { Tensor, type TapeNode } from './tensor.js';
-import { formatShape } from './shape.js';
-import { binary } from './ops/elementwise.js';
-import { full } from './ops/fill.js';
-import type { Runtime } from './runtime.js';
+import { formatShape } from '../core/shape.js';
+import { binary } from '../ops/elementwise.js';
+import { full } from '../ops/fill.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 /** Tensors that `loss` depends on through the tape, each after all its inputs: an iterative DFS, so deep graphs are fine. */
 function topologicalOrder(loss: Tensor): Tensor[] {

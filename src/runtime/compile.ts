@@ -1,6 +1,6 @@
-import { Tensor } from './tensor.js';
-import { formatShape } from './shape.js';
-import type { Recording, Storage } from './backend/backend.js';
+import { Tensor } from '../tensor/tensor.js';
+import { formatShape } from '../core/shape.js';
+import type { Recording, Storage } from '../core/backend.js';
 import type { Runtime } from './runtime.js';
 
 /**

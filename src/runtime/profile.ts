@@ -1,4 +1,4 @@
-import type { Backend, KernelTime } from './backend/backend.js';
+import type { Backend, KernelTime } from '../core/backend.js';
 import type { Runtime } from './runtime.js';
 
 /** What `rt.profile` returns. */

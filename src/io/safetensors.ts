@@ -4,7 +4,7 @@
 //             "__metadata__" map of strings; it may be padded with trailing spaces
 //   the rest  the tensors' bytes, little-endian, row-major; offsets count from the start of this part, and
 //             together the tensors cover it exactly: no overlaps, no holes
-import type { Tensor } from './tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 /** A tensor's values as they travel in a file. */
 export interface NamedArray {

@@ -1,8 +1,8 @@
 // rt.tune(): times the matmul candidates on this adapter and remembers the fastest per shape class.
-import type { Runtime } from '../runtime.js';
-import type { Dispatcher } from '../backend/webgpu/dispatcher.js';
-import { candidatePlans, forceMatmulPlan, shapeClass, type MatmulPlan, type MatmulShape } from './matmul-plan.js';
-import { deviceState, kernelName } from './matmul-kernels.js';
+import type { Runtime } from './runtime.js';
+import type { Dispatcher } from '../core/kernel.js';
+import { candidatePlans, forceMatmulPlan, shapeClass, type MatmulPlan, type MatmulShape } from '../ops/matmul-plan.js';
+import { deviceState, kernelName } from '../ops/matmul-kernels.js';
 
 export interface TuneResult {
   shape: MatmulShape;

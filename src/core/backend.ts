@@ -1,5 +1,5 @@
-import type { Shape } from '../shape.js';
-import type { InPlaceOpDef, OpDef } from '../ops/op.js';
+import type { Shape } from './shape.js';
+import type { InPlaceOpDef, OpDef } from '../tensor/op.js';
 
 /** A backend's handle on the storage of one tensor. */
 export type Storage = object;

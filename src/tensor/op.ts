@@ -1,6 +1,6 @@
-import type { Shape } from '../shape.js';
-import type { Tensor } from '../tensor.js';
-import type { Dispatcher, GpuOperand } from '../backend/webgpu/dispatcher.js';
+import type { Shape } from '../core/shape.js';
+import type { Tensor } from './tensor.js';
+import type { Dispatcher, GpuOperand } from '../core/kernel.js';
 
 export interface CpuOperand {
   data: Float64Array;

@@ -1,4 +1,4 @@
-import type { Shape } from '../../shape.js';
+import type { Shape } from './shape.js';
 import type { Shader, UniformValues } from './shader.js';
 
 /** A tensor's buffer as a kernel sees it. */
