@@ -13,7 +13,9 @@ export async function createRuntime(options: RuntimeOptions = { backend: 'webgpu
   }
   const gpu = options.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
   const opened = await openDevice(gpu);
-  return new Runtime(new WebGpuBackend(opened), opened.info);
+  const rt = new Runtime(new WebGpuBackend(opened), opened.info);
+  rt.matmulPlan = options.matmulPlan ?? null;
+  return rt;
 }
 
 export { Runtime } from './runtime/runtime.js';
@@ -29,8 +31,11 @@ export type { GpuInfo, AdapterInfo } from './backend/webgpu/device.js';
 // Matmul: the fused linear epilogue and kernel tuning.
 export type { Activation as FusedActivation, LinearOptions as FusedLinearOptions } from './ops/linear.js';
 export type { TuneResult } from './runtime/tune.js';
-export type { MatmulShape } from './ops/matmul-plan.js';
+export type { TensorOps, TensorMethods } from './ops/index.js';
+export type { MatmulShape, MatmulPlan, MatmulVariant } from './ops/matmul-plan.js';
 export type { Shape } from './core/shape.js';
+// Seeded generators, as the initialisers and data sets use them.
+export { uniformRandom, normalRandom } from './core/random.js';
 // Training: layers, optimizers, data sets, safetensors.
 export { Nn, Linear, Mlp, type Activation, type LinearOptions, type Module, type Initializer } from './nn/index.js';
 export { initialWeights } from './nn/init.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../src/index.js';
 import type { WebGpuBackend } from '../src/backend/webgpu/backend.js';
 import { addOp } from '../src/ops/elementwise.js';
-import type { InPlaceOpDef } from '../src/tensor/op.js';
+import type { InPlaceKernelDef } from '../src/core/kernel.js';
 
 let rt: Runtime;
 let other: Runtime;
@@ -104,7 +104,7 @@ describe('values and failures inside the GPU', () => {
 
   it('a WebGPU validation error becomes an Error naming the op and its shapes, and the work after it runs', async () => {
     // An in-place op that binds one buffer as both input and output: WebGPU forbids the aliasing.
-    const aliased: InPlaceOpDef<undefined> = {
+    const aliased: InPlaceKernelDef<undefined> = {
       name: 'aliasedAdd',
       check: () => undefined,
       cpu: () => undefined,

@@ -1,7 +1,7 @@
 // Every matmul kernel of the family, forced whatever the adapter would choose, against the float64 reference.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../src/index.js';
-import { forceMatmulPlan, type MatmulPlan } from '../src/ops/matmul-plan.js';
+import type { MatmulPlan } from '../src/index.js';
 import { absMatmul, cpuRuntime, dotBound, expectClose, f32, gpuRuntime, randomArray, read, rng, stored, TRANSPOSES } from './helpers.js';
 
 let gpu: Runtime;
@@ -10,7 +10,9 @@ beforeAll(async () => {
   gpu = await gpuRuntime();
   cpu = await cpuRuntime();
 });
-afterEach(() => forceMatmulPlan(null));
+afterEach(() => {
+  if (gpu) gpu.matmulPlan = null;
+});
 afterAll(() => gpu?.destroy());
 
 const BLOCKED: MatmulPlan[] = [
@@ -60,10 +62,10 @@ async function check(plan: MatmulPlan, [m, n, k]: [number, number, number], ta: 
   const a = f32(randomArray(m * k, random));
   const b = f32(randomArray(k * n, random));
   const options = { transposeA: ta, transposeB: tb };
-  forceMatmulPlan(plan);
+  gpu.matmulPlan = plan;
   const traced = await gpu.trace(() => gpu.matmul(gpu.tensor(a, aShape), gpu.tensor(b, bShape), options));
   const out = await read(traced.value);
-  forceMatmulPlan(null);
+  gpu.matmulPlan = null;
   const ref = await read(cpu.matmul(cpu.tensor(a, aShape), cpu.tensor(b, bShape), options));
   expectClose(out, ref, dotBound(absMatmul(a, aShape, b, bShape, ta, tb), k), `${planName(plan)} ${m}x${n}x${k} ta=${ta} tb=${tb}`);
   return traced.dispatches.filter((d) => d.op === 'matmul');
@@ -103,7 +105,7 @@ describe('split-K: partial sums per K range, then a second pass in a fixed order
     const random = rng(5);
     const a = gpu.tensor(f32(randomArray(k * m, random)), [k, m]);
     const b = gpu.tensor(f32(randomArray(k * n, random)), [k, n]);
-    forceMatmulPlan({ variant: 'direct', splits: 7, workgroup: [8, 8] });
+    gpu.matmulPlan = { variant: 'direct', splits: 7, workgroup: [8, 8] };
     const first = await gpu.matmul(a, b, { transposeA: true }).data();
     for (let i = 0; i < 3; i++) expect(await gpu.matmul(a, b, { transposeA: true }).data()).toEqual(first);
   });
@@ -129,7 +131,7 @@ describe('the kernel choice', () => {
     const ref = await read(cpu.matmul(cpu.tensor(a, [m, k]), cpu.tensor(b, [n, k]), { transposeB: true }));
     const bound = dotBound(absMatmul(a, [m, k], b, [n, k], false, true), k);
     for (const plan of [...BLOCKED, { ...BLOCKED[0], splits: 4 }, { ...BLOCKED[3], splits: 4 }]) {
-      forceMatmulPlan(plan);
+      gpu.matmulPlan = plan;
       const out = await read(gpu.matmul(gpu.tensor(a, [m, k]), gpu.tensor(b, [n, k]), { transposeB: true }));
       expectClose(out, ref, bound, planName(plan));
     }

@@ -4,7 +4,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { create } from 'webgpu';
 import { createRuntime, type Runtime } from '../src/index.js';
-import { forceMatmulPlan } from '../src/ops/matmul-plan.js';
 import { absMatmul, dotBound, expectClose, f32, randomArray, read, relBound, rng } from './helpers.js';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -20,7 +19,9 @@ beforeAll(async () => {
   gpu.debug = { poisonOutputs: true };
   cpu = await createRuntime({ backend: 'cpu' });
 });
-afterEach(() => forceMatmulPlan(null));
+afterEach(() => {
+  if (gpu) gpu.matmulPlan = null;
+});
 afterAll(() => gpu?.destroy());
 
 // [M, N, K, transposeA, transposeB]: one output row with Bᵀ, or one output column with A as stored.
@@ -47,7 +48,7 @@ describe('gemv_subgroup', () => {
       const b = f32(randomArray(k * n, random));
       const bias = f32(randomArray(n, random));
       const options = { transposeA: ta, transposeB: tb };
-      forceMatmulPlan({ variant: 'gemv_subgroup', splits: 1 });
+      gpu.matmulPlan = { variant: 'gemv_subgroup', splits: 1 };
       const { value: out, dispatches } = await gpu.trace(() => read(gpu.matmul(gpu.tensor(a, aShape), gpu.tensor(b, bShape), options)));
       expect(dispatches.filter((d) => d.op === 'matmul').map((d) => d.kernel)).toEqual([`matmul_gemv_subgroup_${ta ? 't' : 'n'}${tb ? 't' : 'n'}`]);
       const ref = await read(cpu.matmul(cpu.tensor(a, aShape), cpu.tensor(b, bShape), options));

@@ -1,7 +1,7 @@
 // rt.linear: act(x·w + b) with the bias and activation in the matmul kernel's epilogue, forward and backward.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../src/index.js';
-import { forceMatmulPlan, type MatmulPlan } from '../src/ops/matmul-plan.js';
+import type { MatmulPlan } from '../src/index.js';
 import type { Activation } from '../src/ops/linear.js';
 import { absMatmul, cpuRuntime, dotBound, expectClose, f32, gpuRuntime, randomArray, read, rng } from './helpers.js';
 
@@ -11,7 +11,9 @@ beforeAll(async () => {
   gpu = await gpuRuntime();
   cpu = await cpuRuntime();
 });
-afterEach(() => forceMatmulPlan(null));
+afterEach(() => {
+  if (gpu) gpu.matmulPlan = null;
+});
 afterAll(() => gpu?.destroy());
 
 const ACTIVATIONS: Activation[] = ['identity', 'relu', 'tanh', 'gelu'];
@@ -102,7 +104,7 @@ describe('linear on the GPU against the float64 reference', () => {
 
   for (const plan of PLANS) {
     it(`the epilogue in ${plan.variant}${plan.splits > 1 ? ` split${plan.splits}` : ''}${plan.tileK ? ` k${plan.tileK}` : ''}, activations`, async () => {
-      forceMatmulPlan(plan);
+      gpu.matmulPlan = plan;
       // Each activation is its own pipeline, and SwiftShader compiles tiled ones slowly: two suffice there.
       for (const activation of plan.variant === 'direct' ? ACTIVATIONS : (['relu', 'gelu'] as Activation[])) {
         await compare({ batch: 21, inputs: 40, outputs: 36, bias: true, transposeW: false }, activation, 5);
@@ -111,7 +113,7 @@ describe('linear on the GPU against the float64 reference', () => {
   }
 
   it('the epilogue in gemv: one row (batch 1) and one column (a single output), every activation', async () => {
-    forceMatmulPlan({ variant: 'gemv', splits: 1 });
+    gpu.matmulPlan = { variant: 'gemv', splits: 1 };
     for (const activation of ACTIVATIONS) {
       const g = await compare({ batch: 1, inputs: 40, outputs: 36, bias: true, transposeW: false }, activation, 6);
       expect(g.dispatches.find((d) => d.op === 'linear')!.kernel).toBe('matmul_gemv_nn');

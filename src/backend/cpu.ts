@@ -1,5 +1,5 @@
 import type { Backend, BackendInput, DebugOptions, DispatchRecord, KernelTime, LostInfo, Profiler, SchedulerStats, Storage } from '../core/backend.js';
-import type { InPlaceOpDef, OpDef } from '../tensor/op.js';
+import type { InPlaceKernelDef, KernelDef } from '../core/kernel.js';
 import { formatShape, sizeOf, type Shape } from '../core/shape.js';
 
 interface CpuStorage {
@@ -34,7 +34,7 @@ export class CpuBackend implements Backend {
     this.liveBytes -= (storage as CpuStorage).data.byteLength;
   }
 
-  run<P>(op: OpDef<P>, inputs: BackendInput[], params: P, outShape: Shape): Storage {
+  run<P>(op: KernelDef<P>, inputs: BackendInput[], params: P, outShape: Shape): Storage {
     if (this.dryRun) return this.adopt(new Float64Array(sizeOf(outShape)), outShape);
     const operands = inputs.map((i) => ({ data: (i.storage as CpuStorage).data, shape: i.shape }));
     const started = this.profiler.active ? performance.now() : 0;
@@ -45,7 +45,7 @@ export class CpuBackend implements Backend {
     return this.adopt(data, outShape);
   }
 
-  runInPlace<P>(op: InPlaceOpDef<P>, inputs: BackendInput[], params: P): void {
+  runInPlace<P>(op: InPlaceKernelDef<P>, inputs: BackendInput[], params: P): void {
     if (this.dryRun) return;
     this.counters.dispatches++;
     op.cpu(inputs.map((i) => ({ data: (i.storage as CpuStorage).data, shape: i.shape })), params);

@@ -1,5 +1,5 @@
 import type { Shape } from './shape.js';
-import type { InPlaceOpDef, OpDef } from '../tensor/op.js';
+import type { Dispatcher, InPlaceKernelDef, KernelDef } from './kernel.js';
 
 /** A backend's handle on the storage of one tensor. */
 export type Storage = object;
@@ -96,7 +96,10 @@ export interface BackendInput {
   shape: Shape;
 }
 
-/** The small surface every backend implements: storage in and out, and running an op. */
+/**
+ * What every backend implements: storage in and out, running an op, and synchronisation. The mode fields
+ * (`debug`, `trace`, `dryRun`) are the runtime's switches for debugging, tracing and warm-up.
+ */
 export interface Backend {
   readonly kind: 'cpu' | 'webgpu';
   debug: DebugOptions;
@@ -105,9 +108,9 @@ export interface Backend {
   upload(data: ArrayLike<number>, shape: Shape): Storage;
   read(storage: Storage, shape: Shape): Promise<Float32Array | Float64Array>;
   free(storage: Storage, shape: Shape): void;
-  run<P>(op: OpDef<P>, inputs: BackendInput[], params: P, outShape: Shape): Storage;
+  run<P>(op: KernelDef<P>, inputs: BackendInput[], params: P, outShape: Shape): Storage;
   /** Runs an op that overwrites some of its inputs' storage; nothing is allocated. */
-  runInPlace<P>(op: InPlaceOpDef<P>, inputs: BackendInput[], params: P): void;
+  runInPlace<P>(op: InPlaceKernelDef<P>, inputs: BackendInput[], params: P): void;
   /** A copy of `src` in new storage, or written into `into` (same size) when given. */
   copy(src: Storage, shape: Shape, into?: Storage): Storage;
   /** Submits recorded work without waiting for it to finish. */
@@ -120,6 +123,8 @@ export interface Backend {
   readonly lost: Promise<LostInfo>;
   /** Absent where steps simply run eagerly (the CPU reference). */
   readonly recorder?: Recorder;
+  /** The kernel-dispatch side of a GPU backend, where ops record their kernels; absent on the CPU. */
+  readonly dispatcher?: Dispatcher;
   readonly profiler: Profiler;
   /** While true, ops make their pipelines but record no work (for warm-up). */
   dryRun: boolean;

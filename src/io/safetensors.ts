@@ -4,6 +4,7 @@
 //             "__metadata__" map of strings; it may be padded with trailing spaces
 //   the rest  the tensors' bytes, little-endian, row-major; offsets count from the start of this part, and
 //             together the tensors cover it exactly: no overlaps, no holes
+import { sizeOf } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** A tensor's values as they travel in a file. */
@@ -32,7 +33,7 @@ export function encodeSafetensors(tensors: Record<string, NamedArray>, metadata:
   let offset = 0;
   for (const [name, { shape, data }] of Object.entries(tensors)) {
     if (name === METADATA_KEY) throw new Error(`saveSafetensors: '${METADATA_KEY}' is reserved and cannot name a tensor`);
-    const elements = shape.reduce((a, b) => a * b, 1);
+    const elements = sizeOf(shape);
     if (elements !== data.length) throw new Error(`saveSafetensors: '${name}' has ${data.length} values for shape [${shape.join(', ')}]`);
     header[name] = { dtype: 'F32', shape: [...shape], data_offsets: [offset, offset + data.length * 4] };
     offset += data.length * 4;
@@ -100,7 +101,7 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
     if (!okOffsets) fail(`tensor '${name}' has bad data_offsets ${JSON.stringify(offsets)}; they must be [begin, end] with begin ≤ end`);
     const [begin, end] = offsets as [number, number];
     const dims = shape as number[];
-    const elements = dims.reduce((a, b) => a * b, 1);
+    const elements = sizeOf(dims);
     if (end - begin !== elements * 4) {
       fail(`tensor '${name}' of shape [${dims.join(', ')}] needs ${elements * 4} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`);
     }

@@ -1,6 +1,6 @@
-import { Tensor } from '../tensor/tensor.js';
+import { checkTensors, Tensor } from '../tensor/tensor.js';
 import { formatShape } from '../core/shape.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { OpsContext } from '../ops/index.js';
 
 export interface ValueAndGrad {
   /** The loss, detached from the tape (its graph is already freed). */
@@ -14,7 +14,7 @@ export interface ValueAndGrad {
  * respect to `params`. Everything `fn` makes in between is freed before it returns.
  */
 export function valueAndGrad<A extends unknown[]>(
-  rt: Runtime,
+  rt: OpsContext,
   fn: (params: Tensor[], ...args: A) => Tensor | Promise<Tensor>,
 ): (params: Tensor[], ...args: A) => Promise<ValueAndGrad> {
   if (typeof fn !== 'function') throw new Error('valueAndGrad: expected a function (params, ...args) => scalar loss');
@@ -34,13 +34,13 @@ export function valueAndGrad<A extends unknown[]>(
  * The fraction of rows whose largest logit is at the label. Labels are class indices (an array, or a tensor [m])
  * or one-hot rows [m, n]. Reads the logits back, so it waits for the device.
  */
-export async function accuracy(rt: Runtime, logits: Tensor, labels: Tensor | ArrayLike<number>): Promise<number> {
-  rt.checkOwned('accuracy', [logits]);
+export async function accuracy(rt: OpsContext, logits: Tensor, labels: Tensor | ArrayLike<number>): Promise<number> {
+  checkTensors('accuracy', rt, [logits]);
   if (logits.rank !== 2) throw new Error(`accuracy: logits must be 2-D [batch, classes], got ${formatShape(logits.shape)}`);
   const [m, n] = logits.shape;
   let classes: ArrayLike<number>;
   if (labels instanceof Tensor) {
-    rt.checkOwned('accuracy', [labels]);
+    checkTensors('accuracy', rt, [labels]);
     const values = await labels.data();
     if (labels.rank === 2 && labels.shape[0] === m && labels.shape[1] === n) classes = argmaxRows(values, m, n);
     else if (labels.rank === 1 && labels.shape[0] === m) classes = values;

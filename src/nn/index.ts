@@ -1,4 +1,4 @@
-import type { Runtime } from '../runtime/runtime.js';
+import type { OpsContext } from '../ops/index.js';
 import { uniformRandom } from '../core/random.js';
 import { checkActivation, Linear, Mlp, type Activation, type LinearOptions } from './layers.js';
 import { initialWeights, type Initializer } from './init.js';
@@ -18,7 +18,7 @@ export interface MlpOptions {
 export class Nn {
   private nextSeed: () => number;
 
-  constructor(private readonly rt: Runtime) {
+  constructor(private readonly rt: OpsContext) {
     this.nextSeed = seeds(1);
   }
 

@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor/tensor.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { OpsContext } from '../ops/index.js';
 import { initialWeights, type Initializer } from './init.js';
 
 export type Activation = 'relu' | 'tanh' | 'gelu' | 'none';
@@ -43,7 +43,7 @@ export class Linear implements Module {
   readonly activation: Activation;
 
   constructor(
-    private readonly rt: Runtime,
+    private readonly rt: OpsContext,
     readonly inFeatures: number,
     readonly outFeatures: number,
     options: LinearOptions & { seed: number },
@@ -55,7 +55,7 @@ export class Linear implements Module {
     const init = options.init ?? (this.activation === 'relu' || this.activation === 'gelu' ? 'heNormal' : 'glorotUniform');
     const values = initialWeights(init, inFeatures, outFeatures, options.seed);
     this.weight = rt.keep(rt.tensor(values, [outFeatures, inFeatures], { requiresGrad: true }));
-    this.bias = options.bias === false ? null : rt.keep(rt.zeros([outFeatures], { requiresGrad: true }));
+    this.bias = options.bias === false ? null : rt.keep(rt.tensor(new Float32Array(outFeatures), [outFeatures], { requiresGrad: true }));
   }
 
   forward(x: Tensor): Tensor {

@@ -1,5 +1,6 @@
 import { defineOp, type OpDef } from '../tensor/op.js';
-import { apply, Tensor, type TensorOwner } from '../tensor/tensor.js';
+import { apply, Tensor } from '../tensor/tensor.js';
+import type { Context } from '../tensor/context.js';
 import { broadcastShapes, broadcastStrides, padLeft, sameShape, sizeOf, formatShape, type Shape } from '../core/shape.js';
 import { grid1d } from '../core/kernel.js';
 import { Shader } from '../core/shader.js';
@@ -155,16 +156,16 @@ export function binary(name: BinaryName, a: Tensor | number, b: Tensor | number)
   return apply(owner, BINARY_OPS[name], [asTensor(owner, a), asTensor(owner, b)], undefined);
 }
 
-function ownerOf(op: string, a: unknown, b: unknown): TensorOwner {
+function ownerOf(op: string, a: unknown, b: unknown): Context {
   if (a instanceof Tensor) return a.owner;
   if (b instanceof Tensor) return b.owner;
   throw new Error(`${op}: at least one operand must be a Tensor`);
 }
 
-function asTensor(owner: TensorOwner, value: Tensor | number): Tensor {
+function asTensor(owner: Context, value: Tensor | number): Tensor {
   if (value instanceof Tensor) return value;
   if (typeof value !== 'number') throw new Error(`expected a Tensor or a number, got ${typeof value}`);
-  return owner.adopt(new Tensor(owner, [], owner.backend.upload([value], []), false));
+  return Tensor.from(owner, [], owner.backend.upload([value], []));
 }
 
 /** Both shapes equal, for ops (such as losses) that do not broadcast. */

@@ -1,5 +1,6 @@
 import { defineOp } from '../tensor/op.js';
-import { apply, type Tensor, type TensorOwner } from '../tensor/tensor.js';
+import { apply, type Tensor } from '../tensor/tensor.js';
+import type { Context } from '../tensor/context.js';
 import { sizeOf, type Shape } from '../core/shape.js';
 import { grid1d } from '../core/kernel.js';
 import { Shader } from '../core/shader.js';
@@ -24,6 +25,6 @@ export const fillOp = defineOp<FillParams>({
 });
 
 /** A tensor of one repeated value, made on the device without an upload. */
-export function full(owner: TensorOwner, shape: Shape, value: number): Tensor {
+export function full(owner: Context, shape: Shape, value: number): Tensor {
   return apply(owner, fillOp, [], { shape, value });
 }

@@ -140,7 +140,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | readonly nu
       oneHotLabels[i * n + c] = 1;
     });
     // These labels stay alive with the tape, which reads them in the backward pass.
-    distributions = logits.owner.adopt(new Tensor(logits.owner, [m, n], logits.owner.backend.upload(oneHotLabels, [m, n]), false));
+    distributions = Tensor.from(logits.owner, [m, n], logits.owner.backend.upload(oneHotLabels, [m, n]));
   }
   return mean(apply(logits.owner, softmaxCrossEntropyRowsOp, [logits, distributions], undefined));
 }

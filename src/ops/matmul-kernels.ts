@@ -2,10 +2,8 @@
 import type { Dispatcher, GpuOperand } from '../core/kernel.js';
 import { grid1d } from '../core/kernel.js';
 import { Shader } from '../core/shader.js';
-import { Usage } from '../backend/webgpu/buffers.js';
 import {
   chooseMatmulPlan,
-  forcedMatmulPlan,
   isGemvShape,
   isRowDotGemv,
   shapeClass,
@@ -39,43 +37,30 @@ export interface MatmulProblem extends MatmulShape {
   activation: Activation;
 }
 
-/** The part of the WebGPU backend this module reaches past the Dispatcher interface for. */
-interface BackendView {
-  device?: GPUDevice;
-  info?: { adapter: { architecture: string; vendor: string; description: string } };
-}
-
-interface DeviceState {
-  traits: AdapterTraits;
+/** The matmul plans a device's runtime has set: forced (`rt.matmulPlan`, tests and `rt.tune`) and tuned. */
+export interface MatmulState {
+  forced: MatmulPlan | null;
+  /** By shape class (`shapeClass`). */
   tuned: Map<string, MatmulPlan>;
-  /** Split-K partial sums; one buffer serves every split matmul, since dispatches run in order. */
-  scratch?: GPUBuffer;
 }
 
-const states = new WeakMap<Dispatcher, DeviceState>();
-
-export function deviceState(gpu: Dispatcher): DeviceState {
-  let state = states.get(gpu);
-  if (!state) {
-    const adapter = (gpu as BackendView).info?.adapter;
-    const software = /swiftshader|llvmpipe|software/i.test(`${adapter?.architecture} ${adapter?.vendor} ${adapter?.description}`);
-    const traits = { software, maxWorkgroupStorage: gpu.limits.maxComputeWorkgroupStorageSize, subgroups: gpu.features.has('subgroups') };
-    state = { traits, tuned: new Map() };
-    states.set(gpu, state);
-  }
-  return state;
+export function matmulState(gpu: Dispatcher): MatmulState {
+  return gpu.familyState<MatmulState>('matmul', () => ({ forced: null, tuned: new Map() }));
 }
 
-/** The plan a matmul of this shape gets now: forced (tests), tuned, or chosen. */
+export function adapterTraits(gpu: Dispatcher): AdapterTraits {
+  return { software: gpu.software, subgroups: gpu.features.has('subgroups') };
+}
+
+/** The plan a matmul of this shape gets now: forced, tuned, or chosen. */
 export function planFor(gpu: Dispatcher, s: MatmulShape): MatmulPlan {
-  const state = deviceState(gpu);
-  const forced = forcedMatmulPlan();
+  const state = matmulState(gpu);
+  const traits = adapterTraits(gpu);
   // A forced GEMV applies to GEMV shapes only (the subgroup one to k-contiguous lines); a forced blocked variant to any shape.
-  const applies = (p: MatmulPlan) =>
-    p.variant === 'gemv_subgroup' ? state.traits.subgroups && isRowDotGemv(s) : p.variant !== 'gemv' || isGemvShape(s);
-  if (forced && applies(forced)) return forced;
+  const applies = (p: MatmulPlan) => (p.variant === 'gemv_subgroup' ? traits.subgroups && isRowDotGemv(s) : p.variant !== 'gemv' || isGemvShape(s));
+  if (state.forced && applies(state.forced)) return state.forced;
   const tuned = state.tuned.get(shapeClass(s));
-  return tuned && applies(tuned) ? tuned : chooseMatmulPlan(s, state.traits);
+  return tuned && applies(tuned) ? tuned : chooseMatmulPlan(s, traits);
 }
 
 const transposeSuffix = (s: MatmulShape) => `${s.transposeA ? 't' : 'n'}${s.transposeB ? 't' : 'n'}`;
@@ -106,7 +91,10 @@ export function dispatchMatmul(gpu: Dispatcher, p: MatmulProblem, plan: MatmulPl
     gpu.dispatch({ name, shader, constants: { ...constants, ...epilogue, CHECK_BOUNDS: !fits, SPLIT: false } }, { a: p.a, b: p.b, aScalars: p.a, bScalars: p.b, bias, out: p.out, dims }, grid, detail);
     return;
   }
-  const partials = scratch(gpu, used * p.m * p.n);
+  const elements = used * p.m * p.n;
+  const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
+  if (elements * 4 > limit) throw new Error(`matmul: split-K partials need ${elements * 4} bytes; this device binds at most ${limit}`);
+  const partials = gpu.scratch(elements);
   gpu.dispatch({ name, shader, constants: { ...constants, CHECK_BOUNDS: !fits, SPLIT: true } }, { a: p.a, b: p.b, aScalars: p.a, bScalars: p.b, bias: p.a, out: partials, dims }, grid, {
     ...detail,
     splits: used,
@@ -154,19 +142,4 @@ function dispatchGemv(
     : { name: kernelName(p, { variant: 'gemv', splits: 1 }), shader: gemvShader, constants: { ROW_DOT: rowDot, VEC: vec, ...epilogue } };
   // One bias per output along N; a single column (N = 1) adds bias[0] to every row.
   gpu.dispatch(kernel, { mat, x, bias, out: p.out, dims: { J: lines, K: p.k, biasStride: rowVector ? 1 : 0 } }, [Math.ceil(lines / 64), 1, 1], detail);
-}
-
-/** A storage buffer of at least `elements` floats for partial sums, grown as needed. */
-function scratch(gpu: Dispatcher, elements: number): GpuOperand {
-  const state = deviceState(gpu);
-  const device = (gpu as BackendView).device;
-  if (!device) throw new Error('matmul: split-K needs the WebGPU backend');
-  const bytes = elements * 4;
-  const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
-  if (bytes > limit) throw new Error(`matmul: split-K partials need ${bytes} bytes; this device binds at most ${limit}`);
-  if (!state.scratch || state.scratch.size < bytes) {
-    // The old buffer is not destroyed: recorded work may still use it; it is collected once nothing refers to it.
-    state.scratch = device.createBuffer({ size: Math.max(bytes, 1 << 16), usage: Usage.STORAGE, label: 'matmul_splitk_partials' });
-  }
-  return { buffer: state.scratch, shape: [elements] };
 }

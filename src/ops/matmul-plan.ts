@@ -32,7 +32,6 @@ export interface MatmulShape {
 export interface AdapterTraits {
   /** A CPU rasteriser (SwiftShader): barriers are expensive there, registers cheap. */
   software: boolean;
-  maxWorkgroupStorage: number;
   /** The device was opened with the `subgroups` feature. */
   subgroups: boolean;
 }
@@ -105,16 +104,4 @@ export function candidatePlans(s: MatmulShape, adapter: AdapterTraits): MatmulPl
     if (s.k >= 4 * Math.max(s.m, s.n)) plans.push({ ...p, splits });
   }
   return plans;
-}
-
-/** Tests force a variant so that every kernel is checked, whatever the adapter would choose. */
-let forced: MatmulPlan | null = null;
-
-/** @internal Forces every following matmul to `plan` (null restores the choice). */
-export function forceMatmulPlan(plan: MatmulPlan | null): void {
-  forced = plan;
-}
-
-export function forcedMatmulPlan(): MatmulPlan | null {
-  return forced;
 }

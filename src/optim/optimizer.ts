@@ -1,12 +1,12 @@
-import { Tensor } from '../tensor/tensor.js';
-import { formatShape } from '../core/shape.js';
-import type { InPlaceOpDef } from '../tensor/op.js';
-import type { Runtime } from '../runtime/runtime.js';
+import { checkTensors, Tensor } from '../tensor/tensor.js';
+import { formatShape, sameShape, sizeOf } from '../core/shape.js';
+import type { InPlaceKernelDef } from '../core/kernel.js';
+import type { OpsContext } from '../ops/index.js';
 import { adamUpdate, countStep, sgdMomentumUpdate, sgdUpdate } from './updates.js';
 
 /** Runs an in-place update on live tensors of one runtime: the first operand is overwritten, and perhaps others. */
-function updateInPlace<P>(rt: Runtime, op: InPlaceOpDef<P>, operands: Tensor[], params: P): void {
-  rt.checkOwned(op.name, operands);
+function updateInPlace<P>(rt: OpsContext, op: InPlaceKernelDef<P>, operands: Tensor[], params: P): void {
+  checkTensors(op.name, rt, operands);
   op.check(
     operands.map((t) => t.shape),
     params,
@@ -27,7 +27,7 @@ export abstract class Optimizer {
   steps = 0;
   private readonly state = new Map<Tensor, { tensors: Tensor[]; firstStep: number }>();
 
-  constructor(protected readonly rt: Runtime) {}
+  constructor(protected readonly rt: OpsContext) {}
 
   /**
    * Updates each parameter in place from its gradient: one fused kernel per parameter. The parameters keep their
@@ -37,9 +37,9 @@ export abstract class Optimizer {
     const name = this.kind;
     if (!Array.isArray(params) || !Array.isArray(grads)) throw new Error(`${name}.step: params and grads must be arrays of tensors`);
     if (params.length !== grads.length) throw new Error(`${name}.step: ${params.length} parameters but ${grads.length} gradients`);
-    this.rt.checkOwned(`${name}.step`, [...params, ...grads]);
+    checkTensors(`${name}.step`, this.rt, [...params, ...grads]);
     params.forEach((p, i) => {
-      if (formatShape(p.shape) !== formatShape(grads[i].shape)) {
+      if (!sameShape(p.shape, grads[i].shape)) {
         throw new Error(`${name}.step: parameter ${i} ${formatShape(p.shape)} has a gradient of shape ${formatShape(grads[i].shape)}`);
       }
       if (p === grads[i]) throw new Error(`${name}.step: parameter ${i} was passed as its own gradient`);
@@ -74,7 +74,7 @@ export abstract class Optimizer {
   protected abstract update(param: Tensor, grad: Tensor, state: Tensor[], firstStep: number): void;
   protected afterStep(): void {}
 
-  protected run<P>(op: InPlaceOpDef<P>, operands: Tensor[], params: P): void {
+  protected run<P>(op: InPlaceKernelDef<P>, operands: Tensor[], params: P): void {
     updateInPlace(this.rt, op, operands, params);
   }
 
@@ -85,8 +85,8 @@ export abstract class Optimizer {
   }
 }
 
-function zerosKept(rt: Runtime, shape: readonly number[]): Tensor {
-  return rt.keep(rt.tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape));
+function zerosKept(rt: OpsContext, shape: readonly number[]): Tensor {
+  return rt.keep(rt.tensor(new Float32Array(sizeOf(shape)), shape));
 }
 
 function checkHyper(op: string, name: string, value: number, ok: (v: number) => boolean, rule: string): number {
@@ -110,7 +110,7 @@ export class Sgd extends Optimizer {
   momentum: number;
   weightDecay: number;
 
-  constructor(rt: Runtime, options: SgdOptions) {
+  constructor(rt: OpsContext, options: SgdOptions) {
     super(rt);
     this.lr = checkHyper('sgd', 'lr', options?.lr, (v) => v > 0, 'a positive number');
     this.momentum = checkHyper('sgd', 'momentum', options.momentum ?? 0, (v) => v >= 0 && v < 1, 'in [0, 1)');
@@ -148,7 +148,7 @@ export class Adam extends Optimizer {
   eps: number;
   weightDecay: number;
 
-  constructor(rt: Runtime, options: AdamOptions = {}) {
+  constructor(rt: OpsContext, options: AdamOptions = {}) {
     super(rt);
     const [beta1, beta2] = options.betas ?? [0.9, 0.999];
     this.lr = checkHyper('adam', 'lr', options.lr ?? 1e-3, (v) => v > 0, 'a positive number');

@@ -1,4 +1,4 @@
-import { defineInPlaceOp, type CpuOperand } from '../tensor/op.js';
+import { defineInPlaceOp, type CpuOperand } from '../core/kernel.js';
 import { formatShape, sameShape, sizeOf, type Shape } from '../core/shape.js';
 import { grid1d } from '../core/kernel.js';
 import { Shader } from '../core/shader.js';

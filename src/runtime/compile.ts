@@ -1,7 +1,15 @@
 import { Tensor } from '../tensor/tensor.js';
 import { formatShape } from '../core/shape.js';
-import type { Recording, Storage } from '../core/backend.js';
-import type { Runtime } from './runtime.js';
+import type { DebugOptions, Recording, Storage } from '../core/backend.js';
+import { checkTensors } from '../tensor/tensor.js';
+import type { Context } from '../tensor/context.js';
+
+/** What a compiled step needs of its runtime. */
+export interface CompileHost extends Context {
+  readonly debug: DebugOptions;
+  /** The recording in progress: a runtime records one step at a time, and other calls wait for it. */
+  recordingInProgress: Promise<unknown> | null;
+}
 
 /**
  * A compiled training step (`rt.compile(fn)`): call it like the function it was made from; it always returns a
@@ -52,14 +60,11 @@ interface Entry {
 /** Recordings kept per step, one per input signature; the oldest goes first. */
 const MAX_RECORDINGS = 8;
 
-/** The recording in progress on each runtime: a runtime records one step at a time, and other calls wait for it. */
-const recordingOn = new WeakMap<Runtime, Promise<unknown>>();
-
 /**
- * `rt.compile(fn)`: see Runtime.compile for the contract. On a backend without a recorder (the CPU reference)
+ * `rt.compile(fn)`: the contract is {@link CompiledStep}'s. On a backend without a recorder (the CPU reference)
  * each call runs `fn` eagerly inside `tidy`.
  */
-export function compileStep<A extends Tensor[], R>(rt: Runtime, fn: (...inputs: A) => R | Promise<R>): CompiledStep<A, R> {
+export function compileStep<A extends Tensor[], R>(rt: CompileHost, fn: (...inputs: A) => R | Promise<R>): CompiledStep<A, R> {
   if (typeof fn !== 'function') throw new Error(`compile: expected a function, got ${typeof fn}`);
   const entries = new Map<string, Entry>();
   let recordings = 0;
@@ -99,9 +104,9 @@ export function compileStep<A extends Tensor[], R>(rt: Runtime, fn: (...inputs: 
   };
 
   const step = async (...inputs: A): Promise<R> => {
-    rt.checkOwned('compile', inputs);
-    for (let busy = recordingOn.get(rt); busy; busy = recordingOn.get(rt)) await busy.catch(() => undefined);
-    rt.checkOwned('compile', inputs);
+    checkTensors('compile', rt, inputs);
+    while (rt.recordingInProgress) await rt.recordingInProgress.catch(() => undefined);
+    checkTensors('compile', rt, inputs);
     if (!rt.backend.recorder || rt.debug.checkNumerics) return rt.tidy(() => fn(...inputs));
     const key = inputs.map((t) => `${formatShape(t.shape)}${t.requiresGrad ? 'g' : ''}`).join(' ');
     const entry = entries.get(key);
@@ -109,11 +114,11 @@ export function compileStep<A extends Tensor[], R>(rt: Runtime, fn: (...inputs: 
     const current = entries.get(key);
     if (!current) {
       const recorded = record(key, inputs);
-      recordingOn.set(rt, recorded);
+      rt.recordingInProgress = recorded;
       try {
         return await recorded;
       } finally {
-        recordingOn.delete(rt);
+        rt.recordingInProgress = null;
       }
     }
     rt.backend.recorder.replay(
@@ -146,8 +151,8 @@ function toTemplate(value: unknown, outputs: Tensor[]): Template {
 }
 
 /** The returned value: each output copied into a new tensor the caller owns. */
-function fromTemplate(rt: Runtime, entry: Entry): unknown {
-  const copies = entry.outputs.map(({ storage, shape }) => rt.adopt(new Tensor(rt, shape, rt.backend.copy(storage, shape), false)));
+function fromTemplate(rt: Context, entry: Entry): unknown {
+  const copies = entry.outputs.map(({ storage, shape }) => Tensor.from(rt, shape, rt.backend.copy(storage, shape)));
   const build = (t: Template): unknown => {
     if (t instanceof Slot) return copies[t.index];
     if (Array.isArray(t)) return t.map(build);

@@ -1,5 +1,4 @@
 import type { Backend, KernelTime } from '../core/backend.js';
-import type { Runtime } from './runtime.js';
 
 /** What `rt.profile` returns. */
 export interface ProfileResult<T> {
@@ -13,35 +12,6 @@ export interface ProfileResult<T> {
   /** From the call until the GPU finished. */
   wallMs: number;
   timing: 'timestamp-query' | 'wall';
-}
-
-/** The four transposed variants of each [M, K, N] product (called with dispatches off, by `rt.warmup`). */
-export function warmMatmuls(rt: Runtime, shapes: [number, number, number][]): void {
-  for (const [m, k, n] of shapes) {
-    const a = rt.zeros([m, k]);
-    const b = rt.zeros([k, n]);
-    const at = rt.zeros([k, m]);
-    const bt = rt.zeros([n, k]);
-    rt.matmul(a, b);
-    rt.matmul(at, b, { transposeA: true });
-    rt.matmul(a, bt, { transposeB: true });
-    rt.matmul(at, bt, { transposeA: true, transposeB: true });
-  }
-}
-
-/** A small MLP's training step and the elementwise ops: the kernels most programs use first. */
-export async function warmCommon(rt: Runtime): Promise<void> {
-  const x = rt.full([4, 8], 0.5);
-  const w1 = rt.full([8, 16], 0.1, { requiresGrad: true });
-  const b1 = rt.zeros([16], { requiresGrad: true });
-  const w2 = rt.full([16, 3], 0.1, { requiresGrad: true });
-  const h = rt.relu(rt.add(rt.matmul(x, w1), b1));
-  const logits = rt.matmul(h, w2);
-  const labels = rt.full([4, 3], 1 / 3);
-  const loss = rt.add(rt.softmaxCrossEntropy(logits, labels), rt.mseLoss(rt.tanh(logits), labels));
-  await rt.grad(loss, [w1, b1, w2]);
-  for (const t of [rt.exp(x), rt.log(x), rt.neg(x), rt.square(x), rt.scale(x, 2), rt.sub(x, 1), rt.div(x, 2), rt.mean(x, 0)]) t.dispose();
-  rt.transpose(x);
 }
 
 /** Runs `fn` between the profiler's marks; work recorded before the call is submitted first and not counted. */

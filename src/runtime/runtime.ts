@@ -1,30 +1,31 @@
 import type { Backend, DispatchRecord, LostInfo, MemoryStats, SchedulerStats } from '../core/backend.js';
-import { compileStep, type CompiledStep } from './compile.js';
-import { profileRun, warmCommon, warmMatmuls, type ProfileResult } from './profile.js';
-import { CpuBackend } from '../backend/cpu.js';
-import { Tensor, type TensorOwner } from '../tensor/tensor.js';
+import { checkShape, formatShape, sameShape, sizeOf, type Shape } from '../core/shape.js';
+import { checkTensors, Tensor } from '../tensor/tensor.js';
+import type { Context } from '../tensor/context.js';
 import { TensorScopes } from '../tensor/scopes.js';
-import { checkShape, formatShape, sizeOf, type Shape } from '../core/shape.js';
 import { gradients } from '../tensor/autodiff.js';
-import { matmul, type MatmulOptions } from '../ops/matmul.js';
-import { transpose } from '../ops/transpose.js';
-import { linear, type Activation, type LinearOptions } from '../ops/linear.js';
-import { tuneMatmul, type TuneResult } from './tune.js';
-import type { MatmulShape } from '../ops/matmul-plan.js';
-import { binary, unary } from '../ops/elementwise.js';
-import { mean, sum } from '../ops/reduce.js';
-import { mseLoss, softmaxCrossEntropy } from '../ops/loss.js';
+import { installTensorMethods, TENSOR_OPS, type TensorOps } from '../ops/index.js';
+import { binary } from '../ops/elementwise.js';
 import { full } from '../ops/fill.js';
+import { kernelName, matmulState, planFor } from '../ops/matmul-kernels.js';
+import type { MatmulPlan, MatmulShape } from '../ops/matmul-plan.js';
+import { CpuBackend } from '../backend/cpu.js';
 import type { GpuInfo } from '../backend/webgpu/device.js';
 import { Nn } from '../nn/index.js';
 import { accuracy, valueAndGrad, type ValueAndGrad } from '../nn/functional.js';
 import { Adam, Sgd, type AdamOptions, type SgdOptions } from '../optim/optimizer.js';
 import { decodeSafetensors, saveSafetensors } from '../io/safetensors.js';
+import { compileStep, type CompiledStep } from './compile.js';
+import { profileRun, type ProfileResult } from './profile.js';
+import { warmCommon, warmMatmuls } from './warmup.js';
+import { tuneMatmul, type TuneResult } from './tune.js';
 
 export interface RuntimeOptions {
   backend: 'webgpu' | 'cpu';
   /** The WebGPU entry point; defaults to `navigator.gpu`. In Node, pass `create([])` from the `webgpu` package. */
   gpu?: GPU;
+  /** Forces every matmul of this runtime to one kernel plan (see `rt.matmulPlan`). */
+  matmulPlan?: MatmulPlan | null;
 }
 
 export interface CpuInfo {
@@ -32,6 +33,8 @@ export interface CpuInfo {
   adapter: { vendor: string; architecture: string; device: string; description: string };
   limits: Record<string, number>;
   features: string[];
+  /** The CPU reference runs on the CPU, as a software adapter does. */
+  software: true;
 }
 
 export type RuntimeInfo = GpuInfo | CpuInfo;
@@ -40,36 +43,37 @@ export interface TensorOptions {
   requiresGrad?: boolean;
 }
 
-type Operand = Tensor | number;
-
-let nextRuntimeId = 1;
-
 /**
  * A webgrad runtime: one backend, its tensors, their tape and the ops on them.
  * Create one with `createRuntime`.
  */
-export class Runtime implements TensorOwner {
-  readonly id = nextRuntimeId++;
+export class Runtime implements Context {
   gradEnabled = true;
+  /** @internal */
+  inBackward = false;
+  /** @internal */
+  recordingInProgress: Promise<unknown> | null = null;
   private readonly scopes = new TensorScopes();
 
   /** @internal */
   constructor(
     readonly backend: Backend,
     readonly info: RuntimeInfo,
-  ) {}
+  ) {
+    installTensorMethods();
+  }
 
   // ---- tensors ---------------------------------------------------------------------------------
 
   /** A tensor from row-major values. `shape` defaults to the data's length (1-D). */
-  tensor(data: Float32Array | Float64Array | readonly number[], shape?: readonly number[], options: TensorOptions = {}): Tensor {
+  tensor(data: ArrayLike<number>, shape?: readonly number[], options: TensorOptions = {}): Tensor {
     const isArrayLike = Array.isArray(data) || data instanceof Float32Array || data instanceof Float64Array;
     if (!isArrayLike) throw new Error(`tensor: data must be a Float32Array or an array of numbers, got ${typeof data}`);
     const dims = checkShape('tensor', shape ?? [data.length]);
     if (data.length !== sizeOf(dims)) {
       throw new Error(`tensor: ${data.length} values do not fill shape ${formatShape(dims)} (${sizeOf(dims)} elements)`);
     }
-    return this.adopt(new Tensor(this, dims, this.backend.upload(data, dims), options.requiresGrad ?? false));
+    return Tensor.from(this, dims, this.backend.upload(data, dims), options.requiresGrad ?? false);
   }
 
   zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
@@ -86,121 +90,41 @@ export class Runtime implements TensorOwner {
     return this.tensor(new Float32Array(sizeOf(dims)).fill(value), dims, options);
   }
 
-  // ---- ops -------------------------------------------------------------------------------------
-
-  /** op(A)·op(B) for 2-D operands; the flags read A as [K, M] or B as [N, K] without copying. */
-  matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
-    this.checkOwned('matmul', [a, b]);
-    return matmul(a, b, options);
-  }
+  // ---- ops: every op of the op list (ops/index.ts) is a method, installed below the class -------------
 
   /**
-   * act(x·w + bias) in one matmul kernel, the bias and activation applied in its epilogue. x [batch, in],
-   * w [in, out] (or [out, in] with `transposeW`), bias [out] or null. Differentiable for every activation.
+   * The kernel plan every matmul of this runtime is forced to (tests, `rt.tune`), or null for the automatic choice
+   * (from the shape and the adapter, or what `rt.tune()` measured). Other runtimes are not affected.
    */
-  linear(x: Tensor, w: Tensor, bias?: Tensor | null, activation: Activation = 'identity', options: LinearOptions = {}): Tensor {
-    this.checkOwned('linear', bias ? [x, w, bias] : [x, w]);
-    return linear(x, w, bias, activation, options);
+  get matmulPlan(): MatmulPlan | null {
+    return this.backend.dispatcher ? matmulState(this.backend.dispatcher).forced : null;
+  }
+  set matmulPlan(plan: MatmulPlan | null) {
+    if (this.backend.dispatcher) matmulState(this.backend.dispatcher).forced = plan;
+  }
+
+  /** The kernel this runtime uses now for a product of this shape, and its plan (`cpu:matmul` on the CPU). */
+  matmulKernel(shape: MatmulShape): { kernel: string; plan: MatmulPlan | null } {
+    const gpu = this.backend.dispatcher;
+    if (!gpu) return { kernel: 'cpu:matmul', plan: null };
+    const plan = planFor(gpu, shape);
+    return { kernel: kernelName(shape, plan), plan };
   }
 
   /**
    * Times the candidate matmul kernels on this adapter for `shapes` (by default the products of training an MLP
-   * layer) and uses the fastest for every later matmul of the same shape class. Optional: without it the kernel is
-   * chosen from the shape and the adapter.
+   * layer) and uses the fastest for every later matmul of the same shape class on this runtime. Optional: without
+   * it the kernel is chosen from the shape and the adapter.
    */
   async tune(shapes?: MatmulShape[], reps?: number): Promise<TuneResult[]> {
     return tuneMatmul(this, shapes, reps);
-  }
-
-  /** A materialised 2-D transpose. */
-  transpose(a: Tensor): Tensor {
-    this.checkOwned('transpose', [a]);
-    return transpose(a);
-  }
-
-  /** Elementwise a + b, broadcasting NumPy-style (a row vector [n] over [m, n], a scalar over anything). */
-  add(a: Operand, b: Operand): Tensor {
-    this.checkOperands('add', a, b);
-    return binary('add', a, b);
-  }
-
-  sub(a: Operand, b: Operand): Tensor {
-    this.checkOperands('sub', a, b);
-    return binary('sub', a, b);
-  }
-
-  mul(a: Operand, b: Operand): Tensor {
-    this.checkOperands('mul', a, b);
-    return binary('mul', a, b);
-  }
-
-  div(a: Operand, b: Operand): Tensor {
-    this.checkOperands('div', a, b);
-    return binary('div', a, b);
-  }
-
-  relu(a: Tensor): Tensor {
-    return this.unary('relu', a);
-  }
-
-  tanh(a: Tensor): Tensor {
-    return this.unary('tanh', a);
-  }
-
-  exp(a: Tensor): Tensor {
-    return this.unary('exp', a);
-  }
-
-  log(a: Tensor): Tensor {
-    return this.unary('log', a);
-  }
-
-  neg(a: Tensor): Tensor {
-    return this.unary('neg', a);
-  }
-
-  square(a: Tensor): Tensor {
-    return this.unary('square', a);
-  }
-
-  /** a · factor, for a constant factor. */
-  scale(a: Tensor, factor: number): Tensor {
-    this.checkOwned('scale', [a]);
-    if (typeof factor !== 'number') throw new Error(`scale: the factor must be a number, got ${typeof factor}`);
-    return unary('scale', a, factor);
-  }
-
-  /** The sum over `axis`, or over every element (a scalar) when it is omitted. Axis 0 sums the rows. */
-  sum(a: Tensor, axis?: number): Tensor {
-    this.checkOwned('sum', [a]);
-    return sum(a, axis);
-  }
-
-  mean(a: Tensor, axis?: number): Tensor {
-    this.checkOwned('mean', [a]);
-    return mean(a, axis);
-  }
-
-  /** Mean squared error over all elements. */
-  mseLoss(pred: Tensor, target: Tensor): Tensor {
-    this.checkOwned('mseLoss', [pred, target]);
-    return mseLoss(pred, target);
-  }
-
-  /**
-   * Mean softmax cross-entropy of logits [m, n]. Labels are one-hot [m, n], or class indices
-   * (a tensor [m], or an array of m integers).
-   */
-  softmaxCrossEntropy(logits: Tensor, labels: Tensor | readonly number[] | Int32Array): Tensor {
-    this.checkOwned('softmaxCrossEntropy', labels instanceof Tensor ? [logits, labels] : [logits]);
-    return softmaxCrossEntropy(logits, labels);
   }
 
   // ---- gradients and memory --------------------------------------------------------------------
 
   /** Gradients of a scalar `loss` with respect to each of `params`, each of its parameter's shape. */
   async grad(loss: Tensor, params: Tensor[]): Promise<Tensor[]> {
-    return gradients(this, loss, params);
+    return gradients(this, { add: (a, b) => binary('add', a, b), full }, loss, params);
   }
 
   /**
@@ -254,7 +178,7 @@ export class Runtime implements TensorOwner {
   /**
    * Compiles a training step: the first call (per set of input shapes) records every dispatch `fn` makes; later
    * calls copy the new inputs in and replay them with the same buffers, bind groups and pipelines, running no op
-   * code, with results equal to the eager path's. See {@link CompiledStep} for the contract.
+   * code, with results equal to the eager path's. The contract is {@link CompiledStep}'s.
    */
   compile<A extends Tensor[], R>(fn: (...inputs: A) => R | Promise<R>): CompiledStep<A, R> {
     return compileStep(this, fn);
@@ -288,8 +212,8 @@ export class Runtime implements TensorOwner {
 
   /** Writes `value` into `target` in place (same shape): `target` keeps its identity and, on the GPU, its buffer. */
   assign(target: Tensor, value: Tensor): Tensor {
-    this.checkOwned('assign', [target, value]);
-    if (formatShape(target.shape) !== formatShape(value.shape)) {
+    checkTensors('assign', this, [target, value]);
+    if (!sameShape(target.shape, value.shape)) {
       throw new Error(`assign: value ${formatShape(value.shape)} does not match target ${formatShape(target.shape)}`);
     }
     this.backend.copy(value.live('assign'), value.shape, target.live('assign'));
@@ -358,7 +282,7 @@ export class Runtime implements TensorOwner {
   /** The tensors' values as a safetensors file (F32), which PyTorch, JAX and NumPy load. */
   async saveSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
     if (tensors === null || typeof tensors !== 'object') throw new Error('saveSafetensors: expected an object of named tensors');
-    this.checkOwned('saveSafetensors', Object.values(tensors));
+    checkTensors('saveSafetensors', this, Object.values(tensors));
     return saveSafetensors(tensors, metadata);
   }
 
@@ -371,12 +295,12 @@ export class Runtime implements TensorOwner {
 
   /** Takes `t` out of every enclosing `tidy`, so that it lives until it is disposed (parameters, optimizer state). */
   keep<T extends Tensor>(t: T): T {
-    this.checkOwned('keep', [t]);
+    checkTensors('keep', this, [t]);
     this.scopes.keep(t);
     return t;
   }
 
-  // ---- TensorOwner -----------------------------------------------------------------------------
+  // ---- Context -----------------------------------------------------------------------------
 
   /** @internal */
   adopt(t: Tensor): Tensor {
@@ -393,27 +317,11 @@ export class Runtime implements TensorOwner {
   isInCurrentScope(t: Tensor): boolean {
     return this.scopes.inCurrent(t);
   }
-
-  /** @internal Every argument must be a live tensor of this runtime. */
-  checkOwned(op: string, tensors: unknown[]): void {
-    tensors.forEach((t, i) => {
-      if (!(t instanceof Tensor)) throw new Error(`${op}: argument ${i} is not a Tensor (got ${t === null ? 'null' : typeof t})`);
-      if (t.owner !== this) throw new Error(`${op}: tensor ${formatShape(t.shape)} belongs to another runtime`);
-      if (t.disposed) throw new Error(`${op}: tensor ${formatShape(t.shape)} was disposed`);
-    });
-  }
-
-  private checkOperands(op: string, a: Operand, b: Operand): void {
-    const tensors = [a, b].filter((x) => typeof x !== 'number');
-    if (tensors.length === 0) throw new Error(`${op}: at least one operand must be a Tensor`);
-    this.checkOwned(op, tensors);
-  }
-
-  private unary(name: 'relu' | 'tanh' | 'exp' | 'log' | 'neg' | 'square', a: Tensor): Tensor {
-    this.checkOwned(name, [a]);
-    return unary(name, a);
-  }
 }
+
+// The op methods, one per row of the op list.
+export interface Runtime extends TensorOps {}
+Object.assign(Runtime.prototype, TENSOR_OPS);
 
 export function cpuRuntime(): Runtime {
   return new Runtime(new CpuBackend(), {
@@ -421,6 +329,7 @@ export function cpuRuntime(): Runtime {
     adapter: { vendor: 'webgrad', architecture: 'cpu', device: 'float64 reference', description: 'CPU reference backend' },
     limits: {},
     features: [],
+    software: true,
   });
 }
 

@@ -1,8 +1,9 @@
 // rt.tune(): times the matmul candidates on this adapter and remembers the fastest per shape class.
-import type { Runtime } from './runtime.js';
 import type { Dispatcher } from '../core/kernel.js';
-import { candidatePlans, forceMatmulPlan, shapeClass, type MatmulPlan, type MatmulShape } from '../ops/matmul-plan.js';
-import { deviceState, kernelName } from '../ops/matmul-kernels.js';
+import type { Context } from '../tensor/context.js';
+import { matmul } from '../ops/matmul.js';
+import { candidatePlans, shapeClass, type MatmulPlan, type MatmulShape } from '../ops/matmul-plan.js';
+import { adapterTraits, kernelName, matmulState } from '../ops/matmul-kernels.js';
 
 export interface TuneResult {
   shape: MatmulShape;
@@ -14,7 +15,7 @@ export interface TuneResult {
 }
 
 /** The products of training an MLP layer 784→2048 at batch 1024, and their split-K and GEMV cousins. */
-export const TRAINING_SHAPES: MatmulShape[] = [
+const TRAINING_SHAPES: MatmulShape[] = [
   { m: 1024, n: 2048, k: 784, transposeA: false, transposeB: false },
   { m: 1024, n: 784, k: 2048, transposeA: false, transposeB: true },
   { m: 784, n: 2048, k: 1024, transposeA: true, transposeB: false },
@@ -25,10 +26,12 @@ function describePlan(p: MatmulPlan): string {
   return [p.tileK && `k${p.tileK}`, p.workgroup && `wg${p.workgroup.join('x')}`, p.splits > 1 && `split${p.splits}`].filter(Boolean).join(' ');
 }
 
-export async function tuneMatmul(rt: Runtime, shapes: MatmulShape[] = TRAINING_SHAPES, reps = 5): Promise<TuneResult[]> {
-  if (rt.backend.kind !== 'webgpu') throw new Error('tune: only the WebGPU backend has kernels to choose between');
-  const gpu = rt.backend as unknown as Dispatcher;
-  const state = deviceState(gpu);
+/** Forces each candidate through this runtime's own matmul state, so that no other runtime sees it. */
+export async function tuneMatmul(rt: Context, shapes: MatmulShape[] = TRAINING_SHAPES, reps = 5): Promise<TuneResult[]> {
+  const gpu: Dispatcher | undefined = rt.backend.dispatcher;
+  if (!gpu) throw new Error('tune: only the WebGPU backend has kernels to choose between');
+  const state = matmulState(gpu);
+  const before = state.forced;
   const results: TuneResult[] = [];
   for (const shape of shapes) {
     const { m, n, k, transposeA, transposeB } = shape;
@@ -36,13 +39,13 @@ export async function tuneMatmul(rt: Runtime, shapes: MatmulShape[] = TRAINING_S
     const b = rt.tensor(new Float32Array(k * n).fill(0.25), transposeB ? [n, k] : [k, n]);
     const candidates: TuneResult['candidates'] = [];
     try {
-      for (const plan of candidatePlans(shape, state.traits)) {
-        forceMatmulPlan(plan);
-        const ms = await medianMs(rt, () => rt.matmul(a, b, { transposeA, transposeB }).dispose(), reps);
+      for (const plan of candidatePlans(shape, adapterTraits(gpu))) {
+        state.forced = plan;
+        const ms = await medianMs(rt, () => matmul(a, b, { transposeA, transposeB }).dispose(), reps);
         candidates.push({ kernel: `${kernelName(shape, plan)} ${describePlan(plan)}`.trim(), plan, ms });
       }
     } finally {
-      forceMatmulPlan(null);
+      state.forced = before;
       a.dispose();
       b.dispose();
     }
@@ -54,14 +57,14 @@ export async function tuneMatmul(rt: Runtime, shapes: MatmulShape[] = TRAINING_S
 }
 
 /** Wall time of `run` from submission to onSubmittedWorkDone, after one warm-up that also compiles the pipeline. */
-async function medianMs(rt: Runtime, run: () => void, reps: number): Promise<number> {
+async function medianMs(rt: Context, run: () => void, reps: number): Promise<number> {
   run();
-  await rt.sync();
+  await rt.backend.sync();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     const start = performance.now();
     run();
-    await rt.sync();
+    await rt.backend.sync();
     times.push(performance.now() - start);
   }
   times.sort((x, y) => x - y);

@@ -1,8 +1,14 @@
-import { Tensor, type TapeNode } from './tensor.js';
-import { formatShape } from '../core/shape.js';
-import { binary } from '../ops/elementwise.js';
-import { full } from '../ops/fill.js';
-import type { Runtime } from '../runtime/runtime.js';
+import { checkTensors, type TapeNode, type Tensor } from './tensor.js';
+import { formatShape, type Shape } from '../core/shape.js';
+import type { Context } from './context.js';
+
+/** The two ops the backward pass itself needs, given by the layer that defines them. */
+export interface GradientOps {
+  /** a + b, for gradients that meet at a tensor used more than once. */
+  add(a: Tensor, b: Tensor): Tensor;
+  /** A tensor of one value: the seed 1, and 0 for a parameter the loss does not depend on. */
+  full(ctx: Context, shape: Shape, value: number): Tensor;
+}
 
 /** Tensors that `loss` depends on through the tape, each after all its inputs: an iterative DFS, so deep graphs are fine. */
 function topologicalOrder(loss: Tensor): Tensor[] {
@@ -29,13 +35,13 @@ function topologicalOrder(loss: Tensor): Tensor[] {
  * Reverse-mode gradients of a scalar `loss` with respect to `params`.
  * Gradients of tensors used more than once accumulate; intermediate gradients are freed as soon as they are spent.
  */
-export function gradients(rt: Runtime, loss: Tensor, params: Tensor[]): Tensor[] {
-  rt.checkOwned('grad', [loss]);
+export function gradients(rt: Context, ops: GradientOps, loss: Tensor, params: Tensor[]): Tensor[] {
+  checkTensors('grad', rt, [loss]);
   if (loss.size !== 1) {
     throw new Error(`grad: the loss must be a scalar (one element), got shape ${formatShape(loss.shape)}`);
   }
   if (!Array.isArray(params)) throw new Error('grad: params must be an array of tensors');
-  rt.checkOwned('grad', params);
+  checkTensors('grad', rt, params);
   params.forEach((p, i) => {
     if (!p.requiresGrad) {
       throw new Error(`grad: parameter ${i} ${formatShape(p.shape)} was not created with { requiresGrad: true }, so it has no gradient`);
@@ -43,16 +49,25 @@ export function gradients(rt: Runtime, loss: Tensor, params: Tensor[]): Tensor[]
   });
 
   const wanted = new Set(params);
-  return rt.noGrad(() =>
+  return whileInBackward(rt, () =>
     rt.tidy(() => {
-      const grads = new Map<Tensor, Tensor>([[loss, full(rt, loss.shape, 1)]]);
-      const isHeld = (t: Tensor) => {
-        for (const g of grads.values()) if (g === t) return true;
-        return false;
+      const grads = new Map<Tensor, Tensor>([[loss, ops.full(rt, loss.shape, 1)]]);
+      // How many entries of `grads` hold each tensor: a VJP may pass its gradient through unchanged.
+      const holders = new Map<Tensor, number>([[grads.get(loss)!, 1]]);
+      const hold = (key: Tensor, g: Tensor) => {
+        const before = grads.get(key);
+        if (before) holders.set(before, holders.get(before)! - 1);
+        grads.set(key, g);
+        holders.set(g, (holders.get(g) ?? 0) + 1);
+      };
+      const drop = (key: Tensor) => {
+        const g = grads.get(key)!;
+        holders.set(g, holders.get(g)! - 1);
+        grads.delete(key);
       };
       // Gradients made here and no longer referenced go at once; the caller's tensors are never touched.
       const spend = (t: Tensor) => {
-        if (rt.isInCurrentScope(t) && !isHeld(t)) t.dispose();
+        if (rt.isInCurrentScope(t) && !(holders.get(t)! > 0)) t.dispose();
       };
 
       for (const tensor of topologicalOrder(loss).reverse()) {
@@ -60,12 +75,12 @@ export function gradients(rt: Runtime, loss: Tensor, params: Tensor[]): Tensor[]
         const g = grads.get(tensor);
         if (!node || !g) continue;
         const inputGrads = rt.tidy(() => node.op.vjp!(g, node.inputs, node.params, tensor));
-        if (!wanted.has(tensor)) grads.delete(tensor);
+        if (!wanted.has(tensor)) drop(tensor);
         node.inputs.forEach((input, i) => {
           const gi = inputGrads[i];
           if (!gi || !input.requiresGrad) return;
           const previous = grads.get(input);
-          grads.set(input, previous ? binary('add', previous, gi) : gi);
+          hold(input, previous ? ops.add(previous, gi) : gi);
           if (previous) {
             spend(previous);
             spend(gi);
@@ -73,7 +88,18 @@ export function gradients(rt: Runtime, loss: Tensor, params: Tensor[]): Tensor[]
         });
         spend(g);
       }
-      return params.map((p) => grads.get(p) ?? full(rt, p.shape, 0));
+      return params.map((p) => grads.get(p) ?? ops.full(rt, p.shape, 0));
     }),
   );
+}
+
+/** Runs `fn` with no tape recorded and with saved tensors readable (see `Context.inBackward`). */
+function whileInBackward<T>(rt: Context, fn: () => T): T {
+  const outer = rt.inBackward;
+  rt.inBackward = true;
+  try {
+    return rt.noGrad(fn);
+  } finally {
+    rt.inBackward = outer;
+  }
 }

@@ -1,22 +1,13 @@
-import type { Backend, Storage } from '../core/backend.js';
+import type { Storage } from '../core/backend.js';
 import type { OpDef } from './op.js';
 import { formatShape, sizeOf, type Shape } from '../core/shape.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Context } from './context.js';
 
 /** How a tensor was made, kept only when some input needs a gradient. */
 export interface TapeNode {
   op: OpDef<any>;
   inputs: Tensor[];
   params: unknown;
-}
-
-/** The part of the runtime a tensor needs; the runtime implements it. */
-export interface TensorOwner {
-  readonly backend: Backend;
-  /** False while gradients are being computed, so that VJPs record no tape. */
-  gradEnabled: boolean;
-  adopt(t: Tensor): Tensor;
-  release(t: Tensor): void;
 }
 
 export class Tensor {
@@ -30,7 +21,7 @@ export class Tensor {
 
   /** @internal Use `rt.tensor` or an op to make tensors. */
   constructor(
-    /** @internal */ readonly owner: TensorOwner,
+    /** @internal */ readonly owner: Context,
     readonly shape: Shape,
     storage: Storage,
     readonly requiresGrad: boolean,
@@ -40,6 +31,11 @@ export class Tensor {
     this.storage = storage;
     this.node = node;
     for (const input of node?.inputs ?? []) input.savedBy++;
+  }
+
+  /** @internal A new tensor on `storage`, owned by `owner` and in its current scope. */
+  static from(owner: Context, shape: Shape, storage: Storage, requiresGrad = false, node: TapeNode | null = null): Tensor {
+    return owner.adopt(new Tensor(owner, shape, storage, requiresGrad, node));
   }
 
   get rank(): number {
@@ -82,54 +78,6 @@ export class Tensor {
     if (this.handleDisposed || this.storage === null) throw new Error(`${op}: tensor ${formatShape(this.shape)} was disposed`);
     return this.storage;
   }
-
-  // Method forms of the runtime's ops, for chaining: x.matmul(w).add(b).relu()
-  matmul(b: Tensor, options?: { transposeA?: boolean; transposeB?: boolean }): Tensor {
-    return this.rt.matmul(this, b, options);
-  }
-  add(b: Tensor | number): Tensor {
-    return this.rt.add(this, b);
-  }
-  sub(b: Tensor | number): Tensor {
-    return this.rt.sub(this, b);
-  }
-  mul(b: Tensor | number): Tensor {
-    return this.rt.mul(this, b);
-  }
-  div(b: Tensor | number): Tensor {
-    return this.rt.div(this, b);
-  }
-  relu(): Tensor {
-    return this.rt.relu(this);
-  }
-  tanh(): Tensor {
-    return this.rt.tanh(this);
-  }
-  exp(): Tensor {
-    return this.rt.exp(this);
-  }
-  log(): Tensor {
-    return this.rt.log(this);
-  }
-  neg(): Tensor {
-    return this.rt.neg(this);
-  }
-  sum(axis?: number): Tensor {
-    return this.rt.sum(this, axis);
-  }
-  mean(axis?: number): Tensor {
-    return this.rt.mean(this, axis);
-  }
-  transpose(): Tensor {
-    return this.rt.transpose(this);
-  }
-  get T(): Tensor {
-    return this.rt.transpose(this);
-  }
-
-  private get rt(): Runtime {
-    return this.owner as unknown as Runtime;
-  }
 }
 
 /** Frees a disposed tensor's storage once nothing needs it, then releases what its own tape node held (iteratively: chains can be long). */
@@ -148,16 +96,23 @@ function freeUnneeded(start: Tensor): void {
 }
 
 /**
+ * Every value must be a live tensor of `owner`: the one check behind every op, public or internal. While VJPs run,
+ * a handle that a `tidy` disposed is still readable when a tape node saved its values.
+ */
+export function checkTensors(op: string, owner: Context, values: readonly unknown[]): void {
+  values.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new Error(`${op}: argument ${i} is not a Tensor (got ${describe(t)})`);
+    if (t.owner !== owner) throw new Error(`${op}: tensor ${formatShape(t.shape)} belongs to another runtime`);
+    if (t.storage === null || (t.disposed && !owner.inBackward)) throw new Error(`${op}: tensor ${formatShape(t.shape)} was disposed`);
+  });
+}
+
+/**
  * Runs `op` on its backend and, when an input needs a gradient, records it on the tape.
  * Every check that can fail happens before any work is recorded, so a bad call leaves the runtime as it was.
  */
-export function apply<P>(owner: TensorOwner, op: OpDef<P>, inputs: Tensor[], params: P): Tensor {
-  inputs.forEach((t, i) => {
-    if (!(t instanceof Tensor)) throw new Error(`${op.name}: input ${i} is not a Tensor (got ${describe(t)})`);
-    if (t.owner !== owner) throw new Error(`${op.name}: input ${i} ${formatShape(t.shape)} belongs to another runtime`);
-    // A disposed handle whose values a tape node saved is still readable here, by the backward pass.
-    if (t.storage === null) throw new Error(`${op.name}: input ${i} ${formatShape(t.shape)} was disposed`);
-  });
+export function apply<P>(owner: Context, op: OpDef<P>, inputs: Tensor[], params: P): Tensor {
+  checkTensors(op.name, owner, inputs);
   const outShape = op.shape(
     inputs.map((t) => t.shape),
     params,
@@ -169,7 +124,7 @@ export function apply<P>(owner: TensorOwner, op: OpDef<P>, inputs: Tensor[], par
     outShape,
   );
   const tracked = owner.gradEnabled && op.vjp !== undefined && inputs.some((t) => t.requiresGrad);
-  return owner.adopt(new Tensor(owner, outShape, storage, tracked, tracked ? { op, inputs, params } : null));
+  return Tensor.from(owner, outShape, storage, tracked, tracked ? { op, inputs, params } : null);
 }
 
 function describe(value: unknown): string {

@@ -1,12 +1,14 @@
 import type { Backend, BackendInput, DebugOptions, DispatchRecord, LostInfo, SchedulerStats, Storage } from '../../core/backend.js';
-import type { InPlaceOpDef, OpDef } from '../../tensor/op.js';
+import type { InPlaceKernelDef, KernelDef } from '../../core/kernel.js';
+
 import { formatShape, sizeOf, type Shape } from '../../core/shape.js';
 import { BufferPool, bufferBytes } from './buffers.js';
 import type { Bindings, DeviceLimits, Dispatcher, GpuOperand, Kernel } from '../../core/kernel.js';
 import { grid1d } from '../../core/kernel.js';
-import { packUniform, Shader, type BindingInfo, type UniformValues } from '../../core/shader.js';
+import { Shader } from '../../core/shader.js';
+import { PipelineCache } from './pipelines.js';
 import type { GpuInfo, OpenDevice } from './device.js';
-import { Scheduler, lostError, type Command, type PipelineEntry } from './scheduler.js';
+import { Scheduler, lostError, type Command } from './scheduler.js';
 import { UniformCache } from './uniforms.js';
 import { GpuRecorder } from './recorder.js';
 import { GpuProfiler } from './profiler.js';
@@ -22,9 +24,6 @@ const fillShader = new Shader('fill', fillSource);
 const checkNumericsShader = new Shader('check_numerics', checkNumericsSource);
 const NAN_BITS = 0x7fc00000;
 
-const SHADER_STAGE_COMPUTE = 0x4;
-const BUFFER_BINDING_TYPE = { read: 'read-only-storage', read_write: 'storage', uniform: 'uniform' } as const;
-
 /**
  * The WebGPU backend. Ops record dispatches; the scheduler submits them in one command encoder when a result is
  * read, at `flush`/`sync`, or when a bound is reached. Buffers come from a size-bucketed pool; pipelines are
@@ -37,6 +36,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
   dryRun = false;
   readonly limits: DeviceLimits;
   readonly features: ReadonlySet<string>;
+  readonly software: boolean;
   readonly lost: Promise<LostInfo>;
   readonly pool: BufferPool;
   readonly uniforms: UniformCache;
@@ -44,8 +44,10 @@ export class WebGpuBackend implements Backend, Dispatcher {
   readonly recorder: GpuRecorder;
   readonly profiler: GpuProfiler;
   private readonly numerics: NumericsChecker;
-  private readonly pipelines = new Map<string, PipelineEntry>();
-  private readonly modules = new Map<Kernel['shader'], GPUShaderModule>();
+  private readonly pipelines: PipelineCache;
+  private readonly families = new Map<string, unknown>();
+  /** Scratch buffers of the op being run, returned to the pool when it has recorded its dispatches. */
+  private scratchOfOp: GPUBuffer[] = [];
   private dispatches = 0;
   private currentOp = '';
   private currentShapes: Shape[] = [];
@@ -61,9 +63,11 @@ export class WebGpuBackend implements Backend, Dispatcher {
     this.keepAlive = keepAlive;
     this.limits = info.limits;
     this.features = new Set(info.features);
+    this.software = info.software;
     this.lost = device.lost.then((l) => ({ reason: l.reason ?? 'unknown', message: l.message ?? '' }));
     this.pool = new BufferPool((descriptor) => this.createBuffer(descriptor));
     this.uniforms = new UniformCache(device);
+    this.pipelines = new PipelineCache(device, this.uniforms);
     this.scheduler = new Scheduler(device, this.pool, this.lost, () => this.uniforms.destroyRetired());
     this.recorder = new GpuRecorder({
       pool: this.pool,
@@ -126,21 +130,29 @@ export class WebGpuBackend implements Backend, Dispatcher {
     this.pool.release(buffer);
   }
 
-  run<P>(op: OpDef<P>, inputs: BackendInput[], params: P, outShape: Shape): Storage {
+  run<P>(op: KernelDef<P>, inputs: BackendInput[], params: P, outShape: Shape): Storage {
     this.checkAlive(op.name);
     this.setCurrent(op.name, inputs.map((i) => i.shape), outShape);
     const out: GpuOperand = { buffer: this.allocate(op.name, outShape), shape: outShape };
     if (this.debug.poisonOutputs) this.poison(out);
-    op.gpu(this, inputs.map(operand), params, out);
+    try {
+      op.gpu(this, inputs.map(operand), params, out);
+    } finally {
+      this.releaseScratch();
+    }
     if (this.debug.checkNumerics && !this.dryRun && !this.recorder.recording) this.numerics.check(out, this.describeCurrent());
     return { buffer: out.buffer } satisfies GpuStorage;
   }
 
-  runInPlace<P>(op: InPlaceOpDef<P>, inputs: BackendInput[], params: P): void {
+  runInPlace<P>(op: InPlaceKernelDef<P>, inputs: BackendInput[], params: P): void {
     this.checkAlive(op.name);
     this.setCurrent(op.name, inputs.map((i) => i.shape), inputs[0]?.shape ?? []);
     const operands = inputs.map(operand);
-    op.gpu(this, operands, params);
+    try {
+      op.gpu(this, operands, params);
+    } finally {
+      this.releaseScratch();
+    }
     if (this.debug.checkNumerics && !this.dryRun && !this.recorder.recording && operands[0]) {
       this.numerics.check(operands[0], this.describeCurrent());
     }
@@ -156,7 +168,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
 
   dispatch(kernel: Kernel, bindings: Bindings, workgroups: readonly number[], detail: DispatchRecord['detail'] = {}): void {
     const info = kernel.shader.entry(kernel.entry ?? 'main');
-    const pipeline = this.pipeline(kernel, info.bindings);
+    const pipeline = this.pipelines.get(kernel, info.bindings);
     for (const name of Object.keys(bindings)) {
       if (!info.bindings.some((b) => b.name === name)) {
         throw new Error(`kernel ${kernel.name}: shader ${kernel.shader.name} has no binding '${name}'`);
@@ -173,7 +185,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
     const storage: GPUBuffer[] = [];
     const uniforms: GPUBuffer[] = [];
     const entries = info.bindings.map((b) => {
-      const buffer = this.bindingBuffer(kernel, b, bindings);
+      const buffer = this.pipelines.bindingBuffer(kernel, b, bindings);
       (b.kind === 'uniform' ? uniforms : storage).push(buffer);
       return { binding: b.binding, resource: { buffer } };
     });
@@ -202,7 +214,23 @@ export class WebGpuBackend implements Backend, Dispatcher {
   }
 
   async pipelinesReady(): Promise<void> {
-    await Promise.all([...this.pipelines.values()].map((p) => p.ready));
+    await this.pipelines.ready();
+  }
+
+  get dispatcher(): Dispatcher {
+    return this;
+  }
+
+  scratch(elements: number): GpuOperand {
+    const shape = [elements];
+    const buffer = this.allocate(`${this.currentOp} scratch`, shape);
+    this.scratchOfOp.push(buffer);
+    return { buffer, shape };
+  }
+
+  familyState<T>(family: string, init: () => T): T {
+    if (!this.families.has(family)) this.families.set(family, init());
+    return this.families.get(family) as T;
   }
 
   memory() {
@@ -233,6 +261,11 @@ export class WebGpuBackend implements Backend, Dispatcher {
     if (command.kind === 'dispatch') this.dispatches++;
     this.recorder.queued(command, storage, uniforms);
     this.scheduler.push(command);
+  }
+
+  private releaseScratch(): void {
+    for (const buffer of this.scratchOfOp) this.free({ buffer } satisfies GpuStorage);
+    this.scratchOfOp = [];
   }
 
   private checkAlive(op: string): void {
@@ -287,58 +320,6 @@ export class WebGpuBackend implements Backend, Dispatcher {
     } finally {
       this.currentOp = before;
     }
-  }
-
-  /** One module per shader source: its variants differ only in override constants. */
-  private shaderModule(shader: Kernel['shader']): GPUShaderModule {
-    let module = this.modules.get(shader);
-    if (!module) {
-      module = this.device.createShaderModule({ label: shader.name, code: shader.source });
-      this.modules.set(shader, module);
-    }
-    return module;
-  }
-
-  private pipeline(kernel: Kernel, bindings: BindingInfo[]): PipelineEntry {
-    const entry = kernel.entry ?? 'main';
-    const key = `${kernel.shader.name}:${entry}:${JSON.stringify(kernel.constants ?? {})}`;
-    const cached = this.pipelines.get(key);
-    if (cached) return cached;
-    const layout = this.device.createBindGroupLayout({
-      label: kernel.name,
-      entries: bindings.map((b) => ({ binding: b.binding, visibility: SHADER_STAGE_COMPUTE, buffer: { type: BUFFER_BINDING_TYPE[b.kind] } })),
-    });
-    const constants: Record<string, number> = {};
-    for (const [k, v] of Object.entries(kernel.constants ?? {})) constants[k] = Number(v);
-    const module = this.shaderModule(kernel.shader);
-    const created: PipelineEntry = {
-      layout,
-      ready: this.device
-        .createComputePipelineAsync({
-          label: kernel.name,
-          layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-          compute: { module, entryPoint: entry, constants },
-        })
-        .then((p) => (created.pipeline = p))
-        .catch(async (e: unknown) => {
-          this.pipelines.delete(key);
-          // The compiler's own messages, with line numbers, say what is wrong far better than "invalid module".
-          const info = await module.getCompilationInfo().catch(() => null);
-          const messages = (info?.messages ?? []).filter((m) => m.type === 'error').map((m) => `${kernel.shader.name}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`);
-          const reason = messages.length > 0 ? messages.join('; ') : e instanceof Error ? e.message : String(e);
-          throw new Error(`kernel ${kernel.name}: pipeline creation failed: ${reason}`);
-        }),
-    };
-    created.ready.catch(() => undefined);
-    this.pipelines.set(key, created);
-    return created;
-  }
-
-  private bindingBuffer(kernel: Kernel, binding: BindingInfo, bindings: Bindings): GPUBuffer {
-    const value = bindings[binding.name];
-    if (value === undefined) throw new Error(`kernel ${kernel.name}: binding '${binding.name}' was not given`);
-    if (binding.kind !== 'uniform') return (value as GpuOperand).buffer;
-    return this.uniforms.get(packUniform(kernel.shader.name, binding, value as UniformValues));
   }
 }
 

@@ -12,6 +12,15 @@ export interface GpuInfo {
   adapter: AdapterInfo;
   limits: DeviceLimits & Record<string, number>;
   features: string[];
+  /** A CPU rasteriser (SwiftShader, llvmpipe, WARP): kernels are chosen differently there. */
+  software: boolean;
+}
+
+/** Decided once, here, from what the adapter says of itself. */
+function isSoftwareAdapter(adapter: AdapterInfo): boolean {
+  return /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/i.test(
+    `${adapter.vendor} ${adapter.architecture} ${adapter.device} ${adapter.description}`,
+  );
 }
 
 const WANTED_LIMITS = [
@@ -28,7 +37,6 @@ const WANTED_LIMITS = [
 
 const WANTED_FEATURES = ['subgroups', 'timestamp-query', 'shader-f16'] as const;
 
-/** Asks for the adapter's real limits (the defaults stop at 128–256 MiB buffers) and the features we can use. */
 export interface OpenDevice {
   device: GPUDevice;
   info: GpuInfo;
@@ -39,6 +47,7 @@ export interface OpenDevice {
   keepAlive: [GPU, GPUAdapter];
 }
 
+/** Asks for the adapter's real limits (the defaults stop at 128–256 MiB buffers) and the features we can use. */
 export async function openDevice(gpu: GPU | undefined): Promise<OpenDevice> {
   if (!gpu) {
     throw new Error(
@@ -67,19 +76,21 @@ export async function openDevice(gpu: GPU | undefined): Promise<OpenDevice> {
     (limits as Record<string, number>)[name] = (device.limits as unknown as Record<string, number>)[name];
   }
   const raw = adapter.info ?? ({} as GPUAdapterInfo);
+  const adapterInfo: AdapterInfo = {
+    vendor: raw.vendor ?? '',
+    architecture: raw.architecture ?? '',
+    device: raw.device ?? '',
+    description: raw.description ?? '',
+  };
   return {
     device,
     keepAlive: [gpu, adapter],
     info: {
       backend: 'webgpu',
-      adapter: {
-        vendor: raw.vendor ?? '',
-        architecture: raw.architecture ?? '',
-        device: raw.device ?? '',
-        description: raw.description ?? '',
-      },
+      adapter: adapterInfo,
       limits,
       features: [...device.features].filter((f) => (WANTED_FEATURES as readonly string[]).includes(f)).sort(),
+      software: isSoftwareAdapter(adapterInfo),
     },
   };
 }
