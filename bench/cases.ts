@@ -1,4 +1,5 @@
 // The case groups the harness runs, in Node and in a page alike.
+import { createRuntime } from '../src/index.js';
 import type { BenchContext, BenchRow } from './types.js';
 import { matmulCases } from './matmul.js';
 import { stepCases } from './step.js';
@@ -35,10 +36,17 @@ export async function loadTfjs(log: (line: string) => void): Promise<unknown> {
   }
 }
 
-/** A software adapter (SwiftShader and the like) gets the scaled-down sizes. */
-export async function isSoftwareAdapter(gpu: GPU): Promise<{ software: boolean; adapter: string }> {
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  const info = adapter?.info;
-  const name = `${info?.vendor ?? ''} ${info?.architecture ?? ''} ${info?.description ?? ''}`.trim();
-  return { software: /swiftshader|llvmpipe|software/i.test(name), adapter: name || 'none' };
+/**
+ * The adapter's name, and whether it is a CPU rasteriser (SwiftShader and the like), which gets the scaled-down
+ * sizes. The runtime decides that once for everyone; its device is released before the cases open their own.
+ */
+export async function probeAdapter(gpu: GPU): Promise<{ software: boolean; adapter: string }> {
+  const rt = await createRuntime({ backend: 'webgpu', gpu });
+  try {
+    const { adapter } = rt.info;
+    const name = `${adapter.vendor} ${adapter.architecture} ${adapter.description}`.trim();
+    return { software: rt.info.software, adapter: name || 'none' };
+  } finally {
+    rt.destroy();
+  }
 }

@@ -1,8 +1,6 @@
 // Matmul benchmark cases: webgrad against TF.js's WebGPU backend, in the same process on the same adapter.
-// Runs in Node (Dawn) and in a page (the demo's matmul speed view imports it), so nothing here is Node-only.
+// Runs in Node (Dawn) and in a page (`npm run bench -- --browser`), so nothing here is Node-only.
 import { createRuntime, type Runtime, type Tensor } from '../src/index.js';
-import { deviceState, kernelName, planFor } from '../src/ops/matmul-kernels.js';
-import type { Dispatcher } from '../src/core/kernel.js';
 import type { BenchContext, BenchRow } from './types.js';
 
 export interface MatmulCase {
@@ -155,22 +153,22 @@ export async function matmulCases(ctx: BenchContext, sizes?: number[]): Promise<
   const rt = await createRuntime({ backend: 'webgpu', gpu: ctx.gpu });
   const info = rt.info;
   const adapter = info.backend === 'webgpu' ? `${info.adapter.vendor} ${info.adapter.architecture}`.trim() || 'webgpu' : 'cpu';
-  const gpu = rt.backend as unknown as Dispatcher;
   // The same measure for both libraries: GPU time from timestamp queries where the adapter has them, else wall time.
-  const timestamps = gpu.features.has('timestamp-query');
+  const timestamps = info.features.includes('timestamp-query');
   const timing = timestamps ? 'timestamp-query' : 'wall';
   const rows: BenchRow[] = [];
   try {
     for (const c of matmulCaseList(ctx.small, sizes)) {
-      const plan = planFor(gpu, c);
-      const kernel = kernelName(c, plan) + (plan.splits > 1 ? `×${plan.splits}` : '');
+      const { kernel: name, plan } = rt.matmulKernel(c);
+      const splits = plan?.splits ?? 1;
+      const kernel = name + (splits > 1 ? `×${splits}` : '');
       const ms = await timeWebgrad(rt, c, ctx.reps, timestamps);
       const row: BenchRow = { group: 'matmul', name: c.name, adapter, kernel, ms, gflops: gflops(c, ms), timing };
       if (ctx.tf) {
         const tfjsMs = await timeTfjs(ctx.tf as Tf, c, ctx.reps, timestamps);
         Object.assign(row, { tfjsMs, tfjsGflops: gflops(c, tfjsMs), speedup: tfjsMs / ms });
       }
-      row.extra = { M: c.m, N: c.n, K: c.k, software: String(deviceState(gpu).traits.software) };
+      row.extra = { M: c.m, N: c.n, K: c.k, software: String(info.software) };
       rows.push(row);
       ctx.log(formatRow(row));
     }

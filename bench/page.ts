@@ -1,5 +1,5 @@
 // The browser side of `npm run bench -- --browser`: runs the cases in this page and leaves the rows on window.
-import { GROUPS, isSoftwareAdapter, loadTfjs, runCases, type Group } from './cases.js';
+import { GROUPS, probeAdapter, loadTfjs, runCases, type Group } from './cases.js';
 import type { BenchRow } from './types.js';
 
 declare global {
@@ -18,7 +18,7 @@ const log = (line: string) => {
 async function main(): Promise<BenchRow[]> {
   const gpu = navigator.gpu;
   if (!gpu) throw new Error('this page has no navigator.gpu (launch Chromium with --enable-unsafe-webgpu)');
-  const { software, adapter } = await isSoftwareAdapter(gpu);
+  const { software, adapter } = await probeAdapter(gpu);
   log(`adapter: ${adapter}`);
   const small = params.has('small') ? params.get('small') === '1' : software;
   const groups = (params.get('groups')?.split(',') ?? GROUPS) as Group[];

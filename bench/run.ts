@@ -5,7 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { GROUPS, isSoftwareAdapter, loadTfjs, runCases, type Group } from './cases.js';
+import { parseArgs } from 'node:util';
+import { GROUPS, probeAdapter, loadTfjs, runCases, type Group } from './cases.js';
 import { formatRow } from './matmul.js';
 import type { BenchRow } from './types.js';
 
@@ -19,28 +20,34 @@ interface Args {
   tfjs: boolean;
 }
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = { browser: false, reps: 5, groups: GROUPS, tfjs: true };
-  for (let i = 0; i < argv.length; i++) {
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`bench: ${argv[i - 1]} needs a value`);
-      return v;
-    };
-    switch (argv[i]) {
-      case '--browser': args.browser = true; break;
-      case '--json': args.json = value(); break;
-      case '--reps': args.reps = Number(value()); break;
-      case '--sizes': args.sizes = value().split(',').map(Number); break;
-      case '--groups': args.groups = value().split(',') as Group[]; break;
-      case '--small': args.small = true; break;
-      case '--full': args.small = false; break;
-      case '--no-tfjs': args.tfjs = false; break;
-      default: throw new Error(`bench: unknown argument ${argv[i]}`);
-    }
-  }
-  for (const g of args.groups) if (!GROUPS.includes(g)) throw new Error(`bench: unknown group ${g}; groups are ${GROUPS.join(', ')}`);
-  return args;
+function readArgs(argv: string[]): Args {
+  const { values, tokens } = parseArgs({
+    args: argv,
+    tokens: true,
+    options: {
+      browser: { type: 'boolean', default: false },
+      json: { type: 'string' },
+      reps: { type: 'string', default: '5' },
+      sizes: { type: 'string' },
+      groups: { type: 'string' },
+      small: { type: 'boolean' },
+      full: { type: 'boolean' },
+      'no-tfjs': { type: 'boolean', default: false },
+    },
+  });
+  // --small and --full override each other: the later one wins, as on most command lines.
+  const scale = tokens.filter((t) => t.kind === 'option' && (t.name === 'small' || t.name === 'full')).at(-1);
+  const groups = (values.groups?.split(',') ?? GROUPS) as Group[];
+  for (const g of groups) if (!GROUPS.includes(g)) throw new Error(`bench: unknown group ${g}; groups are ${GROUPS.join(', ')}`);
+  return {
+    browser: values.browser,
+    json: values.json,
+    reps: Number(values.reps),
+    sizes: values.sizes?.split(',').map(Number),
+    groups,
+    small: scale?.kind === 'option' ? scale.name === 'small' : undefined,
+    tfjs: !values['no-tfjs'],
+  };
 }
 
 const log = (line: string) => console.log(line);
@@ -52,7 +59,7 @@ async function runInNode(args: Args): Promise<BenchRow[]> {
   const gpu = create([]);
   const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as { gpu?: GPU };
   Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
-  const { software, adapter } = await isSoftwareAdapter(gpu);
+  const { software, adapter } = await probeAdapter(gpu);
   log(`adapter: ${adapter} (Node, Dawn)`);
   const tf = args.tfjs ? await loadTfjs(log) : undefined;
   return runCases({ gpu, small: args.small ?? software, reps: args.reps, tf, log }, { groups: args.groups, sizes: args.sizes });
@@ -96,7 +103,7 @@ function printTable(rows: BenchRow[]): void {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = readArgs(process.argv.slice(2));
   const rows = args.browser ? await runInBrowser(args) : await runInNode(args);
   printTable(rows);
   if (args.json) {

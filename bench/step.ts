@@ -3,7 +3,7 @@
 // same initial weights and data. Also the submissions, allocations and dispatches per step.
 // Runs in Node (Dawn) and in a page: nothing Node-only is imported.
 import type * as tfjs from '@tensorflow/tfjs-core';
-import { createRuntime, type Runtime, type Tensor } from '../src/index.js';
+import { createRuntime, uniformRandom, type Runtime, type Tensor } from '../src/index.js';
 import type { BenchContext, BenchRow } from './types.js';
 
 const LEARNING_RATE = 0.01;
@@ -22,19 +22,8 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** A seeded generator (mulberry32), so that every run sees the same data. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function makeData({ batch, inputs, hidden, classes }: Shape) {
-  const next = random(1);
+  const next = uniformRandom(1);
   const uniform = (n: number, scale: number) => Float32Array.from({ length: n }, () => (2 * next() - 1) * scale);
   const labels = new Float32Array(batch * classes);
   for (let i = 0; i < batch; i++) labels[i * classes + Math.floor(next() * classes)] = 1;

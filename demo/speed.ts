@@ -1,14 +1,6 @@
+// The matmul speed view: a handful of products timed in this page, webgrad beside TF.js's WebGPU backend.
+// It uses only the library's public API, so that it reads as an example of timing your own kernels.
 import type { Runtime } from '../src/index.js';
-import type { BenchContext, BenchRow } from '../bench/types.js';
-
-type MatmulCases = (ctx: BenchContext, sizes?: number[]) => Promise<BenchRow[]>;
-// The benchmark's own cases (bench/matmul.ts) when the checkout has them; a glob, so that the page builds without.
-const benchModules = import.meta.glob<{ matmulCases?: MatmulCases }>('../bench/matmul.ts');
-
-async function benchmarkCases(): Promise<MatmulCases | null> {
-  const load = Object.values(benchModules)[0];
-  return load ? ((await load()).matmulCases ?? null) : null;
-}
 
 export interface SpeedRow {
   shape: string;
@@ -19,6 +11,16 @@ export interface SpeedRow {
   gflops: number;
 }
 
+interface SpeedCase {
+  shape: string;
+  transpose: string;
+  m: number;
+  n: number;
+  k: number;
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
 const TRANSPOSES = [
   ['A·B', false, false],
   ['Aᵀ·B', true, false],
@@ -26,71 +28,120 @@ const TRANSPOSES = [
   ['Aᵀ·Bᵀ', true, true],
 ] as const;
 
-/** Software adapters (SwiftShader) get small sizes, so that the page stays responsive. */
-export function isSoftwareAdapter(rt: Runtime): boolean {
-  const a = rt.info.adapter;
-  return rt.info.backend === 'cpu' || /swiftshader|llvmpipe|software|cpu/i.test(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`);
+/**
+ * Squares in every transpose, then the products a training step is made of: an MLP layer's three, a weight
+ * gradient with a long reduction (split-K) and a single row (GEMV). A CPU rasteriser gets small sizes, so that
+ * the page stays responsive; the CPU reference backend gets the squares only.
+ */
+function speedCases(rt: Runtime): SpeedCase[] {
+  const cpu = rt.info.backend === 'cpu';
+  const small = rt.info.software;
+  const sizes = cpu ? [32, 64, 128] : small ? [64, 128, 256] : [256, 512, 1024, 2048, 4096];
+  const cases: SpeedCase[] = [];
+  for (const n of sizes) {
+    for (const [transpose, transposeA, transposeB] of TRANSPOSES) cases.push({ shape: `${n}³`, transpose, m: n, n, k: n, transposeA, transposeB });
+  }
+  if (cpu) return cases;
+  const [batch, hidden] = small ? [128, 256] : [1024, 2048];
+  const [rows, wide, narrow] = small ? [4096, 64, 16] : [16384, 256, 64];
+  const d = small ? 1024 : 4096;
+  const plain = { transposeA: false, transposeB: false };
+  cases.push(
+    { shape: `MLP X·W1 ${batch}×784·784×${hidden}`, transpose: '', m: batch, n: hidden, k: 784, ...plain },
+    { shape: `MLP dX=G·W1ᵀ ${batch}×${hidden}·(784×${hidden})ᵀ`, transpose: '', m: batch, n: 784, k: hidden, transposeA: false, transposeB: true },
+    { shape: `MLP dW1=Xᵀ·G (${batch}×784)ᵀ·${batch}×${hidden}`, transpose: '', m: 784, n: hidden, k: batch, transposeA: true, transposeB: false },
+    { shape: `split-K dW (${rows}×${wide})ᵀ·${rows}×${narrow}`, transpose: '', m: wide, n: narrow, k: rows, transposeA: true, transposeB: false },
+    { shape: `GEMV 1×${d}·${d}×${d}`, transpose: '', m: 1, n: d, k: d, ...plain },
+  );
+  return cases;
 }
 
-function random(n: number): Float32Array {
-  return Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 0.5);
+/** Deterministic values in [-0.5, 0.5], so that every run multiplies the same matrices. */
+function values(count: number, phase: number): Float32Array {
+  return Float32Array.from({ length: count }, (_, i) => Math.sin((i + phase) * 12.9898) * 0.5);
+}
+
+function median(times: number[]): number {
+  const sorted = [...times].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /**
- * Square n×n products for every transpose, timed by wall clock around `reps` recorded products and one
- * sync (after a warm-up that compiles the pipelines). TF.js, when given, is timed the same way.
+ * Times every case on `rt`, and on TF.js when given. Where the adapter has timestamp queries both libraries report
+ * GPU time per product (rt.profile, tf.time), the median over `reps`; elsewhere both are timed by the clock over
+ * `reps` products and one wait, which amortises the wait (and TF.js's read-back) over the batch.
+ * Returns how the times were taken, for the caption.
  */
 export async function runSpeed(rt: Runtime, tf: TfLike | null, onRow: (row: SpeedRow) => void, log: (line: string) => void): Promise<string> {
-  const small = isSoftwareAdapter(rt);
-  const cases = rt.info.backend === 'webgpu' ? await benchmarkCases() : null;
-  if (cases) {
-    // The same cases and timing as `npm run bench`, on a device of their own.
-    const rows = await cases({ gpu: navigator.gpu, small, reps: small ? 3 : 20, tf: tf ?? undefined, log }, small ? [64, 128, 256] : undefined);
-    for (const r of rows) {
-      const square = /^(\d+³) (.*)$/.exec(r.name);
-      const [shape, transpose] = square ? [square[1], square[2]] : [r.name, ''];
-      onRow({ shape, transpose, library: 'webgrad', kernel: r.kernel, ms: r.ms, gflops: r.gflops ?? 0 });
-      if (r.tfjsMs !== undefined) onRow({ shape, transpose, library: 'TF.js', kernel: 'tfjs-webgpu', ms: r.tfjsMs, gflops: r.tfjsGflops ?? 0 });
+  const reps = rt.info.software ? 3 : 20;
+  const timestamps = rt.info.backend === 'webgpu' && rt.info.features.includes('timestamp-query');
+  for (const c of speedCases(rt)) {
+    log(`${c.shape} ${c.transpose}`);
+    const gflops = (ms: number) => (2 * c.m * c.n * c.k) / (ms * 1e6);
+    const { ms, kernel } = await timeWebgrad(rt, c, reps, timestamps);
+    onRow({ shape: c.shape, transpose: c.transpose, library: 'webgrad', kernel, ms, gflops: gflops(ms) });
+    if (tf) {
+      const tfMs = await timeTfjs(tf, c, reps, timestamps);
+      onRow({ shape: c.shape, transpose: c.transpose, library: 'TF.js', kernel: 'tfjs-webgpu', ms: tfMs, gflops: gflops(tfMs) });
     }
-    return 'the benchmark cases of bench/matmul.ts (median wall time per product)';
   }
-  await inPageLoop(rt, tf, onRow, small);
-  return 'an in-page loop over rt.matmul (wall time per product)';
+  return timestamps ? `GPU timestamps (rt.profile; tf.time for TF.js), the median of ${reps} products` : `wall time per product over ${reps} products`;
 }
 
-async function inPageLoop(rt: Runtime, tf: TfLike | null, onRow: (row: SpeedRow) => void, small: boolean): Promise<void> {
-  const sizes = rt.info.backend === 'cpu' ? [32, 64, 128] : small ? [64, 128, 256] : [256, 512, 1024, 2048];
-  const reps = small ? 3 : 10;
-  for (const n of sizes) {
-    const a = rt.tensor(random(n * n), [n, n]);
-    const b = rt.tensor(random(n * n).reverse(), [n, n]);
-    for (const [name, transposeA, transposeB] of TRANSPOSES) {
-      const options = { transposeA, transposeB };
-      const { dispatches } = await rt.trace(async () => {
-        rt.matmul(a, b, options).dispose();
-        await rt.sync();
-      });
-      const started = performance.now();
-      for (let r = 0; r < reps; r++) rt.matmul(a, b, options).dispose();
+async function timeWebgrad(rt: Runtime, c: SpeedCase, reps: number, timestamps: boolean): Promise<{ ms: number; kernel: string }> {
+  const a = rt.tensor(values(c.m * c.k, 0), c.transposeA ? [c.k, c.m] : [c.m, c.k]);
+  const b = rt.tensor(values(c.k * c.n, 1), c.transposeB ? [c.n, c.k] : [c.k, c.n]);
+  const options = { transposeA: c.transposeA, transposeB: c.transposeB };
+  try {
+    // The traced product also compiles the pipelines, so that no timing below includes a compile.
+    const { dispatches } = await rt.trace(async () => {
+      rt.matmul(a, b, options).dispose();
       await rt.sync();
-      const ms = (performance.now() - started) / reps;
-      const kernel = dispatches.find((d) => d.op === 'matmul')?.kernel ?? 'matmul';
-      onRow({ shape: `${n}³`, transpose: name, library: 'webgrad', kernel, ms, gflops: (2 * n ** 3) / (ms * 1e6) });
-      if (tf) {
-        const ta = tf.tensor2d(random(n * n), [n, n]);
-        const tb = tf.tensor2d(random(n * n).reverse(), [n, n]);
-        await tf.matMul(ta, tb, transposeA, transposeB).data();
-        const t0 = performance.now();
-        const outs = [];
-        for (let r = 0; r < reps; r++) outs.push(tf.matMul(ta, tb, transposeA, transposeB));
-        await outs[outs.length - 1].data();
-        const tfMs = (performance.now() - t0) / reps;
-        outs.forEach((o) => o.dispose());
-        ta.dispose();
-        tb.dispose();
-        onRow({ shape: `${n}³`, transpose: name, library: 'TF.js', kernel: 'tfjs-webgpu', ms: tfMs, gflops: (2 * n ** 3) / (tfMs * 1e6) });
+    });
+    const kernel = dispatches.find((d) => d.op === 'matmul')?.kernel ?? 'matmul';
+    if (timestamps) {
+      const times: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const { value, totalMs } = await rt.profile(() => rt.matmul(a, b, options));
+        value.dispose();
+        times.push(totalMs);
       }
+      return { ms: median(times), kernel };
     }
+    const started = performance.now();
+    for (let r = 0; r < reps; r++) rt.matmul(a, b, options).dispose();
+    await rt.sync();
+    return { ms: (performance.now() - started) / reps, kernel };
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+}
+
+async function timeTfjs(tf: TfLike, c: SpeedCase, reps: number, timestamps: boolean): Promise<number> {
+  const a = tf.tensor2d(values(c.m * c.k, 0), c.transposeA ? [c.k, c.m] : [c.m, c.k]);
+  const b = tf.tensor2d(values(c.k * c.n, 1), c.transposeB ? [c.n, c.k] : [c.k, c.n]);
+  try {
+    const warm = tf.matMul(a, b, c.transposeA, c.transposeB);
+    await warm.data();
+    warm.dispose();
+    if (timestamps) {
+      const times: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const { kernelMs } = await tf.time(() => tf.matMul(a, b, c.transposeA, c.transposeB).dispose());
+        if (typeof kernelMs !== 'number') throw new Error(`TF.js timing: ${kernelMs.error}`);
+        times.push(kernelMs);
+      }
+      return median(times);
+    }
+    const started = performance.now();
+    const outs: TfTensor[] = [];
+    for (let r = 0; r < reps; r++) outs.push(tf.matMul(a, b, c.transposeA, c.transposeB));
+    await outs[outs.length - 1].data();
+    const ms = (performance.now() - started) / reps;
+    outs.forEach((o) => o.dispose());
+    return ms;
+  } finally {
     a.dispose();
     b.dispose();
   }
@@ -100,6 +151,7 @@ async function inPageLoop(rt: Runtime, tf: TfLike | null, onRow: (row: SpeedRow)
 export interface TfLike {
   tensor2d(values: Float32Array, shape: [number, number]): TfTensor;
   matMul(a: TfTensor, b: TfTensor, transposeA: boolean, transposeB: boolean): TfTensor;
+  time(f: () => void): Promise<{ kernelMs: number | { error: string } }>;
 }
 interface TfTensor {
   data(): Promise<unknown>;

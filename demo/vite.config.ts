@@ -1,6 +1,6 @@
 import { defineConfig } from 'vite';
 
-// The demo page: served from demo/, importing the library from ../src (and the benchmark cases from ../bench).
+// The demo page: served from demo/, importing the library from ../src, through its public entry only.
 // The repository's own vite.config.ts stays the library build and the test projects.
 export default defineConfig({
   root: import.meta.dirname,

@@ -1,5 +1,4 @@
-import { uniformRandom } from '../src/core/random.js';
-import type { DispatchRecord, Runtime, Tensor } from '../src/index.js';
+import { uniformRandom, type DispatchRecord, type Runtime, type Tensor } from '../src/index.js';
 
 export interface Walkthrough {
   shape: [number, number];

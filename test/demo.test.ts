@@ -112,6 +112,24 @@ describe('the demo page', () => {
     await page.close();
   }, 240_000);
 
+  it('times the matmul products on WebGPU, one row per case, with the kernel that ran', async () => {
+    const page = await open();
+    await page.click('#speed-run');
+    await page.waitForFunction(() => window.webgradDemo.speed.done, null, { timeout: 180_000, polling: 500 });
+    const { rows, error } = (await page.evaluate(() => window.webgradDemo)).speed;
+    expect(error).toBeUndefined();
+    const squares = rows.filter((r) => /^\d+³$/.test(r.shape));
+    expect(new Set(squares.map((r) => r.transpose))).toEqual(new Set(['A·B', 'Aᵀ·B', 'A·Bᵀ', 'Aᵀ·Bᵀ']));
+    expect(rows.some((r) => r.shape.startsWith('GEMV'))).toBe(true);
+    for (const r of rows) {
+      expect(r.kernel).toMatch(/^matmul_/);
+      expect(r.ms).toBeGreaterThan(0);
+    }
+    expect(await page.textContent('#speed-source')).toMatch(/^Timed in this page on /);
+    expect(await page.locator('#speed-table tbody tr').count()).toBe(rows.length);
+    await page.close();
+  }, 240_000);
+
   it('recovers from a lost device with a fresh runtime and trains on', async () => {
     const page = await open();
     await page.evaluate(() => (window as unknown as { webgradDemoLoseDevice: () => void }).webgradDemoLoseDevice());
