@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { create } from 'webgpu';
 import { createRuntime } from '../src/index.js';
-import { defineOp } from '../src/tensor/op.js';
+import { defineOp } from '../src/tensor/tensor.js';
 import { apply } from '../src/tensor/tensor.js';
 import { Shader } from '../src/core/shader.js';
 

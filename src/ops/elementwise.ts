@@ -1,6 +1,6 @@
-import { defineOp, type OpDef } from '../tensor/op.js';
+import { defineOp, type OpDef } from '../tensor/tensor.js';
 import { apply, Tensor } from '../tensor/tensor.js';
-import type { Context } from '../tensor/context.js';
+import type { Context } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, padLeft, sameShape, sizeOf, formatShape, type Shape } from '../core/shape.js';
 import { grid1d } from '../core/kernel.js';
 import { Shader } from '../core/shader.js';

@@ -1,6 +1,6 @@
-import { defineOp } from '../tensor/op.js';
+import { defineOp } from '../tensor/tensor.js';
 import { apply, type Tensor } from '../tensor/tensor.js';
-import type { Context } from '../tensor/context.js';
+import type { Context } from '../tensor/tensor.js';
 import { sizeOf, type Shape } from '../core/shape.js';
 import { grid1d } from '../core/kernel.js';
 import { Shader } from '../core/shader.js';

@@ -1,7 +1,7 @@
 // The op list: every public op once, with its documentation. The Runtime's op methods and the Tensor's chaining
 // methods are both made from this table, so that neither can miss an op.
 import { checkTensors, Tensor } from '../tensor/tensor.js';
-import type { Context } from '../tensor/context.js';
+import type { Context } from '../tensor/tensor.js';
 import { matmul, type MatmulOptions } from './matmul.js';
 import { linear, type Activation, type LinearOptions } from './linear.js';
 import { transpose } from './transpose.js';

@@ -1,4 +1,4 @@
-import { defineOp } from '../tensor/op.js';
+import { defineOp } from '../tensor/tensor.js';
 import { apply, type Tensor } from '../tensor/tensor.js';
 import { formatShape } from '../core/shape.js';
 import { binary, gelu } from './elementwise.js';

@@ -1,4 +1,4 @@
-import { defineOp } from '../tensor/op.js';
+import { defineOp } from '../tensor/tensor.js';
 import { apply, Tensor } from '../tensor/tensor.js';
 import { formatShape } from '../core/shape.js';
 import { grid1d } from '../core/kernel.js';

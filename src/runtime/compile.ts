@@ -2,7 +2,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { formatShape } from '../core/shape.js';
 import type { DebugOptions, Recording, Storage } from '../core/backend.js';
 import { checkTensors } from '../tensor/tensor.js';
-import type { Context } from '../tensor/context.js';
+import type { Context } from '../tensor/tensor.js';
 
 /** What a compiled step needs of its runtime. */
 export interface CompileHost extends Context {

@@ -1,7 +1,7 @@
 import type { Backend, DispatchRecord, LostInfo, MemoryStats, SchedulerStats } from '../core/backend.js';
 import { checkShape, formatShape, sameShape, sizeOf, type Shape } from '../core/shape.js';
 import { checkTensors, Tensor } from '../tensor/tensor.js';
-import type { Context } from '../tensor/context.js';
+import type { Context } from '../tensor/tensor.js';
 import { TensorScopes } from '../tensor/scopes.js';
 import { gradients } from '../tensor/autodiff.js';
 import { installTensorMethods, TENSOR_OPS, type TensorOps } from '../ops/index.js';

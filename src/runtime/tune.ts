@@ -1,6 +1,6 @@
 // rt.tune(): times the matmul candidates on this adapter and remembers the fastest per shape class.
 import type { Dispatcher } from '../core/kernel.js';
-import type { Context } from '../tensor/context.js';
+import type { Context } from '../tensor/tensor.js';
 import { matmul } from '../ops/matmul.js';
 import { candidatePlans, shapeClass, type MatmulPlan, type MatmulShape } from '../ops/matmul-plan.js';
 import { adapterTraits, kernelName, matmulState } from '../ops/matmul-kernels.js';

@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor/tensor.js';
-import type { Context } from '../tensor/context.js';
+import type { Context } from '../tensor/tensor.js';
 import type { TensorOps } from '../ops/index.js';
 
 /** What warming up needs of a runtime: its ops, fills and gradients. */

@@ -1,6 +1,6 @@
 import { checkTensors, type TapeNode, type Tensor } from './tensor.js';
 import { formatShape, type Shape } from '../core/shape.js';
-import type { Context } from './context.js';
+import type { Context } from './tensor.js';
 
 /** The two ops the backward pass itself needs, given by the layer that defines them. */
 export interface GradientOps {

@@ -1,7 +1,43 @@
-import type { Storage } from '../core/backend.js';
-import type { OpDef } from './op.js';
+import type { Backend, Storage } from '../core/backend.js';
+import type { KernelDef } from '../core/kernel.js';
 import { formatShape, sizeOf, type Shape } from '../core/shape.js';
-import type { Context } from './context.js';
+
+/** One op, defined once: its shape rule, its CPU reference, its GPU dispatch and its VJP. */
+export interface OpDef<P> extends KernelDef<P> {
+  /**
+   * Gradients of the inputs given the gradient of the output, written with ops so that they run on either backend.
+   * Returns null for an input that has no gradient. Omitted for ops that are not differentiable.
+   */
+  vjp?(grad: Tensor, inputs: Tensor[], params: P, output: Tensor): (Tensor | null)[];
+}
+
+export function defineOp<P = undefined>(def: OpDef<P>): OpDef<P> {
+  return def;
+}
+
+/**
+ * What tensors, the tape, compiled steps and the library layers (nn, optim) need of a runtime. `Runtime`
+ * implements it; nothing below the runtime layer sees the Runtime class.
+ */
+export interface Context {
+  readonly backend: Backend;
+  /** False inside `noGrad` and while gradients are computed, so that nothing records a tape. */
+  gradEnabled: boolean;
+  /**
+   * True while VJPs run: they may read tensors whose handles a `tidy` disposed but whose values a tape node saved.
+   * Everywhere else a disposed handle is an error.
+   */
+  inBackward: boolean;
+  adopt(t: Tensor): Tensor;
+  release(t: Tensor): void;
+  isInCurrentScope(t: Tensor): boolean;
+  /** Takes `t` out of every enclosing `tidy`. */
+  keep<T extends Tensor>(t: T): T;
+  tidy<T>(fn: () => T): T;
+  noGrad<T>(fn: () => T): T;
+  /** A tensor of row-major values (uploaded: a compiled step replays no kernel for it). */
+  tensor(data: ArrayLike<number>, shape?: readonly number[], options?: { requiresGrad?: boolean }): Tensor;
+}
 
 /** How a tensor was made, kept only when some input needs a gradient. */
 export interface TapeNode {
