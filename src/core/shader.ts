@@ -14,7 +14,6 @@ export interface BindingInfo {
 export interface EntryInfo {
   entry: string;
   bindings: BindingInfo[];
-  workgroupSize: [number, number, number];
 }
 
 /**
@@ -40,8 +39,7 @@ function reflectEntries(name: string, source: string): Map<string, EntryInfo> {
   for (const fn of reflect.entry.compute) {
     const bindings = fn.resources.map((v) => bindingInfo(name, v));
     bindings.sort((x, y) => x.binding - y.binding);
-    const size = fn.workgroupSize ?? [1, 1, 1];
-    entries.set(fn.name, { entry: fn.name, bindings, workgroupSize: [size[0], size[1] ?? 1, size[2] ?? 1] });
+    entries.set(fn.name, { entry: fn.name, bindings });
   }
   return entries;
 }

@@ -48,15 +48,14 @@ export function isRowDotGemv(s: MatmulShape): boolean {
 
 /** Chosen from the shape and the adapter, before any tuning. */
 export function chooseMatmulPlan(s: MatmulShape, adapter: AdapterTraits): MatmulPlan {
-  // On SwiftShader the subgroup GEMV ran 1×512·(256×512)ᵀ in 7.5 ms (gemv 18.9, direct 12.9) and
-  // 1024×1024·1024×1 in 15.7 ms (gemv 55.3). On GPUs it is unmeasured, so there only `rt.tune()` picks it.
+  // Each software choice below follows a SwiftShader measurement (bench/NOTES.md, "Versions" v3 and v4). On GPUs
+  // the subgroup GEMV is unmeasured, so there only `rt.tune()` picks it.
   if (adapter.software && adapter.subgroups && isRowDotGemv(s)) return { variant: 'gemv_subgroup', splits: 1 };
-  // On SwiftShader, 1×1024·1024×1024 ran in 88 ms on the plain 4×4 blocks (idle rows and all) against 214 ms in
-  // GEMV's sweep layout; 1024×1024·1024×1 was the other way round (272 ms against 98 ms in GEMV's row-dot layout).
+  // M = 1 ran faster on the plain 4×4 blocks than in GEMV's sweep layout there; N = 1 the other way round.
   if (s.n === 1 || (s.m === 1 && !adapter.software)) return { variant: 'gemv', splits: 1 };
   if (adapter.software) {
-    // 4×4 invocations (a 16×16 block) measured fastest on SwiftShader, by up to 4× over 8×8 on the MLP products;
-    // splitting K did not pay there (2 emulated cores are busy from a handful of workgroups).
+    // 4×4 invocations (a 16×16 block) measured fastest there; splitting K did not pay (2 emulated cores are busy
+    // from a handful of workgroups).
     const blocks = Math.ceil(s.m / 16) * Math.ceil(s.n / 16);
     return { variant: 'direct', splits: splitsFor(s.k, blocks, 4, 256), workgroup: [4, 4] };
   }

@@ -53,11 +53,11 @@ export type ProfileMode =
   | { kind: 'wall'; record(command: DispatchCommand, ms: number): void };
 
 /** Submit before a batch grows past this many commands, so that a long eager loop never holds everything back. */
-export const MAX_BATCH_COMMANDS = 4096;
+const MAX_BATCH_COMMANDS = 4096;
 /** … or before this many freed bytes wait for a submission to become reusable. */
-export const MAX_PENDING_BYTES = 256 * 1024 * 1024;
+const MAX_PENDING_BYTES = 256 * 1024 * 1024;
 
-export function describeCommand(command: Command): string {
+function describeCommand(command: Command): string {
   if (command.kind !== 'dispatch') return `${command.op} (${command.kind})`;
   return `${command.op} ${command.shapes.map(formatShape).join(' · ')} → ${formatShape(command.outShape)} (kernel ${command.kernel})`;
 }
@@ -92,10 +92,6 @@ export class Scheduler {
       throw lostError('a pending operation', info);
     });
     this.lostSignal.catch(() => undefined);
-  }
-
-  get pending(): number {
-    return this.commands.length;
   }
 
   get lost(): LostInfo | null {
