@@ -27,6 +27,7 @@ export type { CompiledStep } from './compile.js';
 export type { ProfileResult } from './scheduling.js';
 export type { GpuInfo, AdapterInfo } from './backend/webgpu/device.js';
 // Matmul: the fused linear epilogue and kernel tuning.
+// FusedActivation is Activation under its older name.
 export type { Activation as FusedActivation, LinearOptions as FusedLinearOptions } from './ops/linear.js';
 export type { TuneResult } from './ops/matmul-tune.js';
 export type { MatmulShape } from './ops/matmul-plan.js';

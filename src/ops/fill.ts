@@ -1,7 +1,7 @@
 import { defineOp } from './op.js';
 import { apply, type Tensor, type TensorOwner } from '../tensor.js';
 import { sizeOf, type Shape } from '../shape.js';
-import { grid1d } from '../backend/webgpu/dispatcher.js';
+import { elementwiseGrid } from '../backend/webgpu/dispatcher.js';
 import { Shader } from '../backend/webgpu/shader.js';
 import source from '../../shaders/fill.wgsl?raw';
 
@@ -19,7 +19,7 @@ export const fillOp = defineOp<FillParams>({
   gpu(gpu, _inputs, { value }, out) {
     const size = sizeOf(out.shape);
     const bits = new Uint32Array(Float32Array.of(value).buffer)[0];
-    gpu.dispatch({ name: 'fill', shader }, { out, params: { size, value: bits } }, grid1d(Math.ceil(size / 64)));
+    gpu.dispatch({ name: 'fill', shader }, { out, params: { size, value: bits } }, elementwiseGrid(size));
   },
 });
 

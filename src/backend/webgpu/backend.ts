@@ -3,7 +3,7 @@ import type { InPlaceOpDef, OpDef } from '../../ops/op.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
 import { BufferPool, bufferBytes } from './buffers.js';
 import type { Bindings, DeviceLimits, Dispatcher, GpuOperand, Kernel } from './dispatcher.js';
-import { grid1d } from './dispatcher.js';
+import { elementwiseGrid } from './dispatcher.js';
 import { packUniform, Shader, type BindingInfo, type UniformValues } from './shader.js';
 import type { GpuInfo, OpenDevice } from './device.js';
 import { Scheduler, lostError, type Command, type PipelineEntry } from './scheduler.js';
@@ -83,7 +83,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
       dispatchCheck: (x, flags, slot) => {
         const size = sizeOf(x.shape);
         this.asOp('checkNumerics', () =>
-          this.dispatch({ name: 'check_numerics', shader: checkNumericsShader }, { x, flags, params: { size, slot } }, grid1d(Math.ceil(size / 64))),
+          this.dispatch({ name: 'check_numerics', shader: checkNumericsShader }, { x, flags, params: { size, slot } }, elementwiseGrid(size)),
         );
       },
     });
@@ -274,7 +274,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
   private poison(out: GpuOperand): void {
     const size = sizeOf(out.shape);
     this.asOp('poison', () =>
-      this.dispatch({ name: 'poison', shader: fillShader }, { out, params: { size, value: NAN_BITS } }, grid1d(Math.ceil(size / 64))),
+      this.dispatch({ name: 'poison', shader: fillShader }, { out, params: { size, value: NAN_BITS } }, elementwiseGrid(size)),
     );
   }
 
