@@ -11,7 +11,7 @@ import { transpose } from './ops/transpose.js';
 import { linear, type Activation, type LinearOptions } from './ops/linear.js';
 import { tuneMatmul, type TuneResult } from './ops/matmul-tune.js';
 import type { MatmulShape } from './ops/matmul-plan.js';
-import { binary, unary } from './ops/elementwise.js';
+import { binary, unary, type UnaryName } from './ops/elementwise.js';
 import { mean, sum } from './ops/reduce.js';
 import { mseLoss, softmaxCrossEntropy } from './ops/loss.js';
 import { full } from './ops/fill.js';
@@ -409,7 +409,7 @@ export class Runtime implements TensorOwner {
     this.checkOwned(op, tensors);
   }
 
-  private unary(name: 'relu' | 'tanh' | 'exp' | 'log' | 'neg' | 'square', a: Tensor): Tensor {
+  private unary(name: Exclude<UnaryName, 'scale'>, a: Tensor): Tensor {
     this.checkOwned(name, [a]);
     return unary(name, a);
   }
