@@ -38,7 +38,8 @@ fn rowStats(row: u32, lane: u32) -> RowStats {
     labelSum += y;
     labelDot += y * (x - maxLogit);
   }
-  return RowStats(maxLogit, workgroupSum(&scratch, sumExp, lane), workgroupSum(&scratch, labelSum, lane), workgroupSum(&scratch, labelDot, lane));
+  let total = workgroupSum(&scratch, sumExp, lane);
+  return RowStats(maxLogit, total, workgroupSum(&scratch, labelSum, lane), workgroupSum(&scratch, labelDot, lane));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
