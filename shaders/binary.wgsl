@@ -1,18 +1,11 @@
 // Binary elementwise kernel with NumPy broadcasting, specialised by the override OP.
-// Grid: (x, y) workgroups of 64 invocations, x ≤ 65535; invocation i = (wid.y * num_workgroups.x + wid.x) * 64 + lid.x.
-// One invocation computes out[i] = f(a[ia], b[ib]); invocations past `size` return.
 // Bindings: a, b (read), out (write), params {size, shape, aStrides, bStrides}.
 //   shape and strides are padded to rank 4; a stride of 0 repeats the operand along that dimension.
+// Grid: the 64-wide grid of shaders/prelude.wgsl; invocation i = flatIndex(…) computes out[i] = f(a[ia], b[ib]);
+// invocations past `size` return.
+// The op codes (ADD, SUB, …) are generated from the table in src/ops/elementwise.ts and appended to this source.
 
 override OP: u32 = 0u;
-
-const ADD = 0u;
-const SUB = 1u;
-const MUL = 2u;
-const DIV = 3u;
-const RELU_GRAD = 4u;   // a = upstream gradient, b = relu input
-const TANH_GRAD = 5u;   // a = upstream gradient, b = tanh output
-const GELU_GRAD = 6u;   // a = upstream gradient, b = gelu input (the tanh form of GELU)
 
 struct Params { size: u32, shape: vec4<u32>, aStrides: vec4<u32>, bStrides: vec4<u32> }
 
@@ -20,9 +13,6 @@ struct Params { size: u32, shape: vec4<u32>, aStrides: vec4<u32>, bStrides: vec4
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
-fn flatIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
-  return (wid.y * nwg.x + wid.x) * 64u + lid.x;
-}
 
 fn applyBinary(u: f32, v: f32) -> f32 {
   switch OP {
@@ -30,17 +20,15 @@ fn applyBinary(u: f32, v: f32) -> f32 {
     case SUB: { return u - v; }
     case MUL: { return u * v; }
     case DIV: { return u / v; }
+    // The gradient helpers: u is the upstream gradient, v the op's input (relu, gelu) or output (tanh).
     case RELU_GRAD: { return select(0.0, u, v > 0.0); }
     case TANH_GRAD: { return u * (1.0 - v * v); }
-    case GELU_GRAD: {
-      let t = tanh(clamp(0.7978845608 * (v + 0.044715 * v * v * v), -20.0, 20.0));
-      return u * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * 0.7978845608 * (1.0 + 0.134145 * v * v));
-    }
-    default: { return u; }
+    case GELU_GRAD: { return u * geluDerivative(v); }
+    default: { return unknownOpCode(); }
   }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flatIndex(wid, nwg, lid);

@@ -2,7 +2,8 @@
 // It is the VJP of a reduction: the gradient of a sum is its upstream gradient repeated along the summed axes.
 // Bindings: x (read), out (write), params {size, shape, strides, scale}; shape and strides padded to rank 4,
 // with stride 0 along the broadcast dimensions.
-// Grid: (x, y) workgroups of 64 invocations, x ≤ 65535; invocation i = (wid.y * num_workgroups.x + wid.x) * 64 + lid.x.
+// Grid: the 64-wide grid of shaders/prelude.wgsl; invocation i = flatIndex(…) writes out[i]; invocations past
+// `size` return.
 
 struct Params { size: u32, shape: vec4<u32>, strides: vec4<u32>, scale: f32 }
 
@@ -10,10 +11,10 @@ struct Params { size: u32, shape: vec4<u32>, strides: vec4<u32>, scale: f32 }
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = (wid.y * nwg.x + wid.x) * 64u + lid.x;
+  let i = flatIndex(wid, nwg, lid);
   if (i >= params.size) { return; }
   var rest = i;
   var ix = 0u;

@@ -1,8 +1,8 @@
 // Flags non-finite values, for rt.debug = { checkNumerics: true }.
 // Bindings: x (read, the op's output seen as raw bits), flags (read_write, one slot per checked op),
 //           params {size, slot}.
-// Grid: (x, y) workgroups of 64, x ≤ 65535; invocation i = (wid.y * num_workgroups.x + wid.x) * 64 + lid.x.
-// One invocation: sets flags[slot] to 1 when x[i] is NaN or ±Inf (all exponent bits set).
+// Grid: the 64-wide grid of shaders/prelude.wgsl; invocation i = flatIndex(…) sets flags[slot] to 1 when x[i] is
+// NaN or ±Inf (all exponent bits set).
 
 struct Params { size: u32, slot: u32 }
 
@@ -10,10 +10,10 @@ struct Params { size: u32, slot: u32 }
 @group(0) @binding(1) var<storage, read_write> flags: array<atomic<u32>>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = (wid.y * nwg.x + wid.x) * 64u + lid.x;
+  let i = flatIndex(wid, nwg, lid);
   if (i >= params.size) { return; }
   if ((x[i] & 0x7f800000u) == 0x7f800000u) {
     atomicMax(&flags[params.slot], 1u);

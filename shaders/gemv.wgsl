@@ -2,7 +2,7 @@
 //   M = 1: v is A's only row, L(j, k) = op(B)(k, j).  N = 1: v is B's only column, L(j, k) = op(A)(j, k).
 //   `mat` holds L either k-contiguous (ROW_DOT: L(j,k) at j·K + k) or j-contiguous (L(j,k) at k·J + j).
 // Bindings: mat, x (the vector v), bias (read; bias is any read buffer when HAS_BIAS is off), out (write),
-//   dims {J, K, biasStride} (biasStride 1: one bias per output; 0: bias[0] for all).
+//   params {J, K, biasStride} (biasStride 1: one bias per output; 0: bias[0] for all).
 // Grid: (ceil(J / 4 / 16), 1, 1) workgroups of 16×16 invocations.
 // Invocation (x, y) accumulates outputs j0..j0+3 (j0 = 4·(16·wid.x + x)) over the k in slice y (every 16th vec4,
 // or every 16th k for j-contiguous), then the 16 slices are summed in workgroup memory in a fixed order.
@@ -11,28 +11,28 @@ override ROW_DOT: bool = false;
 // The contiguous dimension of `mat` is a multiple of 4.
 override VEC: bool = false;
 override HAS_BIAS: bool = false;
-override ACTIVATION: u32 = 0u; // 0 identity, 1 relu, 2 tanh, 3 gelu
+override ACTIVATION: u32 = 0u; // a code of src/ops/activation.ts
 // activate(), the epilogue, is shaders/activation.wgsl, appended to this source.
 
-struct Dims { J: u32, K: u32, biasStride: u32 }
+struct Params { J: u32, K: u32, biasStride: u32 }
 
 @group(0) @binding(0) var<storage, read> mat: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
-@group(0) @binding(4) var<uniform> dims: Dims;
+@group(0) @binding(4) var<uniform> params: Params;
 
 const SLICES = 16u;
 var<workgroup> partial: array<array<vec4<f32>, 16>, SLICES>; // [slice][x]
 
 fn element(j: u32, k: u32) -> f32 {
-  if (j >= dims.J || k >= dims.K) { return 0.0; }
-  let i = select(k * dims.J + j, j * dims.K + k, ROW_DOT);
+  if (j >= params.J || k >= params.K) { return 0.0; }
+  let i = select(k * params.J + j, j * params.K + k, ROW_DOT);
   return mat[i / 4u][i % 4u];
 }
 
 fn vecAt(k: u32) -> f32 {
-  if (k >= dims.K) { return 0.0; }
+  if (k >= params.K) { return 0.0; }
   return x[k];
 }
 
@@ -42,12 +42,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var acc = vec4(0.0);
   if (ROW_DOT) {
     // Four output lines, each dotted with v four k at a time.
-    for (var k = lid.y * 4u; k < dims.K; k += SLICES * 4u) {
+    for (var k = lid.y * 4u; k < params.K; k += SLICES * 4u) {
       let v = vec4(vecAt(k), vecAt(k + 1u), vecAt(k + 2u), vecAt(k + 3u));
       for (var r = 0u; r < 4u; r++) {
         var line: vec4<f32>;
         if (VEC) {
-          if (j0 + r < dims.J) { line = mat[((j0 + r) * dims.K + k) / 4u]; } else { line = vec4(0.0); }
+          if (j0 + r < params.J) { line = mat[((j0 + r) * params.K + k) / 4u]; } else { line = vec4(0.0); }
         } else {
           line = vec4(element(j0 + r, k), element(j0 + r, k + 1u), element(j0 + r, k + 2u), element(j0 + r, k + 3u));
         }
@@ -56,10 +56,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
   } else {
     // Sixteen invocations in x read 256 consecutive bytes of one k-row of `mat`.
-    for (var k = lid.y; k < dims.K; k += SLICES) {
+    for (var k = lid.y; k < params.K; k += SLICES) {
       var line: vec4<f32>;
       if (VEC) {
-        if (j0 < dims.J) { line = mat[(k * dims.J + j0) / 4u]; } else { line = vec4(0.0); }
+        if (j0 < params.J) { line = mat[(k * params.J + j0) / 4u]; } else { line = vec4(0.0); }
       } else {
         line = vec4(element(j0, k), element(j0 + 1u, k), element(j0 + 2u, k), element(j0 + 3u, k));
       }
@@ -73,9 +73,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var s = 1u; s < SLICES; s++) { total += partial[s][lid.x]; }
   for (var r = 0u; r < 4u; r++) {
     let j = j0 + r;
-    if (j < dims.J) {
+    if (j < params.J) {
       var v = total[r];
-      if (HAS_BIAS) { v += bias[j * dims.biasStride]; }
+      if (HAS_BIAS) { v += bias[j * params.biasStride]; }
       out[j] = activate(v);
     }
   }

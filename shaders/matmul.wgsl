@@ -1,6 +1,6 @@
 // Register-blocked tiled matmul: out[M,N] = act(op(A) · op(B) + bias), op transposing per TRANSPOSE_A / TRANSPOSE_B.
 //   A is stored [M,K] (or [K,M]), B is [K,N] (or [N,K]); row-major f32, bound as vec4 so aligned reads are 16 bytes.
-// Bindings: a, b, bias (read; bias is any read buffer when HAS_BIAS is off), out (write), dims {M, N, K, kChunk},
+// Bindings: a, b, bias (read; bias is any read buffer when HAS_BIAS is off), out (write), params {M, N, K, kChunk},
 //   aScalars, bScalars (a and b again, as f32 arrays).
 // Grid: (ceil(N / TILE), ceil(M / TILE), splits) workgroups of 16×16 invocations, TILE = 16·MICRO (64 or 128).
 // One invocation computes a MICRO×MICRO block of out (rows ty·MICRO.., columns tx·MICRO..) over k in
@@ -19,18 +19,18 @@ override VEC_B: bool = false;
 override CHECK_BOUNDS: bool = true;
 override SPLIT: bool = false;
 override HAS_BIAS: bool = false;
-override ACTIVATION: u32 = 0u; // 0 identity, 1 relu, 2 tanh, 3 gelu
+override ACTIVATION: u32 = 0u; // a code of src/ops/activation.ts
 // activate(), the epilogue, is shaders/activation.wgsl, appended to this source.
 override MICRO: u32 = 8u; // 4 or 8
 override TILE_K: u32 = 8u; // TILE_K · MICRO ≥ 64, so each invocation stages whole vec4s
 
-struct Dims { M: u32, N: u32, K: u32, kChunk: u32 }
+struct Params { M: u32, N: u32, K: u32, kChunk: u32 }
 
 @group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
-@group(0) @binding(4) var<uniform> dims: Dims;
+@group(0) @binding(4) var<uniform> params: Params;
 // The same buffers as a and b, seen as scalars for unaligned reads: indexing into a vec4 at run time compiles to
 // code so large that SwiftShader takes seconds per pipeline.
 @group(0) @binding(5) var<storage, read> aScalars: array<f32>;
@@ -47,15 +47,15 @@ fn fourA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {
   if (TRANSPOSE_A) {
     // m..m+3 at k; with VEC_A, M % 4 == 0 so the vec4 is wholly inside or outside.
     if (VEC_A) {
-      if (CHECK_BOUNDS && (m >= dims.M || k >= kEnd)) { return vec4(0.0); }
-      return a[(k * dims.M + m) / 4u];
+      if (CHECK_BOUNDS && (m >= params.M || k >= kEnd)) { return vec4(0.0); }
+      return a[(k * params.M + m) / 4u];
     }
     return vec4(scalarA(m, k, kEnd), scalarA(m + 1u, k, kEnd), scalarA(m + 2u, k, kEnd), scalarA(m + 3u, k, kEnd));
   }
   // k..k+3 at m; with VEC_A, K % 4 == 0 and split ranges are multiples of 4.
   if (VEC_A) {
-    if (CHECK_BOUNDS && (m >= dims.M || k >= kEnd)) { return vec4(0.0); }
-    return a[(m * dims.K + k) / 4u];
+    if (CHECK_BOUNDS && (m >= params.M || k >= kEnd)) { return vec4(0.0); }
+    return a[(m * params.K + k) / 4u];
   }
   return vec4(scalarA(m, k, kEnd), scalarA(m, k + 1u, kEnd), scalarA(m, k + 2u, kEnd), scalarA(m, k + 3u, kEnd));
 }
@@ -64,15 +64,15 @@ fn fourB(k: u32, n: u32, kEnd: u32) -> vec4<f32> {
   if (TRANSPOSE_B) {
     // k..k+3 at n.
     if (VEC_B) {
-      if (CHECK_BOUNDS && (n >= dims.N || k >= kEnd)) { return vec4(0.0); }
-      return b[(n * dims.K + k) / 4u];
+      if (CHECK_BOUNDS && (n >= params.N || k >= kEnd)) { return vec4(0.0); }
+      return b[(n * params.K + k) / 4u];
     }
     return vec4(scalarB(k, n, kEnd), scalarB(k + 1u, n, kEnd), scalarB(k + 2u, n, kEnd), scalarB(k + 3u, n, kEnd));
   }
   // n..n+3 at k.
   if (VEC_B) {
-    if (CHECK_BOUNDS && (n >= dims.N || k >= kEnd)) { return vec4(0.0); }
-    return b[(k * dims.N + n) / 4u];
+    if (CHECK_BOUNDS && (n >= params.N || k >= kEnd)) { return vec4(0.0); }
+    return b[(k * params.N + n) / 4u];
   }
   return vec4(scalarB(k, n, kEnd), scalarB(k, n + 1u, kEnd), scalarB(k, n + 2u, kEnd), scalarB(k, n + 3u, kEnd));
 }
@@ -114,8 +114,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let quadsPerThread = MICRO / 4u;
   let rowBase = wid.y * tile;
   let colBase = wid.x * tile;
-  let kBegin = wid.z * dims.kChunk;
-  let kEnd = min(dims.K, kBegin + dims.kChunk);
+  let kBegin = wid.z * params.kChunk;
+  let kEnd = min(params.K, kBegin + params.kChunk);
   // acc[i * 2 + q] = out row ty·MICRO + i, columns tx·MICRO + 4q .. +3 (sized for MICRO = 8).
   var acc: array<vec4<f32>, 16>;
 
@@ -137,19 +137,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     workgroupBarrier();
   }
 
-  let slab = select(0u, wid.z * dims.M * dims.N, SPLIT);
+  let slab = select(0u, wid.z * params.M * params.N, SPLIT);
   for (var i = 0u; i < MICRO; i++) {
     let row = rowBase + lid.y * MICRO + i;
     for (var q = 0u; q < quadsPerThread; q++) {
       for (var j = 0u; j < 4u; j++) {
         let col = colBase + lid.x * MICRO + q * 4u + j;
-        if (!CHECK_BOUNDS || (row < dims.M && col < dims.N)) {
+        if (!CHECK_BOUNDS || (row < params.M && col < params.N)) {
           var v = acc[i * 2u + q][j];
           if (!SPLIT) {
             if (HAS_BIAS) { v += bias[col]; }
             v = activate(v);
           }
-          out[slab + row * dims.N + col] = v;
+          out[slab + row * params.N + col] = v;
         }
       }
     }

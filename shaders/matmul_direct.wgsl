@@ -1,6 +1,6 @@
 // Matmul with no workgroup memory: out[M,N] = act(op(A) · op(B) + bias), op transposing per TRANSPOSE_A / TRANSPOSE_B.
 //   A is stored [M,K] (or [K,M]), B is [K,N] (or [N,K]); row-major f32, bound as vec4 so aligned reads are 16 bytes.
-// Bindings: a, b, bias (read; bias is any read buffer when HAS_BIAS is off), out (write), dims {M, N, K, kChunk},
+// Bindings: a, b, bias (read; bias is any read buffer when HAS_BIAS is off), out (write), params {M, N, K, kChunk},
 //   aScalars, bScalars (a and b again, as f32 arrays).
 // Grid: (ceil(N / (4·WG_X)), ceil(M / (4·WG_Y)), splits) workgroups of WG_X×WG_Y invocations.
 // One invocation computes a 4×4 block of out over k in [z·kChunk, (z+1)·kChunk), reading each operand as four vec4s
@@ -16,18 +16,18 @@ override VEC_B: bool = false;
 override CHECK_BOUNDS: bool = true;
 override SPLIT: bool = false;
 override HAS_BIAS: bool = false;
-override ACTIVATION: u32 = 0u; // 0 identity, 1 relu, 2 tanh, 3 gelu
+override ACTIVATION: u32 = 0u; // a code of src/ops/activation.ts
 // activate(), the epilogue, is shaders/activation.wgsl, appended to this source.
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 
-struct Dims { M: u32, N: u32, K: u32, kChunk: u32 }
+struct Params { M: u32, N: u32, K: u32, kChunk: u32 }
 
 @group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
-@group(0) @binding(4) var<uniform> dims: Dims;
+@group(0) @binding(4) var<uniform> params: Params;
 // The same buffers as a and b, seen as scalars for unaligned reads: indexing into a vec4 at run time compiles to
 // code so large that SwiftShader takes seconds per pipeline.
 @group(0) @binding(5) var<storage, read> aScalars: array<f32>;
@@ -38,8 +38,8 @@ struct Dims { M: u32, N: u32, K: u32, kChunk: u32 }
 // A(m, k..k+3) for A stored [M,K]; a vec4 read when K % 4 == 0 (then a split's k range never cuts a vec4).
 fn rowA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {
   if (VEC_A) {
-    if (CHECK_BOUNDS && m >= dims.M) { return vec4(0.0); }
-    return a[(m * dims.K + k) / 4u];
+    if (CHECK_BOUNDS && m >= params.M) { return vec4(0.0); }
+    return a[(m * params.K + k) / 4u];
   }
   return vec4(scalarA(m, k, kEnd), scalarA(m, k + 1u, kEnd), scalarA(m, k + 2u, kEnd), scalarA(m, k + 3u, kEnd));
 }
@@ -47,8 +47,8 @@ fn rowA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {
 // A(m..m+3, k) for A stored [K,M]; a vec4 read when M % 4 == 0.
 fn colA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {
   if (VEC_A) {
-    if (CHECK_BOUNDS && (m >= dims.M || k >= kEnd)) { return vec4(0.0); }
-    return a[(k * dims.M + m) / 4u];
+    if (CHECK_BOUNDS && (m >= params.M || k >= kEnd)) { return vec4(0.0); }
+    return a[(k * params.M + m) / 4u];
   }
   return vec4(scalarA(m, k, kEnd), scalarA(m + 1u, k, kEnd), scalarA(m + 2u, k, kEnd), scalarA(m + 3u, k, kEnd));
 }
@@ -56,8 +56,8 @@ fn colA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {
 // B(k, n..n+3) for B stored [K,N]; a vec4 read when N % 4 == 0.
 fn rowB(k: u32, n: u32, kEnd: u32) -> vec4<f32> {
   if (VEC_B) {
-    if (CHECK_BOUNDS && (n >= dims.N || k >= kEnd)) { return vec4(0.0); }
-    return b[(k * dims.N + n) / 4u];
+    if (CHECK_BOUNDS && (n >= params.N || k >= kEnd)) { return vec4(0.0); }
+    return b[(k * params.N + n) / 4u];
   }
   return vec4(scalarB(k, n, kEnd), scalarB(k, n + 1u, kEnd), scalarB(k, n + 2u, kEnd), scalarB(k, n + 3u, kEnd));
 }
@@ -65,20 +65,20 @@ fn rowB(k: u32, n: u32, kEnd: u32) -> vec4<f32> {
 // B(k..k+3, n) for B stored [N,K]: the transposed operand keeps 16-byte reads, along k, when K % 4 == 0.
 fn colB(k: u32, n: u32, kEnd: u32) -> vec4<f32> {
   if (VEC_B) {
-    if (CHECK_BOUNDS && n >= dims.N) { return vec4(0.0); }
-    return b[(n * dims.K + k) / 4u];
+    if (CHECK_BOUNDS && n >= params.N) { return vec4(0.0); }
+    return b[(n * params.K + k) / 4u];
   }
   return vec4(scalarB(k, n, kEnd), scalarB(k + 1u, n, kEnd), scalarB(k + 2u, n, kEnd), scalarB(k + 3u, n, kEnd));
 }
 
 fn store(row: u32, col: u32, slab: u32, value: f32) {
-  if (CHECK_BOUNDS && (row >= dims.M || col >= dims.N)) { return; }
+  if (CHECK_BOUNDS && (row >= params.M || col >= params.N)) { return; }
   var v = value;
   if (!SPLIT) {
     if (HAS_BIAS) { v += bias[col]; }
     v = activate(v);
   }
-  out[slab + row * dims.N + col] = v;
+  out[slab + row * params.N + col] = v;
 }
 
 fn storeRow(row: u32, c0: u32, slab: u32, v: vec4<f32>) {
@@ -94,9 +94,9 @@ fn storeRow(row: u32, c0: u32, slab: u32, v: vec4<f32>) {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let r0 = gid.y * 4u;
   let c0 = gid.x * 4u;
-  if (CHECK_BOUNDS && (r0 >= dims.M || c0 >= dims.N)) { return; }
-  let kBegin = gid.z * dims.kChunk;
-  let kEnd = min(dims.K, kBegin + dims.kChunk);
+  if (CHECK_BOUNDS && (r0 >= params.M || c0 >= params.N)) { return; }
+  let kBegin = gid.z * params.kChunk;
+  let kEnd = min(params.K, kBegin + params.kChunk);
   // acc_i = out row r0+i, columns c0..c0+3.
   var acc0 = vec4(0.0);
   var acc1 = vec4(0.0);
@@ -128,7 +128,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     acc2 = fma(vec4(a2.x), b0, fma(vec4(a2.y), b1, fma(vec4(a2.z), b2, fma(vec4(a2.w), b3, acc2))));
     acc3 = fma(vec4(a3.x), b0, fma(vec4(a3.y), b1, fma(vec4(a3.z), b2, fma(vec4(a3.w), b3, acc3))));
   }
-  let slab = select(0u, gid.z * dims.M * dims.N, SPLIT);
+  let slab = select(0u, gid.z * params.M * params.N, SPLIT);
   storeRow(r0, c0, slab, acc0);
   storeRow(r0 + 1u, c0, slab, acc1);
   storeRow(r0 + 2u, c0, slab, acc2);

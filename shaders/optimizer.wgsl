@@ -1,61 +1,59 @@
 // Optimizer updates: one invocation per parameter element, writing the parameter and its state in place.
-// Grid: (x, y) workgroups of 64 invocations, x ≤ 65535; invocation i = (wid.y * num_workgroups.x + wid.x) * 64 + lid.x.
-// Invocations past `size` return. Each element is independent, so no barriers are needed.
-// Entry points and bindings:
-//   sgd:          param (read_write), grad (read), sgdParams {size, lr, weightDecay}
-//   sgd_momentum: param, velocity (read_write), grad (read), sgdParams
-//   adam:         param, m, v (read_write), grad (read), stepCount (read), adamParams {size, lr, beta1, beta2, eps,
+// Grid: the 64-wide grid of shaders/prelude.wgsl, invocation i = flatIndex(…) updates element i; invocations past
+// `size` return. Each element is independent, so no barriers are needed.
+// Entry points and bindings (params is one struct for all entries; each reads only its own fields):
+//   sgd:          param (read_write), grad (read), params {size, lr, momentum, weightDecay}
+//   sgd_momentum: param, velocity (read_write), grad (read), params
+//   adam:         param, m, v (read_write), grad (read), stepCount (read), params {size, lr, beta1, beta2, eps,
 //                 weightDecay, firstStep}
 //   count_step:   stepCount (read_write): one invocation adds 1, after every parameter's update of the step.
 // Adam's step t comes from a counter on the device, not from a uniform: a recorded step (rt.compile) replays the
 // same dispatches and uniforms, and still gets this step's bias correction. t = stepCount − firstStep + 1, where
 // firstStep is the count when this parameter took its first step.
 
-struct SgdParams { size: u32, lr: f32, momentum: f32, weightDecay: f32 }
-struct AdamParams { size: u32, lr: f32, beta1: f32, beta2: f32, eps: f32, weightDecay: f32, firstStep: f32 }
+struct Params {
+  size: u32, lr: f32, weightDecay: f32,
+  momentum: f32,
+  beta1: f32, beta2: f32, eps: f32, firstStep: f32,
+}
 
 @group(0) @binding(0) var<storage, read_write> param: array<f32>;
 @group(0) @binding(1) var<storage, read> grad: array<f32>;
 @group(0) @binding(2) var<storage, read_write> velocity: array<f32>;
 @group(0) @binding(3) var<storage, read_write> m: array<f32>;
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
-@group(0) @binding(5) var<uniform> sgdParams: SgdParams;
-@group(0) @binding(6) var<uniform> adamParams: AdamParams;
-@group(0) @binding(7) var<storage, read_write> stepCount: array<f32>;
-
-fn flatIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
-  return (wid.y * nwg.x + wid.x) * 64u + lid.x;
-}
+@group(0) @binding(5) var<uniform> params: Params;
+@group(0) @binding(6) var<storage, read_write> stepCount: array<f32>;
 
 // p ← p − lr·(g + λ·p)
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn sgd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
        @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flatIndex(wid, nwg, lid);
-  if (i >= sgdParams.size) { return; }
+  if (i >= params.size) { return; }
   let p = param[i];
-  param[i] = p - sgdParams.lr * (grad[i] + sgdParams.weightDecay * p);
+  param[i] = p - params.lr * (grad[i] + params.weightDecay * p);
 }
 
 // u ← μ·u + (g + λ·p);  p ← p − lr·u   (PyTorch's convention: no dampening, lr outside the velocity)
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn sgd_momentum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flatIndex(wid, nwg, lid);
-  if (i >= sgdParams.size) { return; }
+  if (i >= params.size) { return; }
   let p = param[i];
-  let u = sgdParams.momentum * velocity[i] + grad[i] + sgdParams.weightDecay * p;
+  let u = params.momentum * velocity[i] + grad[i] + params.weightDecay * p;
   velocity[i] = u;
-  param[i] = p - sgdParams.lr * u;
+  param[i] = p - params.lr * u;
 }
 
 // m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p·(1 − lr·λ) − lr·m̂/(√v̂ + ε)
 // Decoupled weight decay (AdamW); with λ = 0 this is Adam.
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn adam(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flatIndex(wid, nwg, lid);
-  let s = adamParams;
+  let s = params;
   if (i >= s.size) { return; }
   let g = grad[i];
   let mi = s.beta1 * m[i] + (1.0 - s.beta1) * g;

@@ -29,6 +29,7 @@ export type { CompiledStep } from './runtime/compile.js';
 export type { ProfileResult } from './runtime/profile.js';
 export type { GpuInfo, AdapterInfo } from './backend/webgpu/device.js';
 // Matmul: the fused linear epilogue and kernel tuning.
+// FusedActivation is Activation under its older name.
 export type { Activation as FusedActivation, LinearOptions as FusedLinearOptions } from './ops/linear.js';
 export type { TuneResult } from './runtime/tune.js';
 export type { TensorOps, TensorMethods } from './ops/index.js';

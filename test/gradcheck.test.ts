@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime, type Tensor } from '../src/index.js';
 import { randomArray, rng } from './helpers.js';
+import { BINARY_NAMES, UNARY_NAMES, type BinaryName, type UnaryName } from '../src/ops/elementwise.js';
+import { ACTIVATION_CODES, type ActivationKind } from '../src/ops/activation.js';
 
 const EPS = 1e-6;
 const RTOL = 1e-6;
@@ -47,7 +49,73 @@ async function gradcheck(label: string, inputs: Input[], f: (rt: Runtime, xs: Te
   }
 }
 
+interface Check {
+  label: string;
+  inputs: Input[];
+  f: (rt: Runtime, xs: Tensor[]) => Tensor;
+}
+
+// Keyed by the op tables: an elementwise op without a finite-difference case does not compile.
+const UNARY_CHECKS: Record<UnaryName, Check> = {
+  relu: { label: 'relu', inputs: [{ shape: [4, 5] }], f: (rt, [x]) => rt.relu(x) },
+  tanh: { label: 'tanh', inputs: [{ shape: [4, 5], lo: -3, hi: 3 }], f: (rt, [x]) => rt.tanh(x) },
+  exp: { label: 'exp', inputs: [{ shape: [6] }], f: (rt, [x]) => rt.exp(x) },
+  log: { label: 'log', inputs: [{ shape: [6], lo: 0.2, hi: 3 }], f: (rt, [x]) => rt.log(x) },
+  neg: { label: 'neg', inputs: [{ shape: [2, 3] }], f: (rt, [x]) => rt.neg(x) },
+  scale: { label: 'scale', inputs: [{ shape: [2, 3] }], f: (rt, [x]) => rt.scale(x, 1.5) },
+  square: { label: 'square', inputs: [{ shape: [2, 3] }], f: (rt, [x]) => rt.square(x) },
+};
+
+/** An arithmetic op under each broadcasting pattern; the second operand stays in [lo, hi]. */
+function broadcasts(op: 'add' | 'sub' | 'mul' | 'div', lo = -1, hi = 1): Check[] {
+  const patterns: [string, number[], number[]][] = [
+    ['same shape', [3, 4], [3, 4]],
+    ['row vector [n]', [3, 4], [4]],
+    ['column [m,1]', [3, 1], [3, 4]],
+    ['scalar', [3, 4], []],
+    ['scalar first', [], [3, 4]],
+    ['both sides, [m,1] with [1,n]', [3, 1], [1, 4]],
+  ];
+  return patterns.map(([pattern, a, b]) => ({
+    label: `${op}, ${pattern}`,
+    inputs: [{ shape: a }, { shape: b, lo, hi }],
+    f: (rt, [x, y]) => rt[op](x, y),
+  }));
+}
+
+// The gradient helpers have no gradient of their own; their case is the op whose VJP they are.
+const BINARY_CHECKS: Record<BinaryName, Check[]> = {
+  add: broadcasts('add'),
+  sub: broadcasts('sub'),
+  mul: broadcasts('mul'),
+  div: broadcasts('div', 0.5, 2),
+  reluGrad: [{ label: 'reluGrad, through relu', inputs: [{ shape: [4, 5] }], f: (rt, [x]) => rt.relu(x) }],
+  tanhGrad: [{ label: 'tanhGrad, through tanh', inputs: [{ shape: [4, 5], lo: -3, hi: 3 }], f: (rt, [x]) => rt.tanh(x) }],
+  geluGrad: [
+    {
+      label: 'geluGrad, through linear with gelu',
+      inputs: [{ shape: [3, 4] }, { shape: [4, 5] }, { shape: [5] }],
+      f: (rt, [x, w, b]) => rt.linear(x, w, b, 'gelu'),
+    },
+  ],
+};
+
 describe('CPU gradients against finite differences (float64)', () => {
+  for (const op of UNARY_NAMES) {
+    const c = UNARY_CHECKS[op];
+    it(c.label, () => gradcheck(c.label, c.inputs, c.f));
+  }
+  for (const op of BINARY_NAMES) {
+    for (const c of BINARY_CHECKS[op]) it(c.label, () => gradcheck(c.label, c.inputs, c.f));
+  }
+  for (const activation of Object.keys(ACTIVATION_CODES) as ActivationKind[]) {
+    it(`linear with transposeW (w stored [out, in]), ${activation}`, () =>
+      gradcheck('linear wᵀ', [{ shape: [3, 4] }, { shape: [5, 4] }, { shape: [5] }], (rt, [x, w, b]) =>
+        rt.linear(x, w, b, activation, { transposeW: true }),
+      ));
+  }
+  it("linear with activation 'none', the identity", () =>
+    gradcheck('linear none', [{ shape: [3, 4] }, { shape: [4, 2] }], (rt, [x, w]) => rt.linear(x, w, null, 'none')));
   for (const [ta, tb] of [
     [false, false],
     [true, false],
@@ -61,22 +129,13 @@ describe('CPU gradients against finite differences (float64)', () => {
   }
   it('matmul with K = 1 and a single row', () => gradcheck('matmul', [{ shape: [1, 1] }, { shape: [1, 3] }], (rt, [a, b]) => rt.matmul(a, b)));
   it('transpose', () => gradcheck('transpose', [{ shape: [3, 5] }], (rt, [x]) => rt.transpose(x)));
-  it('add with a row vector broadcast', () => gradcheck('add', [{ shape: [4, 3] }, { shape: [3] }], (rt, [a, b]) => rt.add(a, b)));
-  it('add with a column broadcast', () => gradcheck('add', [{ shape: [4, 1] }, { shape: [4, 3] }], (rt, [a, b]) => rt.add(a, b)));
-  it('sub', () => gradcheck('sub', [{ shape: [3, 2] }, { shape: [2] }], (rt, [a, b]) => rt.sub(a, b)));
-  it('mul with a scalar tensor', () => gradcheck('mul', [{ shape: [3, 2] }, { shape: [] }], (rt, [a, b]) => rt.mul(a, b)));
-  it('div', () => gradcheck('div', [{ shape: [3, 4] }, { shape: [4], lo: 0.5, hi: 2 }], (rt, [a, b]) => rt.div(a, b)));
   it('a tensor used twice accumulates', () => gradcheck('x·x + x', [{ shape: [3, 3] }], (rt, [x]) => rt.add(rt.mul(x, x), x)));
-  it('relu', () => gradcheck('relu', [{ shape: [4, 5] }], (rt, [x]) => rt.relu(x)));
-  it('tanh', () => gradcheck('tanh', [{ shape: [4, 5], lo: -3, hi: 3 }], (rt, [x]) => rt.tanh(x)));
-  it('exp', () => gradcheck('exp', [{ shape: [6] }], (rt, [x]) => rt.exp(x)));
-  it('log', () => gradcheck('log', [{ shape: [6], lo: 0.2, hi: 3 }], (rt, [x]) => rt.log(x)));
-  it('neg, square and scale', () => gradcheck('neg/square/scale', [{ shape: [2, 3] }], (rt, [x]) => rt.scale(rt.square(rt.neg(x)), 1.5)));
   it('sum over everything', () => gradcheck('sum', [{ shape: [3, 4] }], (rt, [x]) => rt.sum(x)));
   it('sum over rows (axis 0)', () => gradcheck('sum0', [{ shape: [3, 4] }], (rt, [x]) => rt.sum(x, 0)));
   it('sum over columns (axis 1)', () => gradcheck('sum1', [{ shape: [3, 4] }], (rt, [x]) => rt.sum(x, 1)));
   it('mean over everything and over an axis', () =>
     gradcheck('mean', [{ shape: [3, 4] }], (rt, [x]) => rt.add(rt.mean(x, 0), rt.mean(x))));
+  it('mean over columns (axis 1)', () => gradcheck('mean1', [{ shape: [3, 4] }], (rt, [x]) => rt.mean(x, 1)));
   it('mseLoss', () => gradcheck('mse', [{ shape: [5, 2] }, { shape: [5, 2] }], (rt, [p, t]) => rt.mseLoss(p, t)));
   it('softmaxCrossEntropy with one-hot labels', () =>
     gradcheck('sce', [{ shape: [4, 3], lo: -4, hi: 4 }], (rt, [x]) =>

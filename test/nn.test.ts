@@ -91,7 +91,7 @@ describe('rt.nn', () => {
     const rt = await createRuntime({ backend: 'cpu' });
     expect(() => rt.nn.linear(0, 2)).toThrow(/inFeatures must be a positive integer/);
     expect(() => rt.nn.mlp([3])).toThrow(/at least \[in, out\]/);
-    expect(() => rt.nn.mlp([3, 2], 'swish' as never)).toThrow(/activation must be one of relu, tanh, gelu, none/);
+    expect(() => rt.nn.mlp([3, 2], 'swish' as never)).toThrow(/activation must be one of identity, relu, tanh, gelu or 'none'/);
   });
 });
 

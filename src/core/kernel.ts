@@ -79,8 +79,13 @@ export interface Dispatcher {
   familyState<T>(family: string, init: () => T): T;
 }
 
-/** Invocations per workgroup of the elementwise kernels: WORKGROUP_SIZE in shaders/prelude.wgsl. */
+/** Invocations per workgroup of every 1-D kernel; WGSL's WORKGROUP_SIZE in shaders/prelude.wgsl. */
 export const WORKGROUP_SIZE = 64;
+
+/** The grid of a kernel with one invocation per item: `count` items in WORKGROUP_SIZE-wide workgroups. */
+export function elementwiseGrid(count: number): [number, number] {
+  return grid1d(Math.ceil(count / WORKGROUP_SIZE));
+}
 
 /** Splits a 1-D count of workgroups into (x, y) so that neither passes the per-dimension limit. */
 export function grid1d(workgroups: number, maxPerDimension = 65535): [number, number] {

@@ -1,4 +1,5 @@
 import { WgslReflect, type VariableInfo, type StructInfo } from 'wgsl_reflect/wgsl_reflect.module.js';
+import preludeSource from '../../shaders/prelude.wgsl?raw';
 
 export type BindingKind = 'read' | 'read_write' | 'uniform';
 
@@ -21,9 +22,15 @@ export interface EntryInfo {
  * so call sites never restate the shader's layout.
  */
 export class Shader {
+  /** The kernel's source followed by shaders/prelude.wgsl, which every kernel may use. */
+  readonly source: string;
   private entries?: Map<string, EntryInfo>;
 
-  constructor(readonly name: string, readonly source: string) {}
+  // Appended rather than prepended: `enable` directives must come first, and the compiler's line numbers then
+  // still point into the kernel's own file.
+  constructor(readonly name: string, source: string) {
+    this.source = `${source}\n${preludeSource}`;
+  }
 
   entry(entry: string): EntryInfo {
     this.entries ??= reflectEntries(this.name, this.source);
@@ -84,4 +91,23 @@ export function packUniform(shader: string, info: BindingInfo, values: UniformVa
     });
   }
   return bytes;
+}
+
+/**
+ * WGSL `const` lines for a table of codes, `{ reluGrad: 4 }` → `const RELU_GRAD = 4u;`, so that a kernel's
+ * `switch` names the same numbers as the TypeScript table it was generated from.
+ */
+export function wgslCodes(codes: Readonly<Record<string, number>>): string {
+  return Object.entries(codes)
+    .map(([name, code]) => `const ${wgslConstName(name)} = ${code}u;\n`)
+    .join('');
+}
+
+export function wgslConstName(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+/** Numbers a table's rows in order: the codes its kernels switch on. */
+export function codesOf<K extends string>(table: Readonly<Record<K, unknown>>): Readonly<Record<K, number>> {
+  return Object.fromEntries(Object.keys(table).map((name, code) => [name, code])) as Record<K, number>;
 }

@@ -1,6 +1,7 @@
 import type { OpsContext } from '../ops/index.js';
 import { uniformRandom } from '../core/random.js';
-import { checkActivation, Linear, Mlp, type Activation, type LinearOptions } from './layers.js';
+import { Linear, Mlp, type Activation, type LinearOptions } from './layers.js';
+import { resolveActivation } from '../ops/activation.js';
 import { initialWeights, type Initializer } from './init.js';
 
 export interface MlpOptions {
@@ -35,7 +36,7 @@ export class Nn {
   /** A multilayer perceptron over `sizes` = [in, hidden…, out]; the output layer has no activation. */
   mlp(sizes: readonly number[], activation: Activation = 'relu', options: MlpOptions = {}): Mlp {
     if (!Array.isArray(sizes) || sizes.length < 2) throw new Error(`nn.mlp: sizes must list at least [in, out], got ${JSON.stringify(sizes)}`);
-    checkActivation('nn.mlp', activation);
+    resolveActivation('nn.mlp', activation);
     const seed = options.seed ?? this.nextSeed();
     const layers: Linear[] = [];
     try {

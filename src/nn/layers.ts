@@ -1,8 +1,9 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { OpsContext } from '../ops/index.js';
 import { initialWeights, type Initializer } from './init.js';
+import { resolveActivation, type Activation } from '../ops/activation.js';
 
-export type Activation = 'relu' | 'tanh' | 'gelu' | 'none';
+export type { Activation };
 
 /** A model: a forward call and its parameters. */
 export interface Module {
@@ -19,21 +20,12 @@ export interface Module {
 export interface LinearOptions {
   /** Add a bias (initialised to zero); default true. */
   bias?: boolean;
-  /** Applied to the output (relu, tanh, gelu or none); default 'none'. */
+  /** Applied to the output (relu, tanh, gelu, or none = identity); default 'none'. */
   activation?: Activation;
   /** Default: He for ReLU, Glorot otherwise. */
   init?: Initializer;
   /** Seed of the initial weights; default: the next seed of `rt.nn`. */
   seed?: number;
-}
-
-const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'gelu', 'none'];
-
-export function checkActivation(op: string, activation: unknown): Activation {
-  if (!ACTIVATIONS.includes(activation as Activation)) {
-    throw new Error(`${op}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(activation)}`);
-  }
-  return activation as Activation;
 }
 
 /** y = act(x·Wᵀ + b), with W stored [outFeatures, inFeatures] as PyTorch stores it (`rt.linear` with transposeW). */
@@ -51,7 +43,8 @@ export class Linear implements Module {
     for (const [name, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`nn.linear: ${name} must be a positive integer, got ${v}`);
     }
-    this.activation = checkActivation('nn.linear', options.activation ?? 'none');
+    this.activation = options.activation ?? 'none';
+    resolveActivation('nn.linear', this.activation);
     const init = options.init ?? (this.activation === 'relu' || this.activation === 'gelu' ? 'heNormal' : 'glorotUniform');
     const values = initialWeights(init, inFeatures, outFeatures, options.seed);
     this.weight = rt.keep(rt.tensor(values, [outFeatures, inFeatures], { requiresGrad: true }));
@@ -61,8 +54,7 @@ export class Linear implements Module {
   forward(x: Tensor): Tensor {
     // One fused kernel: X·Wᵀ with the bias and activation in its epilogue. W is read transposed in place, so its
     // gradient ∂L/∂W = Gᵀ·X is one transposed kernel too, with no copy.
-    const activation = this.activation === 'none' ? 'identity' : this.activation;
-    return this.rt.linear(x, this.weight, this.bias, activation, { transposeW: true });
+    return this.rt.linear(x, this.weight, this.bias, this.activation, { transposeW: true });
   }
 
   params(): Tensor[] {

@@ -1,32 +1,72 @@
-import { defineOp, type OpDef } from '../tensor/tensor.js';
-import { apply, Tensor } from '../tensor/tensor.js';
-import type { Context } from '../tensor/tensor.js';
+import { apply, defineOp, Tensor, type Context, type OpDef } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, padLeft, sameShape, sizeOf, formatShape, type Shape } from '../core/shape.js';
-import { grid1d } from '../core/kernel.js';
-import { Shader } from '../core/shader.js';
+import { elementwiseGrid } from '../core/kernel.js';
+import { codesOf, Shader, wgslCodes } from '../core/shader.js';
+import { geluDerivative } from './activation.js';
 import { sumTo } from './reduce.js';
 import unarySource from '../../shaders/unary.wgsl?raw';
 import binarySource from '../../shaders/binary.wgsl?raw';
 
-const unaryShader = new Shader('unary', unarySource);
-const binaryShader = new Shader('binary', binarySource);
+/** What a unary op is: its float64 CPU definition and its gradient; `alpha` is the op's scalar argument (scale). */
+interface UnaryRow {
+  cpu: (x: number, alpha: number) => number;
+  /** G·f'(x), given the input x and the output y; omitted for ops that are never differentiated. */
+  vjp?: (g: Tensor, x: Tensor, y: Tensor, alpha: number) => Tensor;
+}
 
-// The OP codes of unary.wgsl and binary.wgsl.
-const UNARY = { relu: 0, tanh: 1, exp: 2, log: 3, neg: 4, scale: 5, square: 6 } as const;
-const BINARY = { add: 0, sub: 1, mul: 2, div: 3, reluGrad: 4, tanhGrad: 5, geluGrad: 6 } as const;
+/** What a binary op is; its gradients are thunks, so that each is computed only when that input needs it. */
+interface BinaryRow {
+  cpu: (a: number, b: number) => number;
+  vjp?: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => Grads;
+}
 
-type UnaryName = keyof typeof UNARY;
-type BinaryName = keyof typeof BINARY;
+// The rows' VJPs name their return types: inferring them would go through unary()/binary(), whose name types are
+// read from these very tables.
+type Grads = [() => Tensor, () => Tensor];
+
+// Every elementwise op is one row here. A row's position is its OP code: shaders/unary.wgsl and binary.wgsl get
+// the codes as generated `const` lines, so a row without a `case` there fails test/elementwise-table.test.ts.
+const UNARY = {
+  relu: { cpu: (x) => Math.max(x, 0), vjp: (g, x): Tensor => binary('reluGrad', g, x) },
+  tanh: { cpu: Math.tanh, vjp: (g, _x, y): Tensor => binary('tanhGrad', g, y) },
+  exp: { cpu: Math.exp, vjp: (g, _x, y): Tensor => binary('mul', g, y) },
+  log: { cpu: Math.log, vjp: (g, x): Tensor => binary('div', g, x) },
+  neg: { cpu: (x) => -x, vjp: (g): Tensor => unary('neg', g) },
+  scale: { cpu: (x, alpha) => x * alpha, vjp: (g, _x, _y, alpha): Tensor => unary('scale', g, alpha) },
+  square: { cpu: (x) => x * x, vjp: (g, x): Tensor => binary('mul', g, unary('scale', x, 2)) },
+} satisfies Record<string, UnaryRow>;
+
+const BINARY = {
+  add: { cpu: (a, b) => a + b, vjp: (g): Grads => [() => g, () => g] },
+  sub: { cpu: (a, b) => a - b, vjp: (g): Grads => [() => g, () => unary('neg', g)] },
+  mul: { cpu: (a, b) => a * b, vjp: (g, a, b): Grads => [() => binary('mul', g, b), () => binary('mul', g, a)] },
+  // d(a/b)/db = −(a/b)/b, so the output is reused.
+  div: {
+    cpu: (a, b) => a / b,
+    vjp: (g, _a, b, out): Grads => [() => binary('div', g, b), () => unary('neg', binary('div', binary('mul', g, out), b))],
+  },
+  // Gradient helpers, a = the upstream gradient: used by VJPs, not differentiated themselves.
+  reluGrad: { cpu: (g, x) => (x > 0 ? g : 0) },
+  tanhGrad: { cpu: (g, y) => g * (1 - y * y) }, // from the output y
+  geluGrad: { cpu: (g, x) => g * geluDerivative(x) },
+} satisfies Record<string, BinaryRow>;
+
+export type UnaryName = keyof typeof UNARY;
+export type BinaryName = keyof typeof BINARY;
+
+export const UNARY_CODES = codesOf(UNARY);
+export const BINARY_CODES = codesOf(BINARY);
+export const UNARY_NAMES = Object.keys(UNARY) as UnaryName[];
+export const BINARY_NAMES = Object.keys(BINARY) as BinaryName[];
+
+export const unaryShader = new Shader('unary', unarySource + wgslCodes(UNARY_CODES));
+export const binaryShader = new Shader('binary', binarySource + wgslCodes(BINARY_CODES));
 
 interface UnaryParams {
   alpha: number;
 }
 
-function unaryOp(
-  name: UnaryName,
-  f: (x: number, alpha: number) => number,
-  vjp?: (g: Tensor, x: Tensor, y: Tensor, alpha: number) => Tensor,
-): OpDef<UnaryParams> {
+function unaryOp(name: UnaryName, { cpu: f, vjp }: UnaryRow): OpDef<UnaryParams> {
   return defineOp<UnaryParams>({
     name,
     shape: ([x]) => x,
@@ -36,20 +76,16 @@ function unaryOp(
     gpu(gpu, [x], { alpha }, out) {
       const size = sizeOf(x.shape);
       gpu.dispatch(
-        { name, shader: unaryShader, constants: { OP: UNARY[name] } },
+        { name, shader: unaryShader, constants: { OP: UNARY_CODES[name] } },
         { x, out, params: { size, alpha } },
-        grid1d(Math.ceil(size / 64)),
+        elementwiseGrid(size),
       );
     },
     vjp: vjp && ((g, [x], { alpha }, y) => [vjp(g, x, y, alpha)]),
   });
 }
 
-function binaryOp(
-  name: BinaryName,
-  f: (a: number, b: number) => number,
-  vjp?: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [() => Tensor, () => Tensor],
-): OpDef<undefined> {
+function binaryOp(name: BinaryName, { cpu: f, vjp }: BinaryRow): OpDef<undefined> {
   return defineOp({
     name,
     shape: ([a, b]) => broadcastShapes(name, a, b),
@@ -80,9 +116,9 @@ function binaryOp(
         bStrides: padLeft(broadcastStrides(b.shape, out.shape), 0),
       };
       gpu.dispatch(
-        { name, shader: binaryShader, constants: { OP: BINARY[name] } },
+        { name, shader: binaryShader, constants: { OP: BINARY_CODES[name] } },
         { a, b, out, params },
-        grid1d(Math.ceil(size / 64)),
+        elementwiseGrid(size),
       );
     },
     // Each input's gradient is computed only when it is needed, then summed over the axes it was broadcast along.
@@ -95,56 +131,13 @@ function binaryOp(
   });
 }
 
-export const reluOp = unaryOp('relu', (x) => Math.max(x, 0), (g, x) => binary('reluGrad', g, x));
-export const tanhOp = unaryOp('tanh', Math.tanh, (g, _x, y) => binary('tanhGrad', g, y));
-export const expOp = unaryOp('exp', Math.exp, (g, _x, y) => binary('mul', g, y));
-export const logOp = unaryOp('log', Math.log, (g, x) => binary('div', g, x));
-export const negOp = unaryOp('neg', (x) => -x, (g) => unary('neg', g));
-export const scaleOp = unaryOp('scale', (x, alpha) => x * alpha, (g, _x, _y, alpha) => unary('scale', g, alpha));
-export const squareOp = unaryOp('square', (x) => x * x, (g, x) => binary('mul', g, unary('scale', x, 2)));
-
-export const addOp = binaryOp('add', (a, b) => a + b, (g) => [() => g, () => g]);
-export const subOp = binaryOp('sub', (a, b) => a - b, (g) => [() => g, () => unary('neg', g)]);
-export const mulOp = binaryOp('mul', (a, b) => a * b, (g, a, b) => [() => binary('mul', g, b), () => binary('mul', g, a)]);
-// d(a/b)/db = −(a/b)/b, so the output is reused.
-export const divOp = binaryOp('div', (a, b) => a / b, (g, _a, b, out) => [
-  () => binary('div', g, b),
-  () => unary('neg', binary('div', binary('mul', g, out), b)),
-]);
-// Gradient helpers: used by VJPs, not differentiated themselves.
-export const reluGradOp = binaryOp('reluGrad', (g, x) => (x > 0 ? g : 0));
-export const tanhGradOp = binaryOp('tanhGrad', (g, y) => g * (1 - y * y));
-export const geluGradOp = binaryOp('geluGrad', (g, x) => g * geluDerivative(x));
-
-/** GELU in its tanh form, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), as the matmul epilogue computes it. */
-export function gelu(x: number): number {
-  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+function opsOf<K extends string, R, P>(table: Record<K, R>, op: (name: K, row: R) => OpDef<P>): Record<K, OpDef<P>> {
+  return Object.fromEntries(Object.entries(table).map(([name, row]) => [name, op(name as K, row as R)])) as Record<K, OpDef<P>>;
 }
 
-export function geluDerivative(x: number): number {
-  const c = Math.sqrt(2 / Math.PI);
-  const t = Math.tanh(c * (x + 0.044715 * x ** 3));
-  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x);
-}
-
-const UNARY_OPS: Record<UnaryName, OpDef<UnaryParams>> = {
-  relu: reluOp,
-  tanh: tanhOp,
-  exp: expOp,
-  log: logOp,
-  neg: negOp,
-  scale: scaleOp,
-  square: squareOp,
-};
-const BINARY_OPS: Record<BinaryName, OpDef<undefined>> = {
-  add: addOp,
-  sub: subOp,
-  mul: mulOp,
-  div: divOp,
-  reluGrad: reluGradOp,
-  tanhGrad: tanhGradOp,
-  geluGrad: geluGradOp,
-};
+const UNARY_OPS = opsOf<UnaryName, UnaryRow, UnaryParams>(UNARY, unaryOp);
+const BINARY_OPS = opsOf<BinaryName, BinaryRow, undefined>(BINARY, binaryOp);
+export const addOp = BINARY_OPS.add;
 
 export function unary(name: UnaryName, x: Tensor, alpha = 0): Tensor {
   return apply(x.owner, UNARY_OPS[name], [x], { alpha });

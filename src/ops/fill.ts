@@ -1,8 +1,6 @@
-import { defineOp } from '../tensor/tensor.js';
-import { apply, type Tensor } from '../tensor/tensor.js';
-import type { Context } from '../tensor/tensor.js';
+import { apply, defineOp, type Context, type Tensor } from '../tensor/tensor.js';
 import { sizeOf, type Shape } from '../core/shape.js';
-import { grid1d } from '../core/kernel.js';
+import { elementwiseGrid } from '../core/kernel.js';
 import { Shader } from '../core/shader.js';
 import source from '../../shaders/fill.wgsl?raw';
 
@@ -20,7 +18,7 @@ export const fillOp = defineOp<FillParams>({
   gpu(gpu, _inputs, { value }, out) {
     const size = sizeOf(out.shape);
     const bits = new Uint32Array(Float32Array.of(value).buffer)[0];
-    gpu.dispatch({ name: 'fill', shader }, { out, params: { size, value: bits } }, grid1d(Math.ceil(size / 64)));
+    gpu.dispatch({ name: 'fill', shader }, { out, params: { size, value: bits } }, elementwiseGrid(size));
   },
 });
 

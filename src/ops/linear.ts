@@ -1,10 +1,10 @@
-import { defineOp } from '../tensor/tensor.js';
-import { apply, type Tensor } from '../tensor/tensor.js';
+import { apply, defineOp, type Tensor } from '../tensor/tensor.js';
 import { formatShape } from '../core/shape.js';
-import { binary, gelu } from './elementwise.js';
+import { binary } from './elementwise.js';
 import { sum } from './reduce.js';
 import { matmul } from './matmul.js';
-import { ACTIVATION_CODES, dispatchMatmul, type Activation } from './matmul-kernels.js';
+import { dispatchMatmul } from './matmul-kernels.js';
+import { activationRow, resolveActivation, type Activation, type ActivationKind } from './activation.js';
 
 export type { Activation };
 
@@ -14,16 +14,9 @@ export interface LinearOptions {
 }
 
 interface LinearParams {
-  activation: Activation;
+  activation: ActivationKind;
   transposeW: boolean;
 }
-
-const ACTIVATIONS: Record<Activation, (z: number) => number> = {
-  identity: (z) => z,
-  relu: (z) => Math.max(z, 0),
-  tanh: Math.tanh,
-  gelu,
-};
 
 /**
  * y = act(x·w + b): x [batch, in], w [in, out] (or [out, in] with transposeW), b [out] (optional).
@@ -32,9 +25,7 @@ const ACTIVATIONS: Record<Activation, (z: number) => number> = {
 export const linearOp = defineOp<LinearParams>({
   name: 'linear',
   shape([x, w, b], { activation, transposeW }) {
-    if (!(activation in ACTIVATION_CODES)) {
-      throw new Error(`linear: activation must be one of ${Object.keys(ACTIVATION_CODES).join(', ')}, got ${JSON.stringify(activation)}`);
-    }
+    resolveActivation('linear', activation);
     if (x.length !== 2 || w.length !== 2) throw new Error(`linear: x and w must be 2-D, got ${formatShape(x)} and ${formatShape(w)}`);
     const [inputs, outputs] = transposeW ? [w[1], w[0]] : [w[0], w[1]];
     if (x[1] !== inputs) {
@@ -47,7 +38,7 @@ export const linearOp = defineOp<LinearParams>({
   },
   cpu([x, w, b], { activation, transposeW }, [m, n]) {
     const k = x.shape[1];
-    const f = ACTIVATIONS[activation];
+    const f = activationRow(activation).cpu;
     const out = new Float64Array(m * n);
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
@@ -77,19 +68,13 @@ export const linearOp = defineOp<LinearParams>({
 
 /** G ⊙ act'(Z), from the output Y where act' can be written in Y, else from Z recomputed. */
 function activationGrad(g: Tensor, y: Tensor, [x, w, b]: Tensor[], p: LinearParams): Tensor {
-  switch (p.activation) {
-    case 'identity':
-      return g;
-    case 'relu':
-      return binary('reluGrad', g, y); // Y > 0 exactly where Z > 0
-    case 'tanh':
-      return binary('tanhGrad', g, y); // 1 − Y²
-    case 'gelu':
-      // GELU is not invertible, so Z is recomputed: one more forward matmul, no stored pre-activation.
-      return binary('geluGrad', g, linear(x, w, b, 'identity', p));
-  }
+  const grad = activationRow(p.activation).grad;
+  if (!grad) return g;
+  // Recomputing Z costs one more forward matmul but stores no pre-activation.
+  return binary(grad.op, g, grad.from === 'output' ? y : linear(x, w, b, 'identity', p));
 }
 
 export function linear(x: Tensor, w: Tensor, bias?: Tensor | null, activation: Activation = 'identity', options: LinearOptions = {}): Tensor {
-  return apply(x.owner, linearOp, bias ? [x, w, bias] : [x, w], { activation, transposeW: options.transposeW ?? false });
+  const kind = resolveActivation('linear', activation);
+  return apply(x.owner, linearOp, bias ? [x, w, bias] : [x, w], { activation: kind, transposeW: options.transposeW ?? false });
 }

@@ -1,7 +1,6 @@
-import { defineOp } from '../tensor/tensor.js';
-import { apply, Tensor } from '../tensor/tensor.js';
+import { apply, defineOp, Tensor } from '../tensor/tensor.js';
 import { formatShape } from '../core/shape.js';
-import { grid1d } from '../core/kernel.js';
+import { elementwiseGrid, grid1d } from '../core/kernel.js';
 import { Shader } from '../core/shader.js';
 import { binary, checkSameShape, unary } from './elementwise.js';
 import { mean } from './reduce.js';
@@ -16,7 +15,7 @@ const NARROW_ROW = 32;
 /** The kernel entry and grid for rows of n classes. */
 function rowLayout(direction: 'forward' | 'backward', m: number, n: number) {
   return n <= NARROW_ROW
-    ? { entry: `${direction}ByRow`, workgroups: grid1d(Math.ceil(m / 64)) }
+    ? { entry: `${direction}_by_row`, workgroups: elementwiseGrid(m) }
     : { entry: direction, workgroups: grid1d(m) };
 }
 const oneHotShader = new Shader('one_hot', oneHotSource);
@@ -60,7 +59,7 @@ export const softmaxCrossEntropyRowsOp = defineOp({
   gpu(gpu, [logits, labels], _p, out) {
     const [m, n] = logits.shape;
     const { entry, workgroups } = rowLayout('forward', m, n);
-    gpu.dispatch({ name: 'softmax_cross_entropy', shader: sceShader, entry }, { logits, labels, out, dims: { m, n } }, workgroups);
+    gpu.dispatch({ name: 'softmax_cross_entropy', shader: sceShader, entry }, { logits, labels, out, params: { m, n } }, workgroups);
   },
   // Labels are data: they get no gradient.
   vjp: (g, [logits, labels]) => [apply(g.owner, softmaxCrossEntropyGradOp, [logits, labels, g], undefined), null],
@@ -91,7 +90,7 @@ export const softmaxCrossEntropyGradOp = defineOp({
   gpu(gpu, [logits, labels, rowGrad], _p, out) {
     const [m, n] = logits.shape;
     const { entry, workgroups } = rowLayout('backward', m, n);
-    gpu.dispatch({ name: 'softmax_cross_entropy_grad', shader: sceShader, entry }, { logits, labels, rowGrad, out, dims: { m, n } }, workgroups);
+    gpu.dispatch({ name: 'softmax_cross_entropy_grad', shader: sceShader, entry }, { logits, labels, rowGrad, out, params: { m, n } }, workgroups);
   },
 });
 
@@ -110,7 +109,7 @@ export const oneHotOp = defineOp<{ classes: number }>({
   },
   gpu(gpu, [indices], { classes }, out) {
     const m = indices.shape[0];
-    gpu.dispatch({ name: 'one_hot', shader: oneHotShader }, { indices, out, dims: { m, n: classes } }, grid1d(Math.ceil((m * classes) / 64)));
+    gpu.dispatch({ name: 'one_hot', shader: oneHotShader }, { indices, out, params: { m, n: classes } }, elementwiseGrid(m * classes));
   },
 });
 

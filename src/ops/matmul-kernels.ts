@@ -1,6 +1,6 @@
 // Records one matmul (with an optional bias + activation epilogue) as dispatches of the matmul kernel family.
 import type { Dispatcher, GpuOperand } from '../core/kernel.js';
-import { grid1d } from '../core/kernel.js';
+import { elementwiseGrid } from '../core/kernel.js';
 import { Shader } from '../core/shader.js';
 import {
   chooseMatmulPlan,
@@ -16,25 +16,21 @@ import directSource from '../../shaders/matmul_direct.wgsl?raw';
 import gemvSource from '../../shaders/gemv.wgsl?raw';
 import gemvSubgroupSource from '../../shaders/gemv_subgroup.wgsl?raw';
 import splitkSource from '../../shaders/matmul_splitk.wgsl?raw';
-import activationSource from '../../shaders/activation.wgsl?raw';
 import edgesSource from '../../shaders/matmul_edges.wgsl?raw';
+import { ACTIVATION_CODES, activationWgsl, type ActivationKind } from './activation.js';
 
-const tiledShader = new Shader('matmul', tiledSource + edgesSource + activationSource);
-const directShader = new Shader('matmul_direct', directSource + edgesSource + activationSource);
-const gemvShader = new Shader('gemv', gemvSource + activationSource);
-const gemvSubgroupShader = new Shader('gemv_subgroup', gemvSubgroupSource + activationSource);
-const splitkShader = new Shader('matmul_splitk', splitkSource + activationSource);
-
-/** Activations the epilogue applies, by their ACTIVATION code in the shaders. */
-export const ACTIVATION_CODES = { identity: 0, relu: 1, tanh: 2, gelu: 3 } as const;
-export type Activation = keyof typeof ACTIVATION_CODES;
+const tiledShader = new Shader('matmul', tiledSource + edgesSource + activationWgsl);
+const directShader = new Shader('matmul_direct', directSource + edgesSource + activationWgsl);
+const gemvShader = new Shader('gemv', gemvSource + activationWgsl);
+const gemvSubgroupShader = new Shader('gemv_subgroup', gemvSubgroupSource + activationWgsl);
+const splitkShader = new Shader('matmul_splitk', splitkSource + activationWgsl);
 
 export interface MatmulProblem extends MatmulShape {
   a: GpuOperand;
   b: GpuOperand;
   out: GpuOperand;
   bias?: GpuOperand;
-  activation: Activation;
+  activation: ActivationKind;
 }
 
 /** The matmul plans a device's runtime has set: forced (`rt.matmulPlan`, tests and `rt.tune`) and tuned. */
@@ -86,23 +82,23 @@ export function dispatchMatmul(gpu: Dispatcher, p: MatmulProblem, plan: MatmulPl
   const fits = p.m % blockM === 0 && p.n % blockN === 0 && p.k % stepK === 0;
   const grid = [Math.ceil(p.n / blockN), Math.ceil(p.m / blockM), used];
   const name = kernelName(p, { ...plan, splits: used });
-  const dims = { M: p.m, N: p.n, K: p.k, kChunk };
+  const params = { M: p.m, N: p.n, K: p.k, kChunk };
   if (used === 1) {
-    gpu.dispatch({ name, shader, constants: { ...constants, ...epilogue, CHECK_BOUNDS: !fits, SPLIT: false } }, { a: p.a, b: p.b, aScalars: p.a, bScalars: p.b, bias, out: p.out, dims }, grid, detail);
+    gpu.dispatch({ name, shader, constants: { ...constants, ...epilogue, CHECK_BOUNDS: !fits, SPLIT: false } }, { a: p.a, b: p.b, aScalars: p.a, bScalars: p.b, bias, out: p.out, params }, grid, detail);
     return;
   }
   const elements = used * p.m * p.n;
   const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
   if (elements * 4 > limit) throw new Error(`matmul: split-K partials need ${elements * 4} bytes; this device binds at most ${limit}`);
   const partials = gpu.scratch(elements);
-  gpu.dispatch({ name, shader, constants: { ...constants, CHECK_BOUNDS: !fits, SPLIT: true } }, { a: p.a, b: p.b, aScalars: p.a, bScalars: p.b, bias: p.a, out: partials, dims }, grid, {
+  gpu.dispatch({ name, shader, constants: { ...constants, CHECK_BOUNDS: !fits, SPLIT: true } }, { a: p.a, b: p.b, aScalars: p.a, bScalars: p.b, bias: p.a, out: partials, params }, grid, {
     ...detail,
     splits: used,
   });
   gpu.dispatch(
     { name: 'matmul_splitk_sum', shader: splitkShader, constants: epilogue },
-    { partials, bias, out: p.out, dims: { M: p.m, N: p.n, splits: used } },
-    grid1d(Math.ceil((p.m * p.n) / 64)),
+    { partials, bias, out: p.out, params: { M: p.m, N: p.n, splits: used } },
+    elementwiseGrid(p.m * p.n),
     { ...detail, splits: used },
   );
 }
@@ -141,5 +137,5 @@ function dispatchGemv(
     ? { name: kernelName(p, { variant: 'gemv_subgroup', splits: 1 }), shader: gemvSubgroupShader, constants: epilogue }
     : { name: kernelName(p, { variant: 'gemv', splits: 1 }), shader: gemvShader, constants: { ROW_DOT: rowDot, VEC: vec, ...epilogue } };
   // One bias per output along N; a single column (N = 1) adds bias[0] to every row.
-  gpu.dispatch(kernel, { mat, x, bias, out: p.out, dims: { J: lines, K: p.k, biasStride: rowVector ? 1 : 0 } }, [Math.ceil(lines / 64), 1, 1], detail);
+  gpu.dispatch(kernel, { mat, x, bias, out: p.out, params: { J: lines, K: p.k, biasStride: rowVector ? 1 : 0 } }, [Math.ceil(lines / 64), 1, 1], detail);
 }

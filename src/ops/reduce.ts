@@ -9,7 +9,7 @@ import {
   sizeOf,
   type Shape,
 } from '../core/shape.js';
-import { grid1d } from '../core/kernel.js';
+import { elementwiseGrid, grid1d } from '../core/kernel.js';
 import { Shader } from '../core/shader.js';
 import reduceSource from '../../shaders/reduce.wgsl?raw';
 import broadcastSource from '../../shaders/broadcast.wgsl?raw';
@@ -66,7 +66,7 @@ export const sumOp = defineOp<SumParams>({
     gpu.dispatch(
       { name: byColumn ? 'sum_columns' : 'sum', shader: reduceShader, entry: byColumn ? 'columns' : 'main' },
       { x, out, params: { outer, reduce, inner, scale } },
-      byColumn ? grid1d(Math.ceil((outer * inner) / 64)) : grid1d(outer * inner),
+      byColumn ? elementwiseGrid(outer * inner) : grid1d(outer * inner),
       { axis: axis ?? 'all' },
     );
   },
@@ -107,7 +107,7 @@ export const broadcastToOp = defineOp<BroadcastParams>({
   gpu(gpu, [x], { shape, view, scale }, out) {
     const size = sizeOf(shape);
     const params = { size, shape: padLeft(shape, 1), strides: padLeft(broadcastStrides(view, shape), 0), scale };
-    gpu.dispatch({ name: 'broadcast', shader: broadcastShader }, { x, out, params }, grid1d(Math.ceil(size / 64)));
+    gpu.dispatch({ name: 'broadcast', shader: broadcastShader }, { x, out, params }, elementwiseGrid(size));
   },
   vjp: (g, [x], { view, scale }) => [sumTo(g, view, x.shape, scale)],
 });

@@ -21,7 +21,7 @@ export const transposeOp = defineOp({
   },
   gpu(gpu, [x], _p, out) {
     const [rows, cols] = x.shape;
-    gpu.dispatch({ name: 'transpose', shader }, { x, out, dims: { rows, cols } }, [Math.ceil(cols / 16), Math.ceil(rows / 16)]);
+    gpu.dispatch({ name: 'transpose', shader }, { x, out, params: { rows, cols } }, [Math.ceil(cols / 16), Math.ceil(rows / 16)]);
   },
   vjp: (g) => [transpose(g)],
 });

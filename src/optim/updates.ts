@@ -1,6 +1,5 @@
-import { defineInPlaceOp, type CpuOperand } from '../core/kernel.js';
+import { defineInPlaceOp, elementwiseGrid, type CpuOperand } from '../core/kernel.js';
 import { formatShape, sameShape, sizeOf, type Shape } from '../core/shape.js';
-import { grid1d } from '../core/kernel.js';
 import { Shader } from '../core/shader.js';
 import source from '../../shaders/optimizer.wgsl?raw';
 
@@ -16,7 +15,13 @@ function checkSameShapes(op: string, names: string[], shapes: Shape[]): void {
 }
 
 function workgroups(shape: Shape): [number, number] {
-  return grid1d(Math.ceil(sizeOf(shape) / 64));
+  return elementwiseGrid(sizeOf(shape));
+}
+
+/** optimizer.wgsl's one `params` struct serves every entry; the fields an update does not read are 0. */
+function uniform(shape: Shape, values: Partial<SgdUpdate & AdamUpdate>) {
+  const zero = { lr: 0, momentum: 0, beta1: 0, beta2: 0, eps: 0, weightDecay: 0, firstStep: 0 };
+  return { ...zero, ...values, size: sizeOf(shape) };
 }
 
 export interface SgdUpdate {
@@ -34,8 +39,8 @@ export const sgdUpdate = defineInPlaceOp<SgdUpdate>({
     for (let i = 0; i < p.length; i++) p[i] -= lr * (grad.data[i] + weightDecay * p[i]);
   },
   gpu(gpu, [param, grad], { lr, momentum, weightDecay }) {
-    const size = sizeOf(param.shape);
-    gpu.dispatch({ name: 'sgd', shader, entry: 'sgd' }, { param, grad, sgdParams: { size, lr, momentum, weightDecay } }, workgroups(param.shape));
+    const params = uniform(param.shape, { lr, momentum, weightDecay });
+    gpu.dispatch({ name: 'sgd', shader, entry: 'sgd' }, { param, grad, params }, workgroups(param.shape));
   },
 });
 
@@ -52,10 +57,9 @@ export const sgdMomentumUpdate = defineInPlaceOp<SgdUpdate>({
     }
   },
   gpu(gpu, [param, velocity, grad], { lr, momentum, weightDecay }) {
-    const size = sizeOf(param.shape);
     gpu.dispatch(
       { name: 'sgd_momentum', shader, entry: 'sgd_momentum' },
-      { param, velocity, grad, sgdParams: { size, lr, momentum, weightDecay } },
+      { param, velocity, grad, params: uniform(param.shape, { lr, momentum, weightDecay }) },
       workgroups(param.shape),
     );
   },
@@ -92,9 +96,8 @@ export const adamUpdate = defineInPlaceOp<AdamUpdate>({
       p[i] = p[i] * (1 - lr * weightDecay) - (lr * mHat) / (Math.sqrt(vHat) + eps);
     }
   },
-  gpu(gpu, [param, m, v, grad, stepCount], adamParams) {
-    const size = sizeOf(param.shape);
-    gpu.dispatch({ name: 'adam', shader, entry: 'adam' }, { param, m, v, grad, stepCount, adamParams: { size, ...adamParams } }, workgroups(param.shape));
+  gpu(gpu, [param, m, v, grad, stepCount], update) {
+    gpu.dispatch({ name: 'adam', shader, entry: 'adam' }, { param, m, v, grad, stepCount, params: uniform(param.shape, update) }, workgroups(param.shape));
   },
 });
 

@@ -1,6 +1,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { Context } from '../tensor/tensor.js';
 import type { TensorOps } from '../ops/index.js';
+import { BINARY_NAMES, UNARY_NAMES, binary, unary } from '../ops/elementwise.js';
 
 /** What warming up needs of a runtime: its ops, fills and gradients. */
 export interface WarmupHost extends Context, TensorOps {
@@ -34,6 +35,9 @@ export async function warmCommon(rt: WarmupHost): Promise<void> {
   const labels = rt.full([4, 3], 1 / 3);
   const loss = rt.add(rt.softmaxCrossEntropy(logits, labels), rt.mseLoss(rt.tanh(logits), labels));
   await rt.grad(loss, [w1, b1, w2]);
-  for (const t of [rt.exp(x), rt.log(x), rt.neg(x), rt.square(x), rt.scale(x, 2), rt.sub(x, 1), rt.div(x, 2), rt.mean(x, 0)]) t.dispose();
+  // Every elementwise op, from the op tables, so that a new op is warmed without being listed here.
+  for (const name of UNARY_NAMES) unary(name, x, 2).dispose();
+  for (const name of BINARY_NAMES) binary(name, x, 2).dispose();
+  rt.mean(x, 0).dispose();
   rt.transpose(x);
 }

@@ -4,7 +4,7 @@ import type { InPlaceKernelDef, KernelDef } from '../../core/kernel.js';
 import { formatShape, sizeOf, type Shape } from '../../core/shape.js';
 import { BufferPool, bufferBytes } from './buffers.js';
 import type { Bindings, DeviceLimits, Dispatcher, GpuOperand, Kernel } from '../../core/kernel.js';
-import { grid1d } from '../../core/kernel.js';
+import { elementwiseGrid } from '../../core/kernel.js';
 import { Shader } from '../../core/shader.js';
 import { PipelineCache } from './pipelines.js';
 import type { GpuInfo, OpenDevice } from './device.js';
@@ -87,7 +87,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
       dispatchCheck: (x, flags, slot) => {
         const size = sizeOf(x.shape);
         this.asOp('checkNumerics', () =>
-          this.dispatch({ name: 'check_numerics', shader: checkNumericsShader }, { x, flags, params: { size, slot } }, grid1d(Math.ceil(size / 64))),
+          this.dispatch({ name: 'check_numerics', shader: checkNumericsShader }, { x, flags, params: { size, slot } }, elementwiseGrid(size)),
         );
       },
     });
@@ -307,7 +307,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
   private poison(out: GpuOperand): void {
     const size = sizeOf(out.shape);
     this.asOp('poison', () =>
-      this.dispatch({ name: 'poison', shader: fillShader }, { out, params: { size, value: NAN_BITS } }, grid1d(Math.ceil(size / 64))),
+      this.dispatch({ name: 'poison', shader: fillShader }, { out, params: { size, value: NAN_BITS } }, elementwiseGrid(size)),
     );
   }
 
