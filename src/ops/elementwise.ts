@@ -2,7 +2,7 @@ import { apply, defineOp, Tensor, type Context, type OpDef } from '../tensor/ten
 import { broadcastShapes, broadcastStrides, padLeft, sameShape, sizeOf, formatShape, type Shape } from '../core/shape.js';
 import { elementwiseGrid } from '../core/kernel.js';
 import { codesOf, Shader, wgslCodes } from '../core/shader.js';
-import { geluDerivative } from './activation.js';
+import { geluDerivative } from './scalar.js';
 import { sumTo } from './reduce.js';
 import unarySource from '../../shaders/unary.wgsl?raw';
 import binarySource from '../../shaders/binary.wgsl?raw';
