@@ -1,6 +1,6 @@
 import type { Backend, BackendInput, DebugOptions, DispatchRecord, KernelTime, LostInfo, Profiler, SchedulerStats, Storage } from '../core/backend.js';
 import type { InPlaceKernelDef, KernelDef } from '../core/kernel.js';
-import { formatShape, sizeOf, type Shape } from '../core/shape.js';
+import { describeShapes, formatShape, sizeOf, type Shape } from '../core/shape.js';
 
 interface CpuStorage {
   data: Float64Array;
@@ -100,7 +100,7 @@ class CpuProfiler implements Profiler {
   }
 
   add(op: string, shapes: Shape[], outShape: Shape, ms: number): void {
-    this.times.push({ name: `cpu:${op}`, op, shape: `${shapes.map(formatShape).join('·')} → ${formatShape(outShape)}`, ms });
+    this.times.push({ name: `cpu:${op}`, op, shape: describeShapes(shapes, outShape), ms });
   }
 
   async end(): Promise<KernelTime[]> {

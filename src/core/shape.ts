@@ -6,6 +6,11 @@ export function formatShape(shape: Shape): string {
   return `[${shape.join(',')}]`;
 }
 
+/** An op's shapes as errors, traces and profiles print them: `[2,3] · [3,4] → [2,4]`. */
+export function describeShapes(inputs: readonly Shape[], out: Shape): string {
+  return `${inputs.map(formatShape).join(' · ')} → ${formatShape(out)}`;
+}
+
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;

@@ -1,28 +1,19 @@
 import type { Backend, BackendInput, DebugOptions, DispatchRecord, LostInfo, SchedulerStats, Storage } from '../../core/backend.js';
 import type { InPlaceKernelDef, KernelDef } from '../../core/kernel.js';
-
-import { formatShape, sizeOf, type Shape } from '../../core/shape.js';
-import { BufferPool, bufferBytes } from './buffers.js';
+import { describeShapes, formatShape, sizeOf, type Shape } from '../../core/shape.js';
+import { BufferPool, bufferBytes, MAP_READ } from './buffers.js';
 import type { Bindings, DeviceLimits, Dispatcher, GpuOperand, Kernel } from '../../core/kernel.js';
-import { elementwiseGrid } from '../../core/kernel.js';
-import { Shader } from '../../core/shader.js';
 import { PipelineCache } from './pipelines.js';
 import type { GpuInfo, OpenDevice } from './device.js';
 import { Scheduler, lostError, type Command } from './scheduler.js';
 import { UniformCache } from './uniforms.js';
 import { GpuRecorder } from './recorder.js';
 import { GpuProfiler } from './profiler.js';
-import { NumericsChecker } from './numerics.js';
-import fillSource from '../../../shaders/fill.wgsl?raw';
-import checkNumericsSource from '../../../shaders/check_numerics.wgsl?raw';
+import { DebugKernels } from './debug.js';
 
 interface GpuStorage {
   buffer: GPUBuffer;
 }
-
-const fillShader = new Shader('fill', fillSource);
-const checkNumericsShader = new Shader('check_numerics', checkNumericsSource);
-const NAN_BITS = 0x7fc00000;
 
 /**
  * The WebGPU backend. Ops record dispatches; the scheduler submits them in one command encoder when a result is
@@ -43,7 +34,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
   readonly scheduler: Scheduler;
   readonly recorder: GpuRecorder;
   readonly profiler: GpuProfiler;
-  private readonly numerics: NumericsChecker;
+  private readonly debugKernels: DebugKernels;
   private readonly pipelines: PipelineCache;
   private readonly families = new Map<string, unknown>();
   /** Scratch buffers of the op being run, returned to the pool when it has recorded its dispatches. */
@@ -81,15 +72,10 @@ export class WebGpuBackend implements Backend, Dispatcher {
       checkAlive: (op) => this.checkAlive(op),
     });
     this.profiler = new GpuProfiler(device, this.scheduler, this.features.has('timestamp-query'));
-    this.numerics = new NumericsChecker({
+    this.debugKernels = new DebugKernels({
       scheduler: this.scheduler,
       pool: this.pool,
-      dispatchCheck: (x, flags, slot) => {
-        const size = sizeOf(x.shape);
-        this.asOp('checkNumerics', () =>
-          this.dispatch({ name: 'check_numerics', shader: checkNumericsShader }, { x, flags, params: { size, slot } }, elementwiseGrid(size)),
-        );
-      },
+      dispatchAs: (op, kernel, bindings, workgroups) => this.asOp(op, () => this.dispatch(kernel, bindings, workgroups)),
     });
   }
 
@@ -113,7 +99,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
     this.scheduler.push({ kind: 'copy', src: buffer, dst: staging, bytes, op: 'data' });
     try {
       await this.scheduler.flushSoon();
-      await this.scheduler.whileAlive(staging.mapAsync(1 /* GPUMapMode.READ */, 0, bytes));
+      await this.scheduler.whileAlive(staging.mapAsync(MAP_READ, 0, bytes));
     } catch (e) {
       if (!this.scheduler.lost) this.pool.release(staging);
       throw e;
@@ -134,13 +120,13 @@ export class WebGpuBackend implements Backend, Dispatcher {
     this.checkAlive(op.name);
     this.setCurrent(op.name, inputs.map((i) => i.shape), outShape);
     const out: GpuOperand = { buffer: this.allocate(op.name, outShape), shape: outShape };
-    if (this.debug.poisonOutputs) this.poison(out);
+    if (this.debug.poisonOutputs) this.debugKernels.poison(out);
     try {
       op.gpu(this, inputs.map(operand), params, out);
     } finally {
       this.releaseScratch();
     }
-    if (this.debug.checkNumerics && !this.dryRun && !this.recorder.recording) this.numerics.check(out, this.describeCurrent());
+    if (this.debug.checkNumerics && !this.dryRun && !this.recorder.recording) this.debugKernels.checkNumerics(out, this.describeCurrent());
     return { buffer: out.buffer } satisfies GpuStorage;
   }
 
@@ -154,7 +140,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
       this.releaseScratch();
     }
     if (this.debug.checkNumerics && !this.dryRun && !this.recorder.recording && operands[0]) {
-      this.numerics.check(operands[0], this.describeCurrent());
+      this.debugKernels.checkNumerics(operands[0], this.describeCurrent());
     }
   }
 
@@ -280,7 +266,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
   }
 
   private describeCurrent(): string {
-    return `${this.currentOp} ${this.currentShapes.map(formatShape).join(' · ')} → ${formatShape(this.currentOutShape)}`;
+    return `${this.currentOp} ${describeShapes(this.currentShapes, this.currentOutShape)}`;
   }
 
   private allocate(op: string, shape: Shape): GPUBuffer {
@@ -302,13 +288,6 @@ export class WebGpuBackend implements Backend, Dispatcher {
     const buffer = this.device.createBuffer(descriptor);
     this.scheduler.checkAllocation(this.device.popErrorScope(), `${descriptor.label}: allocating ${descriptor.size} bytes`);
     return buffer;
-  }
-
-  private poison(out: GpuOperand): void {
-    const size = sizeOf(out.shape);
-    this.asOp('poison', () =>
-      this.dispatch({ name: 'poison', shader: fillShader }, { out, params: { size, value: NAN_BITS } }, elementwiseGrid(size)),
-    );
   }
 
   /** Debug kernels are traced under their own name, not the op's. */

@@ -8,6 +8,9 @@ export const Usage = {
   QUERY_RESOLVE: 0x0200,
 } as const;
 
+/** GPUMapMode.READ, for the same reason. */
+export const MAP_READ = 1;
+
 const STORAGE_USAGE = Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST;
 const STAGING_USAGE = Usage.MAP_READ | Usage.COPY_DST;
 

@@ -1,6 +1,6 @@
 import type { KernelTime, Profiler } from '../../core/backend.js';
-import { formatShape } from '../../core/shape.js';
-import { Usage } from './buffers.js';
+import { describeShapes, formatShape } from '../../core/shape.js';
+import { MAP_READ, Usage } from './buffers.js';
 import type { Command, DispatchCommand, Scheduler, StampedBatch } from './scheduler.js';
 
 /** A query set holds at most 4096 timestamps: two per kernel. */
@@ -40,7 +40,7 @@ export class GpuProfiler implements Profiler {
   }
 
   private add(command: DispatchCommand, ms: number): void {
-    const shape = `${command.shapes.map(formatShape).join('·')} → ${formatShape(command.outShape)}`;
+    const shape = describeShapes(command.shapes, command.outShape);
     this.times.push({ name: command.kernel, op: command.op, shape, ms });
   }
 
@@ -64,7 +64,7 @@ export class GpuProfiler implements Profiler {
       },
       afterSubmit: async () => {
         try {
-          await this.scheduler.whileAlive(readback.mapAsync(1 /* GPUMapMode.READ */));
+          await this.scheduler.whileAlive(readback.mapAsync(MAP_READ));
           const ns = new BigUint64Array(readback.getMappedRange());
           stamped.forEach((command, i) => {
             const elapsed = ns[2 * i + 1] > ns[2 * i] ? Number(ns[2 * i + 1] - ns[2 * i]) : 0;

@@ -1,4 +1,4 @@
-import { formatShape, type Shape } from '../../core/shape.js';
+import { describeShapes, formatShape, type Shape } from '../../core/shape.js';
 import type { LostInfo } from '../../core/backend.js';
 import type { BufferPool } from './buffers.js';
 
@@ -59,7 +59,7 @@ const MAX_PENDING_BYTES = 256 * 1024 * 1024;
 
 function describeCommand(command: Command): string {
   if (command.kind !== 'dispatch') return `${command.op} (${command.kind})`;
-  return `${command.op} ${command.shapes.map(formatShape).join(' · ')} → ${formatShape(command.outShape)} (kernel ${command.kernel})`;
+  return `${command.op} ${describeShapes(command.shapes, command.outShape)} (kernel ${command.kernel})`;
 }
 
 /**
