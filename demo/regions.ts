@@ -20,9 +20,15 @@ export function boundsOf(data: Dataset): Bounds {
   const xs: number[] = [];
   const ys: number[] = [];
   if (data.features === 1) {
-    for (let i = 0; i < data.size; i++) (xs.push(data.x[i]), ys.push(data.y[i]));
+    for (let i = 0; i < data.size; i++) {
+      xs.push(data.x[i]);
+      ys.push(data.y[i]);
+    }
   } else {
-    for (let i = 0; i < data.size; i++) (xs.push(data.x[2 * i]), ys.push(data.x[2 * i + 1]));
+    for (let i = 0; i < data.size; i++) {
+      xs.push(data.x[2 * i]);
+      ys.push(data.x[2 * i + 1]);
+    }
   }
   const span = (v: number[]) => [Math.min(...v), Math.max(...v)];
   const [x0, x1] = span(xs);
@@ -73,7 +79,12 @@ export async function drawRegions(canvas: HTMLCanvasElement, rt: Runtime, model:
   for (let i = 0; i < GRID * GRID; i++) {
     let best = 0;
     let max = -Infinity;
-    for (let j = 0; j < n; j++) if (logits[i * n + j] > max) (max = logits[i * n + j]), (best = j);
+    for (let j = 0; j < n; j++) {
+      if (logits[i * n + j] > max) {
+        max = logits[i * n + j];
+        best = j;
+      }
+    }
     let sum = 0;
     for (let j = 0; j < n; j++) sum += Math.exp(logits[i * n + j] - max);
     const confidence = 1 / sum; // the winning class's softmax probability

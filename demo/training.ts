@@ -93,7 +93,10 @@ export class Training {
       owned = true;
     }
     const value = await this.trainStep(batch.x, batch.y);
-    if (owned) (batch.x.dispose(), batch.y.dispose());
+    if (owned) {
+      batch.x.dispose();
+      batch.y.dispose();
+    }
     this.lastLoss?.dispose();
     this.lastLoss = value;
     this.steps++;
@@ -114,7 +117,10 @@ export class Training {
     this.trainStep.dispose();
     this.lastLoss?.dispose();
     this.lastLoss = null;
-    if (!this.full.x.disposed) (this.full.x.dispose(), this.full.y.dispose());
+    if (!this.full.x.disposed) {
+      this.full.x.dispose();
+      this.full.y.dispose();
+    }
     this.optimizer.dispose();
   }
 

@@ -47,6 +47,7 @@ export interface TensorOptions {
  * A webgrad runtime: one backend, its tensors, their tape and the ops on them.
  * Create one with `createRuntime`.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the op methods, below the class
 export class Runtime implements Context {
   gradEnabled = true;
   /** @internal */
@@ -319,7 +320,8 @@ export class Runtime implements Context {
   }
 }
 
-// The op methods, one per row of the op list.
+// The op methods, one per row of the op list: declared by merging, installed on the prototype.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface Runtime extends TensorOps {}
 Object.assign(Runtime.prototype, TENSOR_OPS);
 

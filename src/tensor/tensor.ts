@@ -41,6 +41,8 @@ export interface Context {
 
 /** How a tensor was made, kept only when some input needs a gradient. */
 export interface TapeNode {
+  // The tape holds ops of every parameter type; `params` is always that op's own.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   op: OpDef<any>;
   inputs: Tensor[];
   params: unknown;

@@ -1,5 +1,5 @@
 import type { KernelTime, Profiler } from '../../core/backend.js';
-import { describeShapes, formatShape } from '../../core/shape.js';
+import { describeShapes } from '../../core/shape.js';
 import { MAP_READ, Usage } from './buffers.js';
 import type { Command, DispatchCommand, Scheduler, StampedBatch } from './scheduler.js';
 

@@ -1,4 +1,4 @@
-import { describeShapes, formatShape, type Shape } from '../../core/shape.js';
+import { describeShapes, type Shape } from '../../core/shape.js';
 import type { LostInfo } from '../../core/backend.js';
 import type { BufferPool } from './buffers.js';
 
