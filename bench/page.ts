@@ -1,6 +1,7 @@
 // The browser side of `npm run bench -- --browser`: runs the cases in this page and leaves the rows on window.
 import { GROUPS, probeAdapter, loadTfjs, runCases, type Group } from './cases.js';
 import type { BenchRow } from './types.js';
+import { loadJax } from './jax.js';
 
 declare global {
   interface Window {
@@ -23,8 +24,10 @@ async function main(): Promise<BenchRow[]> {
   const small = params.has('small') ? params.get('small') === '1' : software;
   const groups = (params.get('groups')?.split(',') ?? GROUPS) as Group[];
   const sizes = params.get('sizes')?.split(',').map(Number);
-  const tf = params.get('tfjs') === '0' ? undefined : await loadTfjs(log);
-  return runCases({ gpu, small, reps: Number(params.get('reps') ?? 5), tf, log }, { groups, sizes });
+  const peers = params.get('tfjs') !== '0';
+  const tf = peers ? await loadTfjs(log) : undefined;
+  const jax = peers ? await loadJax(gpu, log) : undefined;
+  return runCases({ gpu, small, reps: Number(params.get('reps') ?? 5), tf, jax, log }, { groups, sizes });
 }
 
 main().then(

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadJax } from './jax.js';
 import { GROUPS, probeAdapter, loadTfjs, runCases, type Group } from './cases.js';
 import { formatRow } from './matmul.js';
 import type { BenchRow } from './types.js';
@@ -62,7 +63,8 @@ async function runInNode(args: Args): Promise<BenchRow[]> {
   const { software, adapter } = await probeAdapter(gpu);
   log(`adapter: ${adapter} (Node, Dawn)`);
   const tf = args.tfjs ? await loadTfjs(log) : undefined;
-  return runCases({ gpu, small: args.small ?? software, reps: args.reps, tf, log }, { groups: args.groups, sizes: args.sizes });
+  const jax = args.tfjs ? await loadJax(gpu, log) : undefined;
+  return runCases({ gpu, small: args.small ?? software, reps: args.reps, tf, jax, log }, { groups: args.groups, sizes: args.sizes });
 }
 
 async function runInBrowser(args: Args): Promise<BenchRow[]> {

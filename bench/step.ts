@@ -5,6 +5,7 @@
 import type * as tfjs from '@tensorflow/tfjs-core';
 import { createRuntime, uniformRandom, type Runtime, type Tensor } from '../src/index.js';
 import type { BenchContext, BenchRow } from './types.js';
+import { jaxMlpStep } from './jax.js';
 
 const LEARNING_RATE = 0.01;
 const WARMUP_STEPS = 3;
@@ -176,6 +177,14 @@ async function tfjsCase(ctx: BenchContext, shape: Shape, data: Data) {
   return { case: c, dispose };
 }
 
+/** jax-js: the whole step (value, gradients and the SGD update) under one `jit`. */
+function jaxCase(ctx: BenchContext, shape: Shape, data: Data) {
+  if (!ctx.jax) return null;
+  const model = jaxMlpStep(ctx.jax as Parameters<typeof jaxMlpStep>[0], shape, data, LEARNING_RATE);
+  const c: Case = { label: 'jax-js (jit)', times: [], loss: NaN, step: () => model.step() };
+  return { case: c, dispose: () => model.dispose() };
+}
+
 export async function stepCases(ctx: BenchContext): Promise<BenchRow[]> {
   const shape: Shape = ctx.small
     ? { batch: 128, inputs: 784, hidden: 256, classes: 10 }
@@ -183,15 +192,19 @@ export async function stepCases(ctx: BenchContext): Promise<BenchRow[]> {
   const name = `MLP step ${shape.batch}×${shape.inputs}→${shape.hidden}→${shape.classes}, SGD`;
   const data = makeData(shape);
   const tf = await tfjsCase(ctx, shape, data);
+  const jax = jaxCase(ctx, shape, data);
   const eager = await webgradCase(ctx, shape, data, false);
   const compiled = await webgradCase(ctx, shape, data, true);
   try {
-    await timeInterleaved(ctx.reps, [...(tf ? [tf.case] : []), eager.case, compiled.case]);
+    await timeInterleaved(ctx.reps, [...(tf ? [tf.case] : []), ...(jax ? [jax.case] : []), eager.case, compiled.case]);
   } finally {
     tf?.dispose();
+    jax?.dispose();
   }
   const tfMs = tf ? median(tf.case.times) : undefined;
   if (tf) ctx.log(`step: TF.js ${tfMs!.toFixed(2)} ms/step (loss ${tf.case.loss.toFixed(4)})`);
+  const jaxMs = jax ? median(jax.case.times) : undefined;
+  if (jax) ctx.log(`step: jax-js ${jaxMs!.toFixed(2)} ms/step (loss ${jax.case.loss.toFixed(4)})`);
   const rows: BenchRow[] = [];
   for (const { case: c, finish } of [eager, compiled]) {
     const r = await finish();
@@ -219,6 +232,7 @@ export async function stepCases(ctx: BenchContext): Promise<BenchRow[]> {
         memoryFlat: r.flat ? 'yes' : 'no',
         loss: Number(c.loss.toFixed(5)),
         ...(tf ? { tfjsLoss: Number(tf.case.loss.toFixed(5)) } : {}),
+        ...(jax ? { jaxMs: Number(jaxMs!.toFixed(3)), jaxLoss: Number(jax.case.loss.toFixed(5)), speedupVsJax: Number((jaxMs! / ms).toFixed(2)) } : {}),
       },
     });
   }

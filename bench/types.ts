@@ -10,6 +10,8 @@ export interface BenchContext {
   reps: number;
   /** TF.js (tfjs-core with the WebGPU backend registered and set), when it could be loaded. */
   tf?: unknown;
+  /** jax-js (@jax-js/jax) on the WebGPU device, when it could be loaded. */
+  jax?: unknown;
   log(line: string): void;
 }
 
