@@ -43,6 +43,15 @@ export function expectClose(
   label = '',
 ): void {
   expect(actual.length, `${label}: length`).toBe(expected.length);
+  // A bound that is NaN, undefined or infinite would accept any value (diff <= NaN is false, but so is the
+  // excess comparison), and a short bound array would leave the tail unchecked: both are mistakes in the test.
+  if (typeof bound !== 'number') expect(bound.length, `${label}: bound length`).toBe(actual.length);
+  for (let i = 0; i < actual.length; i++) {
+    const b = typeof bound === 'number' ? bound : bound[i];
+    if (!(typeof b === 'number' && Number.isFinite(b) && b >= 0)) {
+      expect.fail(`${label}: the bound for element ${i} is ${b}; a bound must be a finite number ≥ 0`);
+    }
+  }
   let worst = -1;
   let worstExcess = 0;
   for (let i = 0; i < actual.length; i++) {
@@ -68,7 +77,7 @@ export function expectClose(
 const ULP = 2 ** -24;
 
 /**
- * The float32 error bound of a dot product of length k: atol + c·k·2⁻²⁴·(|A|·|B|)ᵢⱼ (GUIDE §3),
+ * The float32 error bound of a dot product of length k: atol + c·k·2⁻²⁴·(|A|·|B|)ᵢⱼ (the README's bound),
  * given the elementwise products of magnitudes.
  */
 export function dotBound(absProduct: ArrayLike<number>, k: number, c = 4, atol = 1e-6): Float64Array {
@@ -96,6 +105,19 @@ export function absMatmul(a: ArrayLike<number>, aShape: number[], b: ArrayLike<n
 /** Elementwise bound for results a few float32 roundings from the reference. */
 export function relBound(expected: ArrayLike<number>, ulps = 8, atol = 1e-6): Float64Array {
   return Float64Array.from(expected, (v) => atol + ulps * ULP * Math.abs(v));
+}
+
+/**
+ * Bit-for-bit equality of two results, for determinism and replay checks. Unlike toEqual, NaN on both sides fails:
+ * an output no kernel wrote is NaN under the poison in every run, and would otherwise compare equal.
+ */
+export function expectBitEqual(actual: ArrayLike<number>, expected: ArrayLike<number>, label = ''): void {
+  expect(actual.length, `${label}: length`).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    if (Number.isNaN(actual[i]) || Number.isNaN(expected[i]) || actual[i] !== expected[i]) {
+      expect.fail(`${label}: element ${i} is ${actual[i]}, expected exactly ${expected[i]}`);
+    }
+  }
 }
 
 export async function read(t: Tensor): Promise<Float64Array> {

@@ -50,6 +50,8 @@ describe('a two-layer MLP', () => {
       expectClose(g.loss, r.loss, 1e-5 * Math.max(1, Math.abs(r.loss[0])), 'loss');
       const names = ['W1', 'b1', 'W2', 'b2'];
       g.grads.forEach((grad, i) => {
+        // A single ±Inf in the reference would make max|ref| — and so every element's bound — infinite.
+        expect(r.grads[i].every(Number.isFinite), `reference ∂L/∂${names[i]} is finite`).toBe(true);
         const scale = Math.max(...Array.from(r.grads[i], Math.abs));
         // Weight gradients sum over the batch; the hidden layer's gradient also passes through a K = hidden product.
         const reductionLength = batch * (i < 2 ? hidden : 1);
