@@ -100,7 +100,7 @@ class CpuProfiler implements Profiler {
   }
 
   add(op: string, shapes: Shape[], outShape: Shape, ms: number): void {
-    this.times.push({ name: `cpu:${op}`, op, shape: describeShapes(shapes, outShape), ms });
+    this.times.push({ name: `cpu:${op}`, op, shape: describeShapes(shapes, outShape, '·'), ms });
   }
 
   async end(): Promise<KernelTime[]> {

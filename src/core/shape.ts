@@ -6,9 +6,9 @@ export function formatShape(shape: Shape): string {
   return `[${shape.join(',')}]`;
 }
 
-/** An op's shapes as errors, traces and profiles print them: `[2,3] · [3,4] → [2,4]`. */
-export function describeShapes(inputs: readonly Shape[], out: Shape): string {
-  return `${inputs.map(formatShape).join(' · ')} → ${formatShape(out)}`;
+/** An op's shapes as errors print them, `[2,3] · [3,4] → [2,4]`; profiles join them tighter (`separator` '·'). */
+export function describeShapes(inputs: readonly Shape[], out: Shape, separator = ' · '): string {
+  return `${inputs.map(formatShape).join(separator)} → ${formatShape(out)}`;
 }
 
 export function sizeOf(shape: Shape): number {

@@ -40,7 +40,7 @@ export class GpuProfiler implements Profiler {
   }
 
   private add(command: DispatchCommand, ms: number): void {
-    const shape = describeShapes(command.shapes, command.outShape);
+    const shape = describeShapes(command.shapes, command.outShape, '·');
     this.times.push({ name: command.kernel, op: command.op, shape, ms });
   }
 
