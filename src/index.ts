@@ -13,7 +13,7 @@ export async function createRuntime(options: RuntimeOptions = { backend: 'webgpu
   }
   const gpu = options.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
   const opened = await openDevice(gpu);
-  const rt = new Runtime(new WebGpuBackend(opened), opened.info);
+  const rt = new Runtime(new WebGpuBackend(opened, { timing: options.timing }), opened.info);
   rt.matmulPlan = options.matmulPlan ?? null;
   return rt;
 }

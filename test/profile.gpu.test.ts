@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime, type Tensor } from '../src/index.js';
-import type { WebGpuBackend } from '../src/backend/webgpu/backend.js';
-import { GpuProfiler } from '../src/backend/webgpu/profiler.js';
 
 let rt: Runtime;
 beforeAll(async () => {
@@ -70,9 +68,7 @@ describe('rt.profile', () => {
   });
 
   it('without timestamp-query it falls back to the wall time of each kernel submitted alone', async () => {
-    const wallRt = await createRuntime({ backend: 'webgpu' });
-    const backend = wallRt.backend as WebGpuBackend;
-    Object.defineProperty(backend, 'profiler', { value: new GpuProfiler(backend.device, backend.scheduler, false) });
+    const wallRt = await createRuntime({ backend: 'webgpu', timing: 'wall' });
     const a = wallRt.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
     const profile = await wallRt.profile(() => wallRt.relu(wallRt.matmul(a, a, { transposeB: true })));
     expect(profile.timing).toBe('wall');

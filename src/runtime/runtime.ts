@@ -26,6 +26,11 @@ export interface RuntimeOptions {
   gpu?: GPU;
   /** Forces every matmul of this runtime to one kernel plan (see `rt.matmulPlan`). */
   matmulPlan?: MatmulPlan | null;
+  /**
+   * How `rt.profile` times kernels: 'auto' (the default) uses GPU timestamps where the adapter has
+   * 'timestamp-query'; 'wall' always times each kernel submitted alone by the clock.
+   */
+  timing?: 'auto' | 'wall';
 }
 
 export interface CpuInfo {

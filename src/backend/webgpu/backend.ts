@@ -48,7 +48,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
   readonly info: GpuInfo;
   private readonly keepAlive: OpenDevice['keepAlive'];
 
-  constructor({ device, info, keepAlive }: OpenDevice) {
+  constructor({ device, info, keepAlive }: OpenDevice, options: { timing?: 'auto' | 'wall' } = {}) {
     this.device = device;
     this.info = info;
     this.keepAlive = keepAlive;
@@ -71,7 +71,8 @@ export class WebGpuBackend implements Backend, Dispatcher {
       },
       checkAlive: (op) => this.checkAlive(op),
     });
-    this.profiler = new GpuProfiler(device, this.scheduler, this.features.has('timestamp-query'));
+    const stamps = this.features.has('timestamp-query') && options.timing !== 'wall';
+    this.profiler = new GpuProfiler(device, this.scheduler, stamps);
     this.debugKernels = new DebugKernels({
       scheduler: this.scheduler,
       pool: this.pool,
