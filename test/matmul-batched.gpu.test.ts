@@ -28,7 +28,10 @@ const BATCHES: [number[], number[]][] = [
   [[1], [3]],
   [[3], [1]],
   [[3], [2, 3]],
-  [[2, 1], [1, 3]],
+  [
+    [2, 1],
+    [1, 3],
+  ],
   [[], [3]],
   [[2, 3], []],
 ];
@@ -40,8 +43,12 @@ const SHAPES: [number, number, number][] = [
 ];
 
 const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
-const storedShape = (batch: number[], rows: number, cols: number, t: boolean) => [...batch, ...(t ? [cols, rows] : [rows, cols])];
-const label = (ba: number[], bb: number[], ta: boolean, tb: boolean) => `[${ba}]${ta ? 'Aᵀ' : 'A'} · [${bb}]${tb ? 'Bᵀ' : 'B'}`;
+const storedShape = (batch: number[], rows: number, cols: number, t: boolean) => [
+  ...batch,
+  ...(t ? [cols, rows] : [rows, cols]),
+];
+const label = (ba: number[], bb: number[], ta: boolean, tb: boolean) =>
+  `[${ba}]${ta ? 'Aᵀ' : 'A'} · [${bb}]${tb ? 'Bᵀ' : 'B'}`;
 
 /** |op(A)|·|op(B)| on the reference, broadcast like the product: the scale of each element's rounding error. */
 async function magnitude(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], options: object) {
@@ -70,7 +77,10 @@ describe('batched matmul on each blocked kernel, every broadcast and transpose',
             const name = `${plan.variant} ${label(batchA, batchB, ta, tb)} ${m}x${n}x${k}`;
             expectClose(out, await read(refTensor), dotBound(await magnitude(a, aShape, b, bShape, options), k), name);
             const matmuls = traced.dispatches.filter((d) => d.op === 'matmul');
-            expect(matmuls.map((d) => d.kernel), name).toEqual([`matmul_${plan.variant}_${ta ? 't' : 'n'}${tb ? 't' : 'n'}`]);
+            expect(
+              matmuls.map((d) => d.kernel),
+              name,
+            ).toEqual([`matmul_${plan.variant}_${ta ? 't' : 'n'}${tb ? 't' : 'n'}`]);
             expect(matmuls[0].detail, name).toMatchObject({ transposeA: ta, transposeB: tb });
           }
         }
@@ -81,7 +91,15 @@ describe('batched matmul on each blocked kernel, every broadcast and transpose',
 
 describe('batched matmul gradients', () => {
   // L = Σ Z ⊙ R: each gradient against the reference, a broadcast batch dimension summed back.
-  async function gradients(rt: Runtime, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], r: Float32Array, options: object) {
+  async function gradients(
+    rt: Runtime,
+    a: Float32Array,
+    aShape: number[],
+    b: Float32Array,
+    bShape: number[],
+    r: Float32Array,
+    options: object,
+  ) {
     const A = rt.tensor(a, aShape, { requiresGrad: true });
     const B = rt.tensor(b, bShape, { requiresGrad: true });
     const traced = await rt.trace(async () => {
@@ -101,7 +119,10 @@ describe('batched matmul gradients', () => {
         const bShape = storedShape(batchB, k, n, tb);
         const a = f32(randomArray(size(aShape), random));
         const b = f32(randomArray(size(bShape), random));
-        const outShape = cpu.matmul(cpu.tensor(a, aShape), cpu.tensor(b, bShape), { transposeA: ta, transposeB: tb }).shape;
+        const outShape = cpu.matmul(cpu.tensor(a, aShape), cpu.tensor(b, bShape), {
+          transposeA: ta,
+          transposeB: tb,
+        }).shape;
         const r = f32(randomArray(size([...outShape]), random));
         const options = { transposeA: ta, transposeB: tb };
         const got = await gradients(gpu, a, aShape, b, bShape, r, options);
@@ -136,7 +157,14 @@ describe('a batch over a 2-D weight folds into M', () => {
         const loss = rt.sum(rt.mul(z, rt.tensor(r, [batch, tokens, d])));
         const backward = await rt.trace(() => rt.grad(loss, [X, W]));
         const [dX, dW] = backward.value;
-        return { z: await read(z), shape: z.shape, dX: await read(dX), dW: await read(dW), forward: forward.dispatches, backward: backward.dispatches };
+        return {
+          z: await read(z),
+          shape: z.shape,
+          dX: await read(dX),
+          dW: await read(dW),
+          forward: forward.dispatches,
+          backward: backward.dispatches,
+        };
       };
       const got = await run(gpu);
       const ref = await run(cpu);
@@ -152,9 +180,21 @@ describe('a batch over a 2-D weight folds into M', () => {
       const products = got.backward.filter((f) => f.op === 'matmul');
       // dX = G·Wᵀ (or G·W), folded into M; dW = Xᵀ·G (or dWᵀ = Gᵀ·X), folded into K.
       expect(products).toHaveLength(2);
-      expect(products[0].detail).toMatchObject({ M: batch * tokens, N: c, K: d, transposeA: false, transposeB: !transposeW });
+      expect(products[0].detail).toMatchObject({
+        M: batch * tokens,
+        N: c,
+        K: d,
+        transposeA: false,
+        transposeB: !transposeW,
+      });
       expect(products[1].kernel).toMatch(/_tn$/);
-      expect(products[1].detail).toMatchObject({ M: transposeW ? d : c, N: transposeW ? c : d, K: batch * tokens, transposeA: true, transposeB: false });
+      expect(products[1].detail).toMatchObject({
+        M: transposeW ? d : c,
+        N: transposeW ? c : d,
+        K: batch * tokens,
+        transposeA: true,
+        transposeB: false,
+      });
       for (const p of products) expect(p.detail.batch).toBeUndefined();
       expect(got.backward.filter((f) => f.op === 'sum')).toEqual([]);
     });

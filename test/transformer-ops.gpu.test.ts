@@ -15,7 +15,12 @@ afterAll(() => gpu?.destroy());
 const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
 
 /** f's value and the gradient of Σ f ⊙ R for each input, on one runtime. */
-async function valueAndGrads(rt: Runtime, inputs: { data: Float32Array; shape: number[] }[], r: Float32Array, f: (xs: Tensor[]) => Tensor) {
+async function valueAndGrads(
+  rt: Runtime,
+  inputs: { data: Float32Array; shape: number[] }[],
+  r: Float32Array,
+  f: (xs: Tensor[]) => Tensor,
+) {
   const xs = inputs.map((i) => rt.tensor(i.data, i.shape, { requiresGrad: true }));
   const y = f(xs);
   const grads = await rt.grad(rt.sum(rt.mul(y, rt.tensor(r, y.shape))), xs);
@@ -23,7 +28,8 @@ async function valueAndGrads(rt: Runtime, inputs: { data: Float32Array; shape: n
 }
 
 /** A bound for values computed from a line of n terms of magnitude ≲ scale: a few ulps per term. */
-const lineBound = (expected: ArrayLike<number>, n: number, scale = 1) => relBound(expected, 8).map((b) => b + 4 * n * 2 ** -24 * scale);
+const lineBound = (expected: ArrayLike<number>, n: number, scale = 1) =>
+  relBound(expected, 8).map((b) => b + 4 * n * 2 ** -24 * scale);
 
 describe('softmax and logSoftmax on the GPU', () => {
   // Ragged line lengths and layouts: the axis first, in the middle and last.
@@ -54,7 +60,8 @@ describe('softmax and logSoftmax on the GPU', () => {
   it('±1e4 logits: finite and equal to the reference', async () => {
     const values = [1e4, 1e4 - 1, -1e4, -1e4, -1e4 + 2, -1e4 - 3, 1e4, -1e4, 0];
     for (const log of [false, true]) {
-      const run = async (rt: Runtime) => read(log ? rt.logSoftmax(rt.tensor(values, [3, 3])) : rt.softmax(rt.tensor(values, [3, 3])));
+      const run = async (rt: Runtime) =>
+        read(log ? rt.logSoftmax(rt.tensor(values, [3, 3])) : rt.softmax(rt.tensor(values, [3, 3])));
       const got = await run(gpu);
       for (const v of got) expect(Number.isFinite(v)).toBe(true);
       expectClose(got, await run(cpu), lineBound(await run(cpu), 3), log ? 'logSoftmax' : 'softmax');
@@ -79,12 +86,18 @@ describe('softmaxCrossEntropy on N-D logits on the GPU', () => {
         const r = f32(randomArray(reduction === 'none' ? size(positions) : 1, random));
         const options = { ignoreIndex: -100, reduction };
         for (const asTensor of [false, true]) {
-          const f = (rt: Runtime) => (xs: Tensor[]) => rt.softmaxCrossEntropy(xs[0], asTensor ? rt.tensor(labels, positions) : labels, options);
+          const f = (rt: Runtime) => (xs: Tensor[]) =>
+            rt.softmaxCrossEntropy(xs[0], asTensor ? rt.tensor(labels, positions) : labels, options);
           const got = await valueAndGrads(gpu, [{ data: x, shape }], r, f(gpu));
           const ref = await valueAndGrads(cpu, [{ data: x, shape }], r, f(cpu));
           const terms = reduction === 'none' ? classes : classes * size(positions);
           expectClose(got.y, ref.y, lineBound(ref.y, terms, 10), `loss, tensor labels ${asTensor}`);
-          expectClose(got.grads[0], ref.grads[0], lineBound(ref.grads[0], classes, 1), `gradient, tensor labels ${asTensor}`);
+          expectClose(
+            got.grads[0],
+            ref.grads[0],
+            lineBound(ref.grads[0], classes, 1),
+            `gradient, tensor labels ${asTensor}`,
+          );
         }
       });
     }
@@ -111,9 +124,23 @@ describe('attention on the GPU', () => {
   const qShape = [batch, heads, t, d];
   const kvShape = [batch, heads, s, d];
 
-  async function run(rt: Runtime, options: { causal?: boolean; masked?: boolean }, data: Float32Array[], trace = false, square = false) {
+  async function run(
+    rt: Runtime,
+    options: { causal?: boolean; masked?: boolean },
+    data: Float32Array[],
+    trace = false,
+    square = false,
+  ) {
     const [q, k, v, r, mask] = data;
-    const [qShape, kvShape] = square ? [[batch, heads, s, d], [batch, heads, s, d]] : [[batch, heads, t, d], [batch, heads, s, d]];
+    const [qShape, kvShape] = square
+      ? [
+          [batch, heads, s, d],
+          [batch, heads, s, d],
+        ]
+      : [
+          [batch, heads, t, d],
+          [batch, heads, s, d],
+        ];
     const inputs = [
       { data: q, shape: qShape },
       { data: k, shape: kvShape },

@@ -19,7 +19,14 @@ interface Input {
 async function gradcheck(label: string, inputs: Input[], f: (rt: Runtime, xs: Tensor[]) => Tensor, seed = 1) {
   const rt = await createRuntime({ backend: 'cpu' });
   const random = rng(seed);
-  const values = inputs.map((i) => randomArray(i.shape.reduce((a, b) => a * b, 1), random, i.lo ?? -1, i.hi ?? 1));
+  const values = inputs.map((i) =>
+    randomArray(
+      i.shape.reduce((a, b) => a * b, 1),
+      random,
+      i.lo ?? -1,
+      i.hi ?? 1,
+    ),
+  );
   let weights: Float64Array | null = null;
   const lossOf = (vals: Float64Array[], withGrad: boolean) => {
     const xs = vals.map((v, i) => rt.tensor(v, inputs[i].shape, { requiresGrad: withGrad }));
@@ -33,12 +40,16 @@ async function gradcheck(label: string, inputs: Input[], f: (rt: Runtime, xs: Te
     const analytic = await grads[input].dataF64();
     expect(grads[input].shape, `${label}: gradient shape of input ${input}`).toEqual(inputs[input].shape);
     for (let e = 0; e < values[input].length; e++) {
-      const shifted = (delta: number) => values.map((v, i) => (i === input ? v.map((x, j) => (j === e ? x + delta : x)) : v));
+      const shifted = (delta: number) =>
+        values.map((v, i) => (i === input ? v.map((x, j) => (j === e ? x + delta : x)) : v));
       const plus = (await lossOf(shifted(EPS), false).loss.dataF64())[0];
       const minus = (await lossOf(shifted(-EPS), false).loss.dataF64())[0];
       const numeric = (plus - minus) / (2 * EPS);
       const tolerance = ATOL + RTOL * Math.max(Math.abs(numeric), Math.abs(analytic[e]), 1);
-      expect(Math.abs(analytic[e] - numeric), `${label}: input ${input} element ${e}: analytic ${analytic[e]} vs numeric ${numeric}`).toBeLessThanOrEqual(tolerance);
+      expect(
+        Math.abs(analytic[e] - numeric),
+        `${label}: input ${input} element ${e}: analytic ${analytic[e]} vs numeric ${numeric}`,
+      ).toBeLessThanOrEqual(tolerance);
     }
   }
 }
@@ -50,7 +61,10 @@ const TRANSPOSES = [
   [true, true],
 ] as const;
 
-const stored = (batch: number[], rows: number, cols: number, t: boolean) => [...batch, ...(t ? [cols, rows] : [rows, cols])];
+const stored = (batch: number[], rows: number, cols: number, t: boolean) => [
+  ...batch,
+  ...(t ? [cols, rows] : [rows, cols]),
+];
 
 describe('batched matmul gradients against finite differences', () => {
   const patterns: [number[], number[]][] = [
@@ -72,7 +86,8 @@ describe('batched matmul gradients against finite differences', () => {
 
 describe('softmax and logSoftmax', () => {
   for (const axis of [0, 1, -1]) {
-    it(`softmax gradient along axis ${axis} of [2,3,4]`, () => gradcheck('softmax', [{ shape: [2, 3, 4], lo: -3, hi: 3 }], (rt, [x]) => rt.softmax(x, axis)));
+    it(`softmax gradient along axis ${axis} of [2,3,4]`, () =>
+      gradcheck('softmax', [{ shape: [2, 3, 4], lo: -3, hi: 3 }], (rt, [x]) => rt.softmax(x, axis)));
     it(`logSoftmax gradient along axis ${axis} of [2,3,4]`, () =>
       gradcheck('logSoftmax', [{ shape: [2, 3, 4], lo: -3, hi: 3 }], (rt, [x]) => rt.logSoftmax(x, axis)));
   }
@@ -127,7 +142,10 @@ describe('softmaxCrossEntropy on N-D logits', () => {
     const values = await none.dataF64();
     expectedLoss.forEach((v, i) => expect(values[i]).toBeCloseTo(v, 12));
     const total = expectedLoss.reduce((s, v) => s + v, 0);
-    expect((await rt.softmaxCrossEntropy(x, labels, { ignoreIndex: -100, reduction: 'sum' }).dataF64())[0]).toBeCloseTo(total, 12);
+    expect((await rt.softmaxCrossEntropy(x, labels, { ignoreIndex: -100, reduction: 'sum' }).dataF64())[0]).toBeCloseTo(
+      total,
+      12,
+    );
     expect((await rt.softmaxCrossEntropy(x, labels, { ignoreIndex: -100 }).dataF64())[0]).toBeCloseTo(total / 3, 12);
     // The same labels as a tensor and as an Int32Array.
     const asTensor = rt.softmaxCrossEntropy(x, rt.tensor(labels.flat(), [2, 2]), { ignoreIndex: -100 });
@@ -141,7 +159,9 @@ describe('softmaxCrossEntropy on N-D logits', () => {
     const x = rt.tensor(logits.flat(), [4, 3]);
     const expected = (lse(logits[0]) - 2 + lse(logits[3]) - 4) / 2;
     expect((await rt.softmaxCrossEntropy(x, [0, 1, 1, 2], { ignoreIndex: 1 }).dataF64())[0]).toBeCloseTo(expected, 12);
-    expect((await rt.softmaxCrossEntropy(x, rt.tensor([0, 1, 1, 2], [4]), { ignoreIndex: 1 }).dataF64())[0]).toBeCloseTo(expected, 12);
+    expect(
+      (await rt.softmaxCrossEntropy(x, rt.tensor([0, 1, 1, 2], [4]), { ignoreIndex: 1 }).dataF64())[0],
+    ).toBeCloseTo(expected, 12);
   });
 
   it('gradients: indices with ignored positions, each reduction, and one-hot labels', async () => {
@@ -154,7 +174,9 @@ describe('softmaxCrossEntropy on N-D logits', () => {
       rt.softmaxCrossEntropy(x, rt.tensor([0, 3, -100, 1, 2, -100], [2, 3]), { ignoreIndex: -100 }),
     );
     const oneHot = [1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0];
-    await gradcheck('sce one-hot', [{ shape: [2, 2, 3], lo: -4, hi: 4 }], (rt, [x]) => rt.softmaxCrossEntropy(x, rt.tensor(oneHot, [2, 2, 3])));
+    await gradcheck('sce one-hot', [{ shape: [2, 2, 3], lo: -4, hi: 4 }], (rt, [x]) =>
+      rt.softmaxCrossEntropy(x, rt.tensor(oneHot, [2, 2, 3])),
+    );
   });
 
   it('is stable at ±1e4', async () => {
@@ -168,11 +190,24 @@ describe('softmaxCrossEntropy on N-D logits', () => {
   it('errors name the op and the shapes; the runtime stays usable', async () => {
     const rt = await createRuntime({ backend: 'cpu' });
     const x = rt.zeros([2, 2, 3]);
-    expect(() => rt.softmaxCrossEntropy(x, [0, 1, 2])).toThrow(/softmaxCrossEntropy: 3 class indices \[3\] for 4 positions \[2,2\] of logits \[2,2,3\]/);
-    expect(() => rt.softmaxCrossEntropy(x, [[0, 1], [2, -100]])).toThrow(/softmaxCrossEntropy: label 3 is -100; class indices must be integers in \[0, 3\) for logits \[2,2,3\]/);
-    expect(() => rt.softmaxCrossEntropy(x, rt.zeros([2, 3]))).toThrow(/softmaxCrossEntropy: labels \[2,3\] are neither class indices \[2,2\] nor one-hot \[2,2,3\]/);
-    expect(() => rt.softmaxCrossEntropy(x, [0, 1, 2, 0], { reduction: 'avg' as 'mean' })).toThrow(/softmaxCrossEntropy: reduction must be/);
-    expect(() => rt.softmaxCrossEntropy(x, [0, 1, 2, 0], { ignoreIndex: 0.5 })).toThrow(/softmaxCrossEntropy: ignoreIndex must be an integer/);
+    expect(() => rt.softmaxCrossEntropy(x, [0, 1, 2])).toThrow(
+      /softmaxCrossEntropy: 3 class indices \[3\] for 4 positions \[2,2\] of logits \[2,2,3\]/,
+    );
+    expect(() =>
+      rt.softmaxCrossEntropy(x, [
+        [0, 1],
+        [2, -100],
+      ]),
+    ).toThrow(/softmaxCrossEntropy: label 3 is -100; class indices must be integers in \[0, 3\) for logits \[2,2,3\]/);
+    expect(() => rt.softmaxCrossEntropy(x, rt.zeros([2, 3]))).toThrow(
+      /softmaxCrossEntropy: labels \[2,3\] are neither class indices \[2,2\] nor one-hot \[2,2,3\]/,
+    );
+    expect(() => rt.softmaxCrossEntropy(x, [0, 1, 2, 0], { reduction: 'avg' as 'mean' })).toThrow(
+      /softmaxCrossEntropy: reduction must be/,
+    );
+    expect(() => rt.softmaxCrossEntropy(x, [0, 1, 2, 0], { ignoreIndex: 0.5 })).toThrow(
+      /softmaxCrossEntropy: ignoreIndex must be an integer/,
+    );
     expect((await rt.softmaxCrossEntropy(x, [0, 1, 2, 0]).dataF64())[0]).toBeCloseTo(Math.log(3), 12);
   });
 });
@@ -201,9 +236,15 @@ describe('attention', () => {
   it('errors name the op and the shapes', async () => {
     const rt = await createRuntime({ backend: 'cpu' });
     const [qt, kt, vt] = [rt.zeros([2, 3, 4]), rt.zeros([2, 5, 3]), rt.zeros([2, 5, 4])];
-    expect(() => rt.attention(qt, kt, vt)).toThrow(/attention: head dimensions differ: q \[2,3,4\], k \[2,5,3\], v \[2,5,4\]: q has 4, k has 3/);
-    expect(() => rt.attention(qt, rt.zeros([2, 5, 4]), rt.zeros([2, 6, 4]))).toThrow(/attention: k and v hold different numbers of keys/);
-    expect(() => rt.attention(qt, rt.zeros([2, 5, 4]), vt, { mask: rt.zeros([4, 5]) })).toThrow(/attention: mask \[4,5\] does not broadcast to the scores \[2,3,5\]/);
+    expect(() => rt.attention(qt, kt, vt)).toThrow(
+      /attention: head dimensions differ: q \[2,3,4\], k \[2,5,3\], v \[2,5,4\]: q has 4, k has 3/,
+    );
+    expect(() => rt.attention(qt, rt.zeros([2, 5, 4]), rt.zeros([2, 6, 4]))).toThrow(
+      /attention: k and v hold different numbers of keys/,
+    );
+    expect(() => rt.attention(qt, rt.zeros([2, 5, 4]), vt, { mask: rt.zeros([4, 5]) })).toThrow(
+      /attention: mask \[4,5\] does not broadcast to the scores \[2,3,5\]/,
+    );
     expect(rt.attention(qt, rt.zeros([2, 5, 4]), vt).shape).toEqual([2, 3, 4]);
   });
 });
@@ -214,7 +255,9 @@ describe('batched matmul errors', () => {
     expect(() => rt.matmul(rt.zeros([2, 3, 4]), rt.zeros([3, 4, 5]))).toThrow(
       /matmul: batch dimensions do not broadcast: A \[2,3,4\] · B \[3,4,5\] \(batch dimension 0: 2 vs 3\)/,
     );
-    expect(() => rt.matmul(rt.zeros([2, 3, 4]), rt.zeros([2, 5, 4]))).toThrow(/matmul: inner dimensions differ: A \[2,3,4\] · B \[2,5,4\]: 4 ≠ 5/);
+    expect(() => rt.matmul(rt.zeros([2, 3, 4]), rt.zeros([2, 5, 4]))).toThrow(
+      /matmul: inner dimensions differ: A \[2,3,4\] · B \[2,5,4\]: 4 ≠ 5/,
+    );
     expect(() => rt.matmul(rt.zeros([2, 4, 3]), rt.zeros([5, 3]), { transposeA: true, transposeB: true })).toThrow(
       /matmul: inner dimensions differ: Aᵀ \[2,4,3\] \(used as \[2,3,4\]\) · Bᵀ \[5,3\] \(used as \[3,5\]\): 4 ≠ 3/,
     );

@@ -23,11 +23,15 @@ function broadcasts(from: Shape, to: Shape): boolean {
 /** softmax(scale · Q·Kᵀ + mask) · V for q [..., T, D], k [..., S, D], v [..., S, Dv] → [..., T, Dv]. */
 export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor {
   const shapes = `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)}`;
-  if (q.rank < 2 || k.rank < 2 || v.rank < 2) throw new Error(`attention: q, k and v must be [..., tokens, dim], got ${shapes}`);
+  if (q.rank < 2 || k.rank < 2 || v.rank < 2)
+    throw new Error(`attention: q, k and v must be [..., tokens, dim], got ${shapes}`);
   const d = q.shape[q.rank - 1];
-  if (k.shape[k.rank - 1] !== d) throw new Error(`attention: head dimensions differ: ${shapes}: q has ${d}, k has ${k.shape[k.rank - 1]}`);
+  if (k.shape[k.rank - 1] !== d)
+    throw new Error(`attention: head dimensions differ: ${shapes}: q has ${d}, k has ${k.shape[k.rank - 1]}`);
   if (v.shape[v.rank - 2] !== k.shape[k.rank - 2]) {
-    throw new Error(`attention: k and v hold different numbers of keys: ${shapes}: ${k.shape[k.rank - 2]} ≠ ${v.shape[v.rank - 2]}`);
+    throw new Error(
+      `attention: k and v hold different numbers of keys: ${shapes}: ${k.shape[k.rank - 2]} ≠ ${v.shape[v.rank - 2]}`,
+    );
   }
   const scale = options.scale ?? 1 / Math.sqrt(d);
   if (!Number.isFinite(scale)) throw new Error(`attention: scale must be a finite number, got ${scale} for ${shapes}`);
@@ -35,7 +39,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   // Every check before the first op, so that a bad call records nothing.
   const scoresShape = [...broadcastShapes('attention', q.shape.slice(0, -2), k.shape.slice(0, -2)), t, s];
   if (options.mask && !broadcasts(options.mask.shape, scoresShape)) {
-    throw new Error(`attention: mask ${formatShape(options.mask.shape)} does not broadcast to the scores ${formatShape(scoresShape)} of ${shapes}`);
+    throw new Error(
+      `attention: mask ${formatShape(options.mask.shape)} does not broadcast to the scores ${formatShape(scoresShape)} of ${shapes}`,
+    );
   }
   let scores = unary('scale', matmul(q, k, { transposeB: true }), scale);
   if (options.mask) scores = binary('add', scores, options.mask);

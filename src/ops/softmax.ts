@@ -24,7 +24,8 @@ const opName = (log: boolean) => (log ? 'logSoftmax' : 'softmax');
 
 function checkAxis(op: string, shape: Shape, axis: number): void {
   if (shape.length === 0) throw new Error(`${op}: needs at least one dimension, got a scalar ${formatShape(shape)}`);
-  if (axis < 0 || axis >= shape.length) throw new Error(`${op}: axis ${axis} is out of range for shape ${formatShape(shape)}`);
+  if (axis < 0 || axis >= shape.length)
+    throw new Error(`${op}: axis ${axis} is out of range for shape ${formatShape(shape)}`);
 }
 
 export const softmaxOp = defineOp<SoftmaxParams>({
@@ -53,7 +54,12 @@ export const softmaxOp = defineOp<SoftmaxParams>({
   },
   gpu(gpu, [x], { axis, log }, out) {
     const params = lines(x.shape, axis);
-    const kernel = { name: log ? 'log_softmax' : 'softmax', shader: softmaxShader, entry: 'forward', constants: { LOG: log } };
+    const kernel = {
+      name: log ? 'log_softmax' : 'softmax',
+      shader: softmaxShader,
+      entry: 'forward',
+      constants: { LOG: log },
+    };
     gpu.dispatch(kernel, { x, out, params }, elementwiseGrid(params.outer * params.inner), { axis });
   },
   // Both gradients need only the output: one fused kernel reads y and G.
@@ -65,7 +71,8 @@ export const softmaxGradOp = defineOp<SoftmaxParams>({
   name: 'softmaxGrad',
   shape([y, g], { axis, log }) {
     checkAxis(`${opName(log)}Grad`, y, axis);
-    if (!sameShape(y, g)) throw new Error(`${opName(log)}Grad: gradient ${formatShape(g)} does not match output ${formatShape(y)}`);
+    if (!sameShape(y, g))
+      throw new Error(`${opName(log)}Grad: gradient ${formatShape(g)} does not match output ${formatShape(y)}`);
     return y;
   },
   cpu([y, g], { axis, log }) {
@@ -75,7 +82,8 @@ export const softmaxGradOp = defineOp<SoftmaxParams>({
       for (let i = 0; i < inner; i++) {
         const base = o * n * inner + i;
         let dot = 0;
-        for (let j = 0; j < n; j++) dot += log ? g.data[base + j * inner] : g.data[base + j * inner] * y.data[base + j * inner];
+        for (let j = 0; j < n; j++)
+          dot += log ? g.data[base + j * inner] : g.data[base + j * inner] * y.data[base + j * inner];
         for (let j = 0; j < n; j++) {
           const at = base + j * inner;
           out[at] = log ? g.data[at] - Math.exp(y.data[at]) * dot : y.data[at] * (g.data[at] - dot);
@@ -86,7 +94,12 @@ export const softmaxGradOp = defineOp<SoftmaxParams>({
   },
   gpu(gpu, [y, g], { axis, log }, out) {
     const params = lines(y.shape, axis);
-    const kernel = { name: log ? 'log_softmax_grad' : 'softmax_grad', shader: softmaxShader, entry: 'backward', constants: { LOG: log } };
+    const kernel = {
+      name: log ? 'log_softmax_grad' : 'softmax_grad',
+      shader: softmaxShader,
+      entry: 'backward',
+      constants: { LOG: log },
+    };
     gpu.dispatch(kernel, { y, g, out, params }, elementwiseGrid(params.outer * params.inner), { axis });
   },
 });
