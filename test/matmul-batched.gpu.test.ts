@@ -200,3 +200,37 @@ describe('a batch over a 2-D weight folds into M', () => {
     });
   }
 });
+
+describe('GEMV and split-K fall back to a batched blocked kernel', () => {
+  const plans: (MatmulPlan | null)[] = [
+    null,
+    { variant: 'gemv', splits: 1 },
+    { variant: 'direct', splits: 3, workgroup: [4, 4] },
+    { variant: 'tile64', splits: 4, tileK: 16 },
+  ];
+  for (const plan of plans) {
+    it(`${plan ? `forced ${plan.variant} with ${plan.splits} splits` : 'the default choice'}: single rows, single columns and long K`, async () => {
+      for (const [m, n, k] of [
+        [1, 17, 5],
+        [6, 1, 9],
+        [3, 5, 300],
+      ] as const) {
+        const random = rng(m + n + k);
+        const aShape = [3, m, k];
+        const bShape = [3, k, n];
+        const a = f32(randomArray(size(aShape), random));
+        const b = f32(randomArray(size(bShape), random));
+        gpu.matmulPlan = plan;
+        const traced = await gpu.trace(() => gpu.matmul(gpu.tensor(a, aShape), gpu.tensor(b, bShape)));
+        const out = await read(traced.value);
+        gpu.matmulPlan = null;
+        const ref = await read(cpu.matmul(cpu.tensor(a, aShape), cpu.tensor(b, bShape)));
+        expectClose(out, ref, dotBound(await magnitude(a, aShape, b, bShape, {}), k), `${m}x${n}x${k}`);
+        const matmuls = traced.dispatches.filter((d) => d.op === 'matmul');
+        expect(matmuls).toHaveLength(1);
+        expect(matmuls[0].kernel).toMatch(/^matmul_(direct|tile64|tile128)_nn$/);
+        expect(matmuls[0].detail).toMatchObject({ batch: 3, splits: 1 });
+      }
+    });
+  }
+});

@@ -48,8 +48,13 @@ describe('softmax and logSoftmax on the GPU', () => {
         const x = f32(randomArray(size(shape), random, -4, 4));
         const r = f32(randomArray(size(shape), random));
         const f = (rt: Runtime) => (xs: Tensor[]) => (log ? rt.logSoftmax(xs[0], axis) : rt.softmax(xs[0], axis));
-        const got = await valueAndGrads(gpu, [{ data: x, shape }], r, f(gpu));
+        const traced = await gpu.trace(() => valueAndGrads(gpu, [{ data: x, shape }], r, f(gpu)));
+        const got = traced.value;
         const ref = await valueAndGrads(cpu, [{ data: x, shape }], r, f(cpu));
+        // One fused kernel each way, along the axis in place.
+        const kernels = traced.dispatches.filter((d) => d.op.startsWith('softmax')).map((d) => d.kernel);
+        expect(kernels).toEqual(log ? ['log_softmax', 'log_softmax_grad'] : ['softmax', 'softmax_grad']);
+        for (const d of traced.dispatches) expect(d.op).not.toMatch(/transpose|permute|copy/);
         const n = shape[axis < 0 ? shape.length + axis : axis];
         expectClose(got.y, ref.y, lineBound(ref.y, n, 4), 'forward');
         expectClose(got.grads[0], ref.grads[0], lineBound(ref.grads[0], n, 4), 'backward');
