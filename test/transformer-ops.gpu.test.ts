@@ -194,3 +194,26 @@ describe('attention on the GPU', () => {
     expect(dispatches.filter((x) => x.op === 'softmaxGrad')).toHaveLength(1);
   });
 });
+
+describe('errors on the GPU runtime', () => {
+  it('name the op and the shapes, record nothing, and leave the runtime usable', async () => {
+    const [a, b, q, k, v, x] = [
+      [2, 3, 4],
+      [3, 4, 5],
+      [2, 3, 4],
+      [2, 5, 3],
+      [2, 5, 4],
+      [2, 2, 3],
+    ].map((shape) => gpu.zeros(shape));
+    const before = gpu.stats().dispatches;
+    expect(() => gpu.matmul(a, b)).toThrow(/matmul: batch dimensions do not broadcast: A \[2,3,4\] · B \[3,4,5\]/);
+    expect(() => gpu.attention(q, k, v)).toThrow(/attention: head dimensions differ: q \[2,3,4\], k \[2,5,3\]/);
+    expect(() => gpu.softmax(x, 3)).toThrow(/softmax: axis 3 is out of range for shape \[2,2,3\]/);
+    expect(() => gpu.softmaxCrossEntropy(x, [0, 1, 2])).toThrow(
+      /softmaxCrossEntropy: 3 class indices \[3\] for 4 positions \[2,2\]/,
+    );
+    expect(gpu.stats().dispatches).toBe(before);
+    const out = await read(gpu.matmul(gpu.tensor([1, 2, 3, 4], [2, 1, 2]), gpu.tensor([1, 1], [2, 1])));
+    expect(Array.from(out)).toEqual([3, 7]);
+  });
+});
