@@ -1,11 +1,11 @@
 // Register-blocked tiled matmul: out[M,N] = act(op(A) · op(B) + bias), op transposing per TRANSPOSE_A / TRANSPOSE_B.
 //   A is stored [M,K] (or [K,M]), B is [K,N] (or [N,K]); row-major f32, bound as vec4 so aligned reads are 16 bytes.
-// Bindings: a, b, bias (read; bias is any read buffer when HAS_BIAS is off), out (write), params {M, N, K, kChunk},
-//   aScalars, bScalars (a and b again, as f32 arrays).
-// Grid: (ceil(N / TILE), ceil(M / TILE), splits) workgroups of 16×16 invocations, TILE = 16·MICRO (64 or 128).
-// One invocation computes a MICRO×MICRO block of out (rows ty·MICRO.., columns tx·MICRO..) over k in
-// [z·kChunk, (z+1)·kChunk). Each step stages a TILE×TILE_K slab of op(A) and a TILE_K×TILE slab of op(B) in
-// workgroup memory, k-major, so the inner loop reads MICRO/4 vec4s of each per k. With SPLIT it writes the raw
+// Bindings: a, b, bias (read; bias is any read buffer when HAS_BIAS is off), out (write), params {M, N, K, kChunk,
+//   splits, batchShape, aStrides, bStrides}, aScalars, bScalars (a and b again, as f32 arrays).
+// Grid: (ceil(N / TILE), ceil(M / TILE), batch · splits) workgroups of 16×16 invocations, TILE = 16·MICRO (64 or 128).
+// One invocation computes a MICRO×MICRO block of out (rows ty·MICRO.., columns tx·MICRO..) of batch entry
+// z / splits over k in [s·kChunk, (s+1)·kChunk), s = z % splits. Each step stages a TILE×TILE_K slab of op(A)
+// and a TILE_K×TILE slab of op(B) in workgroup memory, k-major, so the inner loop reads MICRO/4 vec4s of each per k. With SPLIT it writes the raw
 // partial sum to slab z of out ([splits, M, N]) and no epilogue.
 // Global reads are vec4 along each operand's contiguous dimension, whichever transpose: a transposed operand costs
 // four scalar workgroup stores per vec4 instead of one, never a slower global read.
@@ -24,7 +24,11 @@ override ACTIVATION: u32 = 0u; // a code of src/ops/activation.ts
 override MICRO: u32 = 8u; // 4 or 8
 override TILE_K: u32 = 8u; // TILE_K · MICRO ≥ 64, so each invocation stages whole vec4s
 
-struct Params { M: u32, N: u32, K: u32, kChunk: u32 }
+// batchShape, aStrides, bStrides: see setBatch in shaders/matmul_edges.wgsl; splits: K ranges per matrix.
+struct Params {
+  M: u32, N: u32, K: u32, kChunk: u32, splits: u32,
+  batchShape: array<vec4<u32>, 2>, aStrides: array<vec4<u32>, 2>, bStrides: array<vec4<u32>, 2>,
+}
 
 @group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
@@ -48,14 +52,14 @@ fn fourA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {
     // m..m+3 at k; with VEC_A, M % 4 == 0 so the vec4 is wholly inside or outside.
     if (VEC_A) {
       if (CHECK_BOUNDS && (m >= params.M || k >= kEnd)) { return vec4(0.0); }
-      return a[(k * params.M + m) / 4u];
+      return a[(aBase + k * params.M + m) / 4u];
     }
     return vec4(scalarA(m, k, kEnd), scalarA(m + 1u, k, kEnd), scalarA(m + 2u, k, kEnd), scalarA(m + 3u, k, kEnd));
   }
   // k..k+3 at m; with VEC_A, K % 4 == 0 and split ranges are multiples of 4.
   if (VEC_A) {
     if (CHECK_BOUNDS && (m >= params.M || k >= kEnd)) { return vec4(0.0); }
-    return a[(m * params.K + k) / 4u];
+    return a[(aBase + m * params.K + k) / 4u];
   }
   return vec4(scalarA(m, k, kEnd), scalarA(m, k + 1u, kEnd), scalarA(m, k + 2u, kEnd), scalarA(m, k + 3u, kEnd));
 }
@@ -65,14 +69,14 @@ fn fourB(k: u32, n: u32, kEnd: u32) -> vec4<f32> {
     // k..k+3 at n.
     if (VEC_B) {
       if (CHECK_BOUNDS && (n >= params.N || k >= kEnd)) { return vec4(0.0); }
-      return b[(n * params.K + k) / 4u];
+      return b[(bBase + n * params.K + k) / 4u];
     }
     return vec4(scalarB(k, n, kEnd), scalarB(k + 1u, n, kEnd), scalarB(k + 2u, n, kEnd), scalarB(k + 3u, n, kEnd));
   }
   // n..n+3 at k.
   if (VEC_B) {
     if (CHECK_BOUNDS && (n >= params.N || k >= kEnd)) { return vec4(0.0); }
-    return b[(k * params.N + n) / 4u];
+    return b[(bBase + k * params.N + n) / 4u];
   }
   return vec4(scalarB(k, n, kEnd), scalarB(k, n + 1u, kEnd), scalarB(k, n + 2u, kEnd), scalarB(k, n + 3u, kEnd));
 }
@@ -114,7 +118,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let quadsPerThread = MICRO / 4u;
   let rowBase = wid.y * tile;
   let colBase = wid.x * tile;
-  let kBegin = wid.z * params.kChunk;
+  setBatch(wid.z / params.splits);
+  let kBegin = (wid.z % params.splits) * params.kChunk;
   let kEnd = min(params.K, kBegin + params.kChunk);
   // acc[i * 2 + q] = out row ty·MICRO + i, columns tx·MICRO + 4q .. +3 (sized for MICRO = 8).
   var acc: array<vec4<f32>, 16>;
@@ -137,7 +142,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     workgroupBarrier();
   }
 
-  let slab = select(0u, wid.z * params.M * params.N, SPLIT);
+  // Matrix z of out: a batch entry, or (SPLIT, one matrix) a slab of partial sums.
+  let slab = wid.z * params.M * params.N;
   for (var i = 0u; i < MICRO; i++) {
     let row = rowBase + lid.y * MICRO + i;
     for (var q = 0u; q < quadsPerThread; q++) {

@@ -1,10 +1,10 @@
 // Matmul with no workgroup memory: out[M,N] = act(op(A) · op(B) + bias), op transposing per TRANSPOSE_A / TRANSPOSE_B.
 //   A is stored [M,K] (or [K,M]), B is [K,N] (or [N,K]); row-major f32, bound as vec4 so aligned reads are 16 bytes.
-// Bindings: a, b, bias (read; bias is any read buffer when HAS_BIAS is off), out (write), params {M, N, K, kChunk},
-//   aScalars, bScalars (a and b again, as f32 arrays).
-// Grid: (ceil(N / (4·WG_X)), ceil(M / (4·WG_Y)), splits) workgroups of WG_X×WG_Y invocations.
-// One invocation computes a 4×4 block of out over k in [z·kChunk, (z+1)·kChunk), reading each operand as four vec4s
-// per step of 4 along k. With SPLIT it writes the raw partial sum to slab z of out ([splits, M, N]) and no epilogue.
+// Bindings: a, b, bias (read; bias is any read buffer when HAS_BIAS is off), out (write), params {M, N, K, kChunk,
+//   splits, batchShape, aStrides, bStrides}, aScalars, bScalars (a and b again, as f32 arrays).
+// Grid: (ceil(N / (4·WG_X)), ceil(M / (4·WG_Y)), batch · splits) workgroups of WG_X×WG_Y invocations.
+// One invocation computes a 4×4 block of out of batch entry z / splits over k in [s·kChunk, (s+1)·kChunk),
+// s = z % splits, reading each operand as four vec4s per step of 4 along k. With SPLIT it writes the raw partial sum to slab z of out ([splits, M, N]) and no epilogue.
 // No barriers and no shared staging: software rasterisers (SwiftShader) run this several times faster than tiled code.
 
 override TRANSPOSE_A: bool = false;
@@ -21,7 +21,11 @@ override ACTIVATION: u32 = 0u; // a code of src/ops/activation.ts
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 
-struct Params { M: u32, N: u32, K: u32, kChunk: u32 }
+// batchShape, aStrides, bStrides: see setBatch in shaders/matmul_edges.wgsl; splits: K ranges per matrix.
+struct Params {
+  M: u32, N: u32, K: u32, kChunk: u32, splits: u32,
+  batchShape: array<vec4<u32>, 2>, aStrides: array<vec4<u32>, 2>, bStrides: array<vec4<u32>, 2>,
+}
 
 @group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
@@ -39,7 +43,7 @@ struct Params { M: u32, N: u32, K: u32, kChunk: u32 }
 fn rowA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {
   if (VEC_A) {
     if (CHECK_BOUNDS && m >= params.M) { return vec4(0.0); }
-    return a[(m * params.K + k) / 4u];
+    return a[(aBase + m * params.K + k) / 4u];
   }
   return vec4(scalarA(m, k, kEnd), scalarA(m, k + 1u, kEnd), scalarA(m, k + 2u, kEnd), scalarA(m, k + 3u, kEnd));
 }
@@ -48,7 +52,7 @@ fn rowA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {
 fn colA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {
   if (VEC_A) {
     if (CHECK_BOUNDS && (m >= params.M || k >= kEnd)) { return vec4(0.0); }
-    return a[(k * params.M + m) / 4u];
+    return a[(aBase + k * params.M + m) / 4u];
   }
   return vec4(scalarA(m, k, kEnd), scalarA(m + 1u, k, kEnd), scalarA(m + 2u, k, kEnd), scalarA(m + 3u, k, kEnd));
 }
@@ -57,7 +61,7 @@ fn colA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {
 fn rowB(k: u32, n: u32, kEnd: u32) -> vec4<f32> {
   if (VEC_B) {
     if (CHECK_BOUNDS && (n >= params.N || k >= kEnd)) { return vec4(0.0); }
-    return b[(k * params.N + n) / 4u];
+    return b[(bBase + k * params.N + n) / 4u];
   }
   return vec4(scalarB(k, n, kEnd), scalarB(k, n + 1u, kEnd), scalarB(k, n + 2u, kEnd), scalarB(k, n + 3u, kEnd));
 }
@@ -66,7 +70,7 @@ fn rowB(k: u32, n: u32, kEnd: u32) -> vec4<f32> {
 fn colB(k: u32, n: u32, kEnd: u32) -> vec4<f32> {
   if (VEC_B) {
     if (CHECK_BOUNDS && n >= params.N) { return vec4(0.0); }
-    return b[(n * params.K + k) / 4u];
+    return b[(bBase + n * params.K + k) / 4u];
   }
   return vec4(scalarB(k, n, kEnd), scalarB(k + 1u, n, kEnd), scalarB(k + 2u, n, kEnd), scalarB(k + 3u, n, kEnd));
 }
@@ -95,7 +99,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let r0 = gid.y * 4u;
   let c0 = gid.x * 4u;
   if (CHECK_BOUNDS && (r0 >= params.M || c0 >= params.N)) { return; }
-  let kBegin = gid.z * params.kChunk;
+  setBatch(gid.z / params.splits);
+  let kBegin = (gid.z % params.splits) * params.kChunk;
   let kEnd = min(params.K, kBegin + params.kChunk);
   // acc_i = out row r0+i, columns c0..c0+3.
   var acc0 = vec4(0.0);
@@ -128,7 +133,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     acc2 = fma(vec4(a2.x), b0, fma(vec4(a2.y), b1, fma(vec4(a2.z), b2, fma(vec4(a2.w), b3, acc2))));
     acc3 = fma(vec4(a3.x), b0, fma(vec4(a3.y), b1, fma(vec4(a3.z), b2, fma(vec4(a3.w), b3, acc3))));
   }
-  let slab = select(0u, gid.z * params.M * params.N, SPLIT);
+  // Matrix z of out: a batch entry, or (SPLIT, one matrix) a slab of partial sums.
+  let slab = gid.z * params.M * params.N;
   storeRow(r0, c0, slab, acc0);
   storeRow(r0 + 1u, c0, slab, acc1);
   storeRow(r0 + 2u, c0, slab, acc2);

@@ -22,6 +22,8 @@ export { Runtime } from './runtime/runtime.js';
 export { Tensor } from './tensor/tensor.js';
 export type { RuntimeOptions, RuntimeInfo, TensorOptions } from './runtime/runtime.js';
 export type { MatmulOptions } from './ops/matmul.js';
+export type { AttentionOptions } from './ops/attention.js';
+export type { ClassLabels, Reduction, SoftmaxCrossEntropyOptions } from './ops/loss.js';
 export type { MemoryStats, DispatchRecord, DebugOptions } from './core/backend.js';
 // Scheduling: batched submission, compiled steps, profiling, device loss.
 export type { SchedulerStats, KernelTime, LostInfo } from './core/backend.js';

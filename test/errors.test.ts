@@ -22,7 +22,7 @@ describe('errors on the CPU runtime', async () => {
       () => rt.matmul(rt.zeros([2, 3]), rt.zeros([4, 5]), { transposeB: true }),
       /matmul: inner dimensions differ: A \[2,3\] · Bᵀ \[4,5\] \(used as \[5,4\]\): 3 ≠ 5/,
     ],
-    ['matmul rank', () => rt.matmul(rt.zeros([2]), rt.zeros([2, 2])), /matmul: operands must be 2-D, got \[2\] and \[2,2\]/],
+    ['matmul rank', () => rt.matmul(rt.zeros([2]), rt.zeros([2, 2])), /matmul: operands must have rank 2 or more, got \[2\] and \[2,2\]/],
     ['broadcast', () => rt.add(rt.zeros([2, 3]), rt.zeros([2])), /add: shapes \[2,3\] and \[2\] do not broadcast/],
     ['mse shapes', () => rt.mseLoss(rt.zeros([2, 3]), rt.zeros([3, 2])), /mseLoss: shapes \[2,3\] and \[3,2\] must be equal/],
     ['sum axis', () => rt.sum(rt.zeros([2, 3]), 2), /sum: axis 2 is out of range for shape \[2,3\]/],

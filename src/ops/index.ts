@@ -7,7 +7,9 @@ import { linear, type Activation, type LinearOptions } from './linear.js';
 import { transpose } from './transpose.js';
 import { binary, unary } from './elementwise.js';
 import { mean, sum } from './reduce.js';
-import { mseLoss, softmaxCrossEntropy } from './loss.js';
+import { mseLoss, softmaxCrossEntropy, type ClassLabels, type SoftmaxCrossEntropyOptions } from './loss.js';
+import { logSoftmax, softmax } from './softmax.js';
+import { attention, type AttentionOptions } from './attention.js';
 
 type Operand = Tensor | number;
 
@@ -30,7 +32,12 @@ function isContext(value: unknown): value is Context {
 
 /** Every op as a runtime method, `rt.matmul(a, b)`; and, from its first operand, as a tensor method. */
 export interface TensorOps {
-  /** op(A)·op(B) for 2-D operands; the flags read A as [K, M] or B as [N, K] without copying. */
+  /**
+   * op(A)·op(B) for operands of rank 2 or more: the flags transpose the last two dimensions in place (A stored
+   * [..., K, M], B stored [..., N, K]), and the leading batch dimensions broadcast NumPy-style
+   * ([2,1,T,D]·[1,H,D,S] → [2,H,T,S]). One kernel dispatch for the whole batch; a batched A over a 2-D B folds its
+   * batch into M.
+   */
   matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor;
   /**
    * act(x·w + bias) in one matmul kernel, the bias and activation applied in its epilogue. x [batch, in],
@@ -58,10 +65,21 @@ export interface TensorOps {
   /** Mean squared error over all elements. */
   mseLoss(pred: Tensor, target: Tensor): Tensor;
   /**
-   * Mean softmax cross-entropy of logits [m, n]. Labels are one-hot [m, n], or class indices
-   * (a tensor [m], or an array of m integers).
+   * Softmax cross-entropy of logits [..., C]. Labels are one-hot [..., C], or class indices [...] (a tensor, an
+   * Int32Array, or a nested array). `ignoreIndex` (any integer, −100 included) drops those positions;
+   * `reduction` is 'mean' (over the positions not ignored; the default), 'sum' or 'none' (the losses [...]).
    */
-  softmaxCrossEntropy(logits: Tensor, labels: Tensor | readonly number[] | Int32Array): Tensor;
+  softmaxCrossEntropy(logits: Tensor, labels: ClassLabels, options?: SoftmaxCrossEntropyOptions): Tensor;
+  /** exp(x)/Σ exp(x) along `axis` (default −1, the last), stable for any input; one fused kernel each way. */
+  softmax(a: Tensor, axis?: number): Tensor;
+  /** x − log Σ exp(x) along `axis` (default −1), stable for any input; one fused kernel each way. */
+  logSoftmax(a: Tensor, axis?: number): Tensor;
+  /**
+   * softmax(scale·Q·Kᵀ + mask)·V: q [..., T, D], k [..., S, D], v [..., S, Dv] → [..., T, Dv]; scale 1/√D by default,
+   * `mask` additive and broadcast to [..., T, S], `causal` hides key j from query i when j > i + (S − T).
+   * A composite of batched transposed matmuls and the fused softmax.
+   */
+  attention(q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions): Tensor;
 }
 
 export const TENSOR_OPS: TensorOps = {
@@ -85,7 +103,13 @@ export const TENSOR_OPS: TensorOps = {
   sum: publicOp('sum', 1, (a, axis) => sum(a, axis)),
   mean: publicOp('mean', 1, (a, axis) => mean(a, axis)),
   mseLoss: publicOp('mseLoss', 2, (pred, target) => mseLoss(pred, target)),
-  softmaxCrossEntropy: publicOp('softmaxCrossEntropy', 1, (logits, labels) => softmaxCrossEntropy(logits, labels)),
+  softmaxCrossEntropy: publicOp('softmaxCrossEntropy', 1, (logits, labels, options = {}) => softmaxCrossEntropy(logits, labels, options)),
+  softmax: publicOp('softmax', 1, (a, axis = -1) => softmax(a, axis)),
+  logSoftmax: publicOp('logSoftmax', 1, (a, axis = -1) => logSoftmax(a, axis)),
+  attention: publicOp('attention', 3, (q, k, v, options = {}) => {
+    if (options.mask !== undefined) checkTensors('attention', q.owner, [options.mask]);
+    return attention(q, k, v, options);
+  }),
 };
 
 /** Every op as a method of its first operand: `x.matmul(w).add(b).relu()`. */

@@ -1,9 +1,9 @@
 import { apply, defineOp, Tensor } from '../tensor/tensor.js';
-import { formatShape } from '../core/shape.js';
+import { formatShape, sameShape, sizeOf, type Shape } from '../core/shape.js';
 import { elementwiseGrid, grid1d } from '../core/kernel.js';
 import { Shader } from '../core/shader.js';
 import { binary, checkSameShape, unary } from './elementwise.js';
-import { mean } from './reduce.js';
+import { mean, sum } from './reduce.js';
 import sceSource from '../../shaders/softmax_cross_entropy.wgsl?raw';
 import oneHotSource from '../../shaders/one_hot.wgsl?raw';
 
@@ -36,19 +36,25 @@ function rowStats(x: Float64Array, y: Float64Array, row: number, n: number) {
 }
 
 function checkLogits(op: string, logits: readonly number[], labels: readonly number[]): void {
-  if (logits.length !== 2) throw new Error(`${op}: logits must be 2-D [batch, classes], got ${formatShape(logits)}`);
+  if (logits.length < 1) throw new Error(`${op}: logits must be [..., classes], got a scalar ${formatShape(logits)}`);
   checkSameShape(op, logits, labels);
 }
 
-/** Per-row cross-entropy of softmax(logits) against label distributions: [m, n], [m, n] → [m]. */
+/** Logits [..., n] as m rows of n classes. */
+function rows(shape: Shape) {
+  const n = shape[shape.length - 1];
+  return { m: sizeOf(shape) / n, n };
+}
+
+/** Per-position cross-entropy of softmax(logits) against label distributions: [..., n], [..., n] → [...]. */
 export const softmaxCrossEntropyRowsOp = defineOp({
   name: 'softmaxCrossEntropy',
   shape([logits, labels]) {
     checkLogits('softmaxCrossEntropy', logits, labels);
-    return [logits[0]];
+    return logits.slice(0, -1);
   },
   cpu([x, y]) {
-    const [m, n] = x.shape;
+    const { m, n } = rows(x.shape);
     const out = new Float64Array(m);
     for (let i = 0; i < m; i++) {
       const s = rowStats(x.data, y.data, i, n);
@@ -57,7 +63,7 @@ export const softmaxCrossEntropyRowsOp = defineOp({
     return out;
   },
   gpu(gpu, [logits, labels], _p, out) {
-    const [m, n] = logits.shape;
+    const { m, n } = rows(logits.shape);
     const { entry, workgroups } = rowLayout('forward', m, n);
     gpu.dispatch({ name: 'softmax_cross_entropy', shader: sceShader, entry }, { logits, labels, out, params: { m, n } }, workgroups);
   },
@@ -70,13 +76,13 @@ export const softmaxCrossEntropyGradOp = defineOp({
   name: 'softmaxCrossEntropyGrad',
   shape([logits, labels, rowGrad]) {
     checkLogits('softmaxCrossEntropyGrad', logits, labels);
-    if (rowGrad.length !== 1 || rowGrad[0] !== logits[0]) {
+    if (!sameShape(rowGrad, logits.slice(0, -1))) {
       throw new Error(`softmaxCrossEntropyGrad: row gradient ${formatShape(rowGrad)} does not match logits ${formatShape(logits)}`);
     }
     return logits;
   },
   cpu([x, y, g]) {
-    const [m, n] = x.shape;
+    const { m, n } = rows(x.shape);
     const out = new Float64Array(m * n);
     for (let i = 0; i < m; i++) {
       const s = rowStats(x.data, y.data, i, n);
@@ -88,60 +94,132 @@ export const softmaxCrossEntropyGradOp = defineOp({
     return out;
   },
   gpu(gpu, [logits, labels, rowGrad], _p, out) {
-    const [m, n] = logits.shape;
+    const { m, n } = rows(logits.shape);
     const { entry, workgroups } = rowLayout('backward', m, n);
     gpu.dispatch({ name: 'softmax_cross_entropy_grad', shader: sceShader, entry }, { logits, labels, rowGrad, out, params: { m, n } }, workgroups);
   },
 });
 
-export const oneHotOp = defineOp<{ classes: number }>({
+interface OneHotParams {
+  classes: number;
+  /** Indices equal to this give a row of zeros. */
+  ignoreIndex: number;
+}
+
+/** Class indices [...] → one-hot rows [..., classes]; an ignored or out-of-range index gives zeros. */
+export const oneHotOp = defineOp<OneHotParams>({
   name: 'oneHot',
   shape([indices], { classes }) {
-    if (indices.length !== 1) throw new Error(`oneHot: class indices must be 1-D [batch], got ${formatShape(indices)}`);
-    return [indices[0], classes];
+    if (!Number.isInteger(classes) || classes < 1) {
+      throw new Error(`oneHot: classes must be a positive integer, got ${classes} for indices ${formatShape(indices)}`);
+    }
+    return [...indices, classes];
   },
-  cpu([indices], { classes }) {
+  cpu([indices], { classes, ignoreIndex }) {
     const out = new Float64Array(indices.data.length * classes);
     indices.data.forEach((c, i) => {
-      if (Number.isInteger(c) && c >= 0 && c < classes) out[i * classes + c] = 1;
+      if (Number.isInteger(c) && c >= 0 && c < classes && c !== ignoreIndex) out[i * classes + c] = 1;
     });
     return out;
   },
-  gpu(gpu, [indices], { classes }, out) {
-    const m = indices.shape[0];
-    gpu.dispatch({ name: 'one_hot', shader: oneHotShader }, { indices, out, params: { m, n: classes } }, elementwiseGrid(m * classes));
+  gpu(gpu, [indices], { classes, ignoreIndex }, out) {
+    const m = sizeOf(indices.shape);
+    const params = { m, n: classes, ignore: ignoreIndex };
+    gpu.dispatch({ name: 'one_hot', shader: oneHotShader }, { indices, out, params }, elementwiseGrid(m * classes));
   },
 });
 
-export function oneHot(indices: Tensor, classes: number): Tensor {
-  return apply(indices.owner, oneHotOp, [indices], { classes });
+export function oneHot(indices: Tensor, classes: number, ignoreIndex = -1): Tensor {
+  return apply(indices.owner, oneHotOp, [indices], { classes, ignoreIndex });
 }
 
-/**
- * Mean softmax cross-entropy of logits [m, n]. Labels are one-hot (or soft) [m, n], class indices as a tensor [m],
- * or class indices as an array of m integers. Stable for any logits: each row is shifted by its maximum.
- */
-export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | readonly number[] | Int32Array): Tensor {
-  if (logits.rank !== 2) throw new Error(`softmaxCrossEntropy: logits must be 2-D [batch, classes], got ${formatShape(logits.shape)}`);
-  const [m, n] = logits.shape;
-  let distributions: Tensor;
-  if (labels instanceof Tensor) {
-    if (labels.rank === 1 && labels.shape[0] !== m) {
-      throw new Error(`softmaxCrossEntropy: ${labels.shape[0]} class indices for ${m} rows of logits ${formatShape(logits.shape)}`);
-    }
-    distributions = labels.rank === 1 ? oneHot(labels, n) : labels;
-  } else {
-    const classes = Array.from(labels as ArrayLike<number>);
-    if (classes.length !== m) throw new Error(`softmaxCrossEntropy: ${classes.length} class indices for ${m} rows of logits ${formatShape(logits.shape)}`);
-    const oneHotLabels = new Float32Array(m * n);
-    classes.forEach((c, i) => {
-      if (!Number.isInteger(c) || c < 0 || c >= n) throw new Error(`softmaxCrossEntropy: label ${i} is ${c}; class indices must be integers in [0, ${n})`);
-      oneHotLabels[i * n + c] = 1;
-    });
-    // These labels stay alive with the tape, which reads them in the backward pass.
-    distributions = Tensor.from(logits.owner, [m, n], logits.owner.backend.upload(oneHotLabels, [m, n]));
+export type Reduction = 'mean' | 'sum' | 'none';
+
+export interface SoftmaxCrossEntropyOptions {
+  /**
+   * Positions whose class index equals this (any integer, −100 as in PyTorch included) add nothing, and 'mean'
+   * divides by the positions not ignored. Applies to class indices, not to one-hot labels.
+   */
+  ignoreIndex?: number;
+  /** 'mean' (the default) over positions, 'sum', or 'none': the per-position losses [...]. */
+  reduction?: Reduction;
+}
+
+/** Class indices as a tensor [...], an Int32Array, or a (nested) array; or one-hot labels [..., C] as a tensor. */
+export type ClassLabels = Tensor | Int32Array | readonly (number | readonly unknown[])[];
+
+/** A nested array of class indices, row-major, with its shape; ragged nesting is an error. */
+function flattenLabels(labels: unknown, logits: Shape): { values: number[]; shape: number[] } {
+  if (!Array.isArray(labels)) {
+    const flat = Array.from(labels as ArrayLike<number>);
+    return { values: flat, shape: [flat.length] };
   }
-  return mean(apply(logits.owner, softmaxCrossEntropyRowsOp, [logits, distributions], undefined));
+  if (labels.length > 0 && Array.isArray(labels[0])) {
+    const parts = labels.map((l: unknown) => flattenLabels(l, logits));
+    if (parts.some((p) => !sameShape(p.shape, parts[0].shape))) {
+      throw new Error(`softmaxCrossEntropy: ragged nested labels for logits ${formatShape(logits)}`);
+    }
+    return { values: parts.flatMap((p) => p.values), shape: [labels.length, ...parts[0].shape] };
+  }
+  return { values: labels as number[], shape: [labels.length] };
+}
+
+const REDUCTIONS: readonly string[] = ['mean', 'sum', 'none'];
+
+/**
+ * Softmax cross-entropy of logits [..., C] against class indices [...] or one-hot (or soft) labels [..., C].
+ * Stable for any logits: each row is shifted by its maximum.
+ */
+export function softmaxCrossEntropy(logits: Tensor, labels: ClassLabels, options: SoftmaxCrossEntropyOptions = {}): Tensor {
+  const op = 'softmaxCrossEntropy';
+  const reduction = options.reduction ?? 'mean';
+  if (!REDUCTIONS.includes(reduction)) throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got ${String(reduction)}`);
+  const ignoreIndex = options.ignoreIndex;
+  if (ignoreIndex !== undefined && !Number.isInteger(ignoreIndex)) throw new Error(`${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  if (logits.rank < 1) throw new Error(`${op}: logits must be [..., classes], got a scalar ${formatShape(logits.shape)}`);
+  const positions = logits.shape.slice(0, -1);
+  const { m, n } = rows(logits.shape);
+  let distributions: Tensor;
+  // What 'mean' divides by: a number when the labels are known here, a tensor when only the device has them.
+  let count: number | Tensor = m;
+  if (labels instanceof Tensor) {
+    if (sameShape(labels.shape, logits.shape)) {
+      distributions = labels;
+    } else if (sameShape(labels.shape, positions)) {
+      distributions = oneHot(labels, n, ignoreIndex ?? -1);
+      // Each position not ignored contributes one 1.
+      if (ignoreIndex !== undefined) count = sum(distributions);
+    } else {
+      throw new Error(
+        `${op}: labels ${formatShape(labels.shape)} are neither class indices ${formatShape(positions)} nor one-hot ${formatShape(logits.shape)} for logits ${formatShape(logits.shape)}`,
+      );
+    }
+  } else {
+    const { values, shape } = flattenLabels(labels, logits.shape);
+    if (values.length !== m || (shape.length > 1 && !sameShape(shape, positions))) {
+      throw new Error(`${op}: ${values.length} class indices ${formatShape(shape)} for ${m} positions ${formatShape(positions)} of logits ${formatShape(logits.shape)}`);
+    }
+    const oneHotLabels = new Float32Array(m * n);
+    let kept = 0;
+    values.forEach((c, i) => {
+      if (c === ignoreIndex) return;
+      if (!Number.isInteger(c) || c < 0 || c >= n) {
+        const allowed = ignoreIndex === undefined ? '' : ` (or the ignoreIndex ${ignoreIndex})`;
+        throw new Error(`${op}: label ${i} is ${c}; class indices must be integers in [0, ${n})${allowed} for logits ${formatShape(logits.shape)}`);
+      }
+      oneHotLabels[i * n + c] = 1;
+      kept++;
+    });
+    count = kept;
+    // These labels stay alive with the tape, which reads them in the backward pass.
+    distributions = Tensor.from(logits.owner, logits.shape, logits.owner.backend.upload(oneHotLabels, logits.shape));
+  }
+  const losses = apply(logits.owner, softmaxCrossEntropyRowsOp, [logits, distributions], undefined);
+  if (reduction === 'none') return losses;
+  if (reduction === 'sum') return sum(losses);
+  if (typeof count !== 'number') return binary('div', sum(losses), count);
+  // Every position ignored: 0/0, NaN, as in PyTorch.
+  return count === m ? mean(losses) : sum(losses, undefined, { scale: count === 0 ? NaN : 1 / count });
 }
 
 /** Mean squared error over all elements; shapes must match. */

@@ -31,6 +31,31 @@ export interface MatmulProblem extends MatmulShape {
   out: GpuOperand;
   bias?: GpuOperand;
   activation: ActivationKind;
+  /** Several products in one dispatch: out holds `count` [M,N] matrices back to back. Absent: one product. */
+  batch?: MatmulBatch;
+}
+
+/** The batch dimensions of a batched product, as the kernels decode them (see setBatch in shaders/matmul_edges.wgsl). */
+export interface MatmulBatch {
+  count: number;
+  /** At most BATCH_SLOTS dimensions, outermost first. */
+  shape: readonly number[];
+  /** Per dimension, in elements; 0 where the operand is broadcast. */
+  aStrides: readonly number[];
+  bStrides: readonly number[];
+}
+
+/** The batch dimensions the kernels' uniform holds. */
+export const BATCH_SLOTS = 8;
+
+const padBatch = (values: readonly number[], fill: number) => [...new Array<number>(BATCH_SLOTS - values.length).fill(fill), ...values];
+
+function batchUniform(batch: MatmulBatch | undefined) {
+  return {
+    batchShape: padBatch(batch?.shape ?? [], 1),
+    aStrides: padBatch(batch?.aStrides ?? [], 0),
+    bStrides: padBatch(batch?.bStrides ?? [], 0),
+  };
 }
 
 /** The matmul plans a device's runtime has set: forced (`rt.matmulPlan`, tests and `rt.tune`) and tuned. */
@@ -65,8 +90,25 @@ export function kernelName(s: MatmulShape, plan: MatmulPlan): string {
   return `matmul_${plan.variant}${plan.splits > 1 ? '_splitk' : ''}_${transposeSuffix(s)}`;
 }
 
-export function dispatchMatmul(gpu: Dispatcher, p: MatmulProblem, plan: MatmulPlan = planFor(gpu, p)): void {
-  const detail = { transposeA: p.transposeA, transposeB: p.transposeB, M: p.m, N: p.n, K: p.k, splits: plan.splits };
+/**
+ * GEMV and split-K have no batch dimension: a batched product runs the blocked kernel the adapter prefers, with
+ * its K unsplit (the batch already gives the grid its depth).
+ */
+function batchedPlan(plan: MatmulPlan, software: boolean): MatmulPlan {
+  if (plan.variant === 'gemv' || plan.variant === 'gemv_subgroup') {
+    return software ? { variant: 'direct', splits: 1, workgroup: [4, 4] } : { variant: 'tile64', splits: 1, tileK: 16 };
+  }
+  return { ...plan, splits: 1 };
+}
+
+export function dispatchMatmul(gpu: Dispatcher, p: MatmulProblem, chosen: MatmulPlan = planFor(gpu, p)): void {
+  const count = p.batch?.count ?? 1;
+  const plan = count > 1 ? batchedPlan(chosen, gpu.software) : chosen;
+  if (count > gpu.limits.maxComputeWorkgroupsPerDimension) {
+    throw new Error(`matmul: ${count} batched products; this device dispatches at most ${gpu.limits.maxComputeWorkgroupsPerDimension}`);
+  }
+  const detail: Record<string, number | boolean> = { transposeA: p.transposeA, transposeB: p.transposeB, M: p.m, N: p.n, K: p.k, splits: plan.splits };
+  if (count > 1) detail.batch = count;
   const epilogue = { HAS_BIAS: p.bias !== undefined, ACTIVATION: ACTIVATION_CODES[p.activation] };
   // A bias-less kernel still declares the binding; any read-only buffer satisfies it.
   const bias = p.bias ?? p.a;
@@ -80,9 +122,9 @@ export function dispatchMatmul(gpu: Dispatcher, p: MatmulProblem, plan: MatmulPl
   const kChunk = Math.ceil(Math.ceil(p.k / splits) / stepK) * stepK;
   const used = Math.ceil(p.k / kChunk);
   const fits = p.m % blockM === 0 && p.n % blockN === 0 && p.k % stepK === 0;
-  const grid = [Math.ceil(p.n / blockN), Math.ceil(p.m / blockM), used];
+  const grid = [Math.ceil(p.n / blockN), Math.ceil(p.m / blockM), used * count];
   const name = kernelName(p, { ...plan, splits: used });
-  const params = { M: p.m, N: p.n, K: p.k, kChunk };
+  const params = { M: p.m, N: p.n, K: p.k, kChunk, splits: used, ...batchUniform(p.batch) };
   if (used === 1) {
     gpu.dispatch({ name, shader, constants: { ...constants, ...epilogue, CHECK_BOUNDS: !fits, SPLIT: false } }, { a: p.a, b: p.b, aScalars: p.a, bScalars: p.b, bias, out: p.out, params }, grid, detail);
     return;
