@@ -70,3 +70,22 @@ fn unknownOpCode() -> f32 {
   var bits = 0x7fc0deadu;
   return bitcast<f32>(bits);
 }
+
+// Where element `index` of a row-major shape is read from, given per-dimension strides (0 along a broadcast
+// dimension; permuted for a permute). Shape and strides are padded on the left to rank 8 (padLeft in
+// src/core/shape.ts: shape with 1, strides with 0) and packed as two vec4s, dimension d at [d / 4][d % 4].
+// The walk stops once the remaining index is 0: the coordinates left are all 0, so low ranks pay for their own
+// dimensions only. The CPU twin is stridedIndex in src/core/shape.ts.
+fn stridedIndex(index: u32, shape: array<vec4<u32>, 2>, strides: array<vec4<u32>, 2>) -> u32 {
+  // Local copies: indexing a value array with a runtime index is not allowed everywhere.
+  var dims = shape;
+  var steps = strides;
+  var rest = index;
+  var at = 0u;
+  for (var d = 7i; d >= 0i && rest > 0u; d--) {
+    let extent = dims[d / 4i][d % 4i];
+    at += (rest % extent) * steps[d / 4i][d % 4i];
+    rest = rest / extent;
+  }
+  return at;
+}
