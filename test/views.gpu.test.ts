@@ -253,9 +253,17 @@ describe('views on the GPU', () => {
       expectClose(await read(out.loss), await read(ref.loss), 1e-4, `step ${s}: loss`);
       expectClose(await read(out.wFlat), await read(ref.wFlat), 1e-5, `step ${s}: w`);
       expectClose(await read(out.h), await read(ref.h), 1e-4, `step ${s}: h`);
-      expectClose(await read(compiled.w.reshape([12])), await read(ref.wFlat), 1e-5, `step ${s}: w through a view`);
+      const seen = compiled.w.reshape([12]);
+      expectClose(await read(seen), await read(ref.wFlat), 1e-5, `step ${s}: w through a view`);
+      seen.dispose();
     }
     expect(step.recordings).toBe(1);
+    // The view of the parameter that the recording returned was not left behind holding its storage.
+    await gpu.sync();
+    const before = gpu.memory().liveBytes;
+    compiled.w.dispose();
+    step.dispose();
+    expect(gpu.memory().liveBytes).toBeLessThan(before);
     expect(gpu.stats().replays).toBeGreaterThanOrEqual(3);
   });
 });

@@ -65,6 +65,8 @@ export interface TapeNode {
 }
 
 export class Tensor {
+  /** @internal How many tensors have been made so far. */
+  static created = 0;
   readonly size: number;
   /** @internal Null once freed: the handle is disposed and no tape node still needs the values. */
   storage: Storage | null;
@@ -77,6 +79,8 @@ export class Tensor {
    * only the owner ever frees it.
    */
   readonly base: Tensor | null;
+  /** @internal Creation order: which tensors a compiled step made, and which it was given. */
+  readonly serial = Tensor.created++;
   private handleDisposed = false;
 
   /** @internal Use `rt.tensor` or an op to make tensors. */
