@@ -1,13 +1,14 @@
 // Binary elementwise kernel with NumPy broadcasting, specialised by the override OP.
 // Bindings: a, b (read), out (write), params {size, shape, aStrides, bStrides}.
-//   shape and strides are padded to rank 8 (two vec4s each); a stride of 0 repeats the operand along that dimension.
+//   shape and strides are padded to rank 8 (an Index8 each, see shaders/prelude.wgsl); a stride of 0 repeats the
+//   operand along that dimension.
 // Grid: the 64-wide grid of shaders/prelude.wgsl; invocation i = flatIndex(…) computes out[i] = f(a[ia], b[ib]);
 // invocations past `size` return.
 // The op codes (ADD, SUB, …) are generated from the table in src/ops/elementwise.ts and appended to this source.
 
 override OP: u32 = 0u;
 
-struct Params { size: u32, shape: array<vec4<u32>, 2>, aStrides: array<vec4<u32>, 2>, bStrides: array<vec4<u32>, 2> }
+struct Params { size: u32, shape: Index8, aStrides: Index8, bStrides: Index8 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
@@ -33,7 +34,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flatIndex(wid, nwg, lid);
   if (i >= params.size) { return; }
-  let ia = stridedIndex(i, params.shape, params.aStrides);
-  let ib = stridedIndex(i, params.shape, params.bStrides);
-  out[i] = applyBinary(a[ia], b[ib]);
+  let coords = unravelIndex(i, params.shape);
+  out[i] = applyBinary(a[stridedOffset(coords, params.aStrides)], b[stridedOffset(coords, params.bStrides)]);
 }

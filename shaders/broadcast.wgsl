@@ -7,7 +7,7 @@
 // Grid: the 64-wide grid of shaders/prelude.wgsl; invocation i = flatIndex(…) writes out[i]; invocations past
 // `size` return.
 
-struct Params { size: u32, shape: array<vec4<u32>, 2>, strides: array<vec4<u32>, 2>, scale: f32 }
+struct Params { size: u32, shape: Index8, strides: Index8, scale: f32 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -18,6 +18,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flatIndex(wid, nwg, lid);
   if (i >= params.size) { return; }
-  let ix = stridedIndex(i, params.shape, params.strides);
+  let ix = stridedOffset(unravelIndex(i, params.shape), params.strides);
   out[i] = x[ix] * params.scale;
 }

@@ -1,6 +1,7 @@
 // Ternary elementwise kernel with NumPy broadcasting of all three operands, specialised by the override OP.
 // Bindings: cond, a, b (read), out (write), params {size, shape, condStrides, aStrides, bStrides}; shape and strides
-// padded to rank 8 (two vec4s each), a stride of 0 repeating the operand along that dimension.
+// padded to rank 8 (an Index8 each, see shaders/prelude.wgsl), a stride of 0 repeating the operand along that
+// dimension.
 // Grid: the 64-wide grid of shaders/prelude.wgsl; invocation i = flatIndex(…) computes out[i] from the three
 // operands' elements at their strided indices; invocations past `size` return.
 // The op codes (WHERE) are generated from the table in src/ops/where.ts and appended to this source.
@@ -9,10 +10,10 @@ override OP: u32 = 0u;
 
 struct Params {
   size: u32,
-  shape: array<vec4<u32>, 2>,
-  condStrides: array<vec4<u32>, 2>,
-  aStrides: array<vec4<u32>, 2>,
-  bStrides: array<vec4<u32>, 2>,
+  shape: Index8,
+  condStrides: Index8,
+  aStrides: Index8,
+  bStrides: Index8,
 }
 
 @group(0) @binding(0) var<storage, read> cond: array<f32>;
@@ -34,8 +35,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flatIndex(wid, nwg, lid);
   if (i >= params.size) { return; }
-  let c = cond[stridedIndex(i, params.shape, params.condStrides)];
-  let u = a[stridedIndex(i, params.shape, params.aStrides)];
-  let v = b[stridedIndex(i, params.shape, params.bStrides)];
-  out[i] = applyTernary(c, u, v);
+  let coords = unravelIndex(i, params.shape);
+  let c = cond[stridedOffset(coords, params.condStrides)];
+  out[i] = applyTernary(c, a[stridedOffset(coords, params.aStrides)], b[stridedOffset(coords, params.bStrides)]);
 }
