@@ -267,3 +267,19 @@ describe('views on the GPU', () => {
     expect(gpu.stats().replays).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('bad N-D calls on the GPU', () => {
+  it('throw an error naming the op and the shapes, and leave the runtime usable', async () => {
+    const x = gpu.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+    const bad: [() => unknown, string][] = [
+      [() => gpu.reshape(x, [4, 2]), 'reshape: cannot reshape [2,3] (6 elements) into [4,2] (8 elements)'],
+      [() => gpu.squeeze(x, 0), 'squeeze: axis 0 of shape [2,3] has size 2, not 1'],
+      [() => gpu.permute(x, [1, 1]), 'permute: axes [1,1] are not a permutation of the axes of [2,3]'],
+      [() => gpu.broadcastTo(x, [2, 2]), 'broadcastTo: shapes [2,3] and [2,2] do not broadcast'],
+      [() => gpu.where(gpu.tensor([1, 0]), x, 0), 'where: shapes [2] and [2,3] do not broadcast'],
+      [() => gpu.tensor([[1, 2], [3]]), 'tensor: ragged nested array: [1] has 1 elements, [0] has 2'],
+    ];
+    for (const [make, message] of bad) expect(make).toThrow(message);
+    expect(Array.from(await gpu.add(x.reshape([3, 2]).T, 1).data())).toEqual([2, 4, 6, 3, 5, 7]);
+  });
+});
