@@ -1,6 +1,6 @@
 // Appended by the Shader class to every kernel's source (after it, so that `enable` directives stay first and
-// compiler line numbers match the kernel's own file). Functions and consts only: WGSL ignores unused ones, whereas
-// an override or a workgroup variable here would land in every module's interface.
+// compiler line numbers match the kernel's own file). Functions, consts and structs only: WGSL ignores unused ones,
+// whereas an override or a workgroup variable here would land in every module's interface.
 //
 // The 64-wide grid: a 1-D problem runs on (x, y) workgroups of WORKGROUP_SIZE invocations, with x ≤ 65535 and y
 // taking the rest (elementwiseGrid in src/backend/webgpu/dispatcher.ts); flatIndex numbers the invocations 0, 1, …
