@@ -298,3 +298,20 @@ describe('errors name the op and the shapes and leave the runtime usable', async
     expect(await values(rt.add(x, 1))).toEqual([2, 3, 4, 5, 6, 7]);
   });
 });
+
+describe('uniform packing', () => {
+  it('refuses more values than a member holds, instead of spilling into the next member', async () => {
+    const { Shader, packUniform } = await import('../src/core/shader.js');
+    const source = `struct Params { size: u32, shape: vec4<u32>, wide: Index8 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> out: array<u32>;
+@compute @workgroup_size(1) fn main() { out[0] = params.size + params.shape.x + params.wide.low.x; }`;
+    const info = new Shader('probe', source).entry('main').bindings.find((b) => b.name === 'params')!;
+    const eight = [1, 1, 1, 1, 2, 3, 4, 5];
+    expect(() => packUniform('probe', info, { size: 1, shape: eight, wide: eight })).toThrow(
+      /shader probe: uniform 'params' member 'shape' \(vec4.*\) holds 4 values, given 8/,
+    );
+    const bytes = new Uint32Array(packUniform('probe', info, { size: 1, shape: [1, 2, 3, 4], wide: eight }));
+    expect(Array.from(bytes.slice(4, 16))).toEqual([1, 2, 3, 4, ...eight]);
+  });
+});
