@@ -1,13 +1,14 @@
 // Binary elementwise kernel with NumPy broadcasting, specialised by the override OP.
 // Bindings: a, b (read), out (write), params {size, shape, aStrides, bStrides}.
-//   shape and strides are padded to rank 4; a stride of 0 repeats the operand along that dimension.
+//   shape and strides are padded to rank 8 (an Index8 each, see shaders/prelude.wgsl); a stride of 0 repeats the
+//   operand along that dimension.
 // Grid: the 64-wide grid of shaders/prelude.wgsl; invocation i = flatIndex(…) computes out[i] = f(a[ia], b[ib]);
 // invocations past `size` return.
 // The op codes (ADD, SUB, …) are generated from the table in src/ops/elementwise.ts and appended to this source.
 
 override OP: u32 = 0u;
 
-struct Params { size: u32, shape: vec4<u32>, aStrides: vec4<u32>, bStrides: vec4<u32> }
+struct Params { size: u32, shape: Index8, aStrides: Index8, bStrides: Index8 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
@@ -32,16 +33,7 @@ fn applyBinary(u: f32, v: f32) -> f32 {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flatIndex(wid, nwg, lid);
-  let p = params;
-  if (i >= p.size) { return; }
-  var rest = i;
-  var ia = 0u;
-  var ib = 0u;
-  for (var d = 3i; d >= 0i; d--) {
-    let coord = rest % p.shape[d];
-    rest = rest / p.shape[d];
-    ia += coord * p.aStrides[d];
-    ib += coord * p.bStrides[d];
-  }
-  out[i] = applyBinary(a[ia], b[ib]);
+  if (i >= params.size) { return; }
+  let coords = unravelIndex(i, params.shape);
+  out[i] = applyBinary(a[stridedOffset(coords, params.aStrides)], b[stridedOffset(coords, params.bStrides)]);
 }

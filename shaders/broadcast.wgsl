@@ -1,11 +1,13 @@
-// Broadcast copy: out[i] = scale · x[ix], where ix follows x's strides through the output's shape.
-// It is the VJP of a reduction: the gradient of a sum is its upstream gradient repeated along the summed axes.
-// Bindings: x (read), out (write), params {size, shape, strides, scale}; shape and strides padded to rank 4,
-// with stride 0 along the broadcast dimensions.
+// Strided copy: out[i] = scale · x[ix], where ix follows x's strides through the output's shape.
+// With stride 0 along some dimensions it broadcasts (broadcastTo, and the VJP of a reduction: the gradient of a
+// sum is its upstream gradient repeated along the summed axes); with permuted strides it is permute.
+// Bindings: x (read), out (write), params {size, shape, strides, scale}; shape and strides padded to rank 8,
+// with stride 0 along the broadcast dimensions
+// (permute: x's strides in output order).
 // Grid: the 64-wide grid of shaders/prelude.wgsl; invocation i = flatIndex(…) writes out[i]; invocations past
 // `size` return.
 
-struct Params { size: u32, shape: vec4<u32>, strides: vec4<u32>, scale: f32 }
+struct Params { size: u32, shape: Index8, strides: Index8, scale: f32 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -16,11 +18,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flatIndex(wid, nwg, lid);
   if (i >= params.size) { return; }
-  var rest = i;
-  var ix = 0u;
-  for (var d = 3i; d >= 0i; d--) {
-    ix += (rest % params.shape[d]) * params.strides[d];
-    rest = rest / params.shape[d];
-  }
+  let ix = stridedOffset(unravelIndex(i, params.shape), params.strides);
   out[i] = x[ix] * params.scale;
 }

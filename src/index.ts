@@ -37,6 +37,7 @@ export type { TuneResult } from './runtime/tune.js';
 export type { TensorOps, TensorMethods } from './ops/index.js';
 export type { MatmulShape, MatmulPlan, MatmulVariant } from './ops/matmul-plan.js';
 export type { Shape } from './core/shape.js';
+export type { TensorData, NumericArray } from './core/tensor-data.js';
 // Seeded generators, as the initialisers and data sets use them.
 export { uniformRandom, normalRandom } from './core/random.js';
 // Training: layers, optimizers, data sets, safetensors.

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { BINARY_CODES, UNARY_CODES, binaryShader, unaryShader } from '../src/ops/elementwise.js';
 import { ACTIVATION_CODES, activationWgsl } from '../src/ops/activation.js';
+import { TERNARY_CODES, ternaryShader } from '../src/ops/where.js';
 import { Shader, wgslConstName } from '../src/core/shader.js';
 
 /** The `case` labels of the `switch` on `selector`, and what its `default` returns. */
@@ -24,6 +25,7 @@ function constants(source: string): Map<string, number> {
 const tables = [
   { name: 'unary', source: unaryShader.source, selector: 'OP', codes: UNARY_CODES },
   { name: 'binary', source: binaryShader.source, selector: 'OP', codes: BINARY_CODES },
+  { name: 'ternary', source: ternaryShader.source, selector: 'OP', codes: TERNARY_CODES },
   { name: 'activation', source: new Shader('activation', activationWgsl).source, selector: 'ACTIVATION', codes: ACTIVATION_CODES },
 ];
 

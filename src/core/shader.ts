@@ -8,7 +8,7 @@ export interface BindingInfo {
   binding: number;
   kind: BindingKind;
   /** For a uniform struct: each member's byte offset and scalar type, read from the shader. */
-  members?: { name: string; offset: number; type: string }[];
+  members?: { name: string; offset: number; size: number; type: string }[];
   size?: number;
 }
 
@@ -62,7 +62,7 @@ function bindingInfo(shader: string, v: VariableInfo): BindingInfo {
       binding: v.binding,
       kind: 'uniform',
       size: struct.size,
-      members: struct.members.map((m) => ({ name: m.name, offset: m.offset, type: m.type.getTypeName() })),
+      members: struct.members.map((m) => ({ name: m.name, offset: m.offset, size: m.size, type: m.type.getTypeName() })),
     };
   }
   if (v.resourceType === 1) {
@@ -81,6 +81,10 @@ export function packUniform(shader: string, info: BindingInfo, values: UniformVa
     const value = values[member.name];
     if (value === undefined) throw new Error(`shader ${shader}: uniform '${info.name}' needs '${member.name}'`);
     const scalars = typeof value === 'number' ? [value] : value;
+    // Values past the member would silently land in the next one (a rank-8 shape given to a vec4, say).
+    if (scalars.length * 4 > member.size) {
+      throw new Error(`shader ${shader}: uniform '${info.name}' member '${member.name}' (${member.type}) holds ${member.size / 4} values, given ${scalars.length}`);
+    }
     const isFloat = member.type.includes('f32');
     const isSigned = member.type.includes('i32');
     scalars.forEach((s, i) => {

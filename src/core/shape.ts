@@ -1,6 +1,7 @@
 export type Shape = readonly number[];
 
-export const MAX_RANK = 4;
+/** Kernels see shapes padded to this rank: two vec4<u32> per shape or strides in a uniform. */
+export const MAX_RANK = 8;
 
 export function formatShape(shape: Shape): string {
   return `[${shape.join(',')}]`;
@@ -65,6 +66,31 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
 /** Pads shape and strides on the left to MAX_RANK so that kernels see one fixed rank. */
 export function padLeft(values: readonly number[], fill: number): number[] {
   return [...new Array<number>(MAX_RANK - values.length).fill(fill), ...values];
+}
+
+/** Row-major strides of a contiguous tensor of `shape`. */
+export function contiguousStrides(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length);
+  let stride = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    strides[d] = stride;
+    stride *= shape[d];
+  }
+  return strides;
+}
+
+/**
+ * Where element `index` of a row-major `shape` is read from, given per-dimension `strides` (0 along a broadcast
+ * dimension, permuted for a permute). The CPU twin of `stridedIndex` in shaders/prelude.wgsl.
+ */
+export function stridedIndex(index: number, shape: Shape, strides: readonly number[]): number {
+  let rest = index;
+  let at = 0;
+  for (let d = shape.length - 1; d >= 0 && rest > 0; d--) {
+    at += (rest % shape[d]) * strides[d];
+    rest = Math.floor(rest / shape[d]);
+  }
+  return at;
 }
 
 export function normalizeAxis(op: string, axis: number, shape: Shape): number {

@@ -1,5 +1,5 @@
 import { apply, defineOp, Tensor, type Context, type OpDef } from '../tensor/tensor.js';
-import { broadcastShapes, broadcastStrides, padLeft, sameShape, sizeOf, formatShape, type Shape } from '../core/shape.js';
+import { broadcastShapes, broadcastStrides, padLeft, sameShape, sizeOf, formatShape, stridedIndex, type Shape } from '../core/shape.js';
 import { elementwiseGrid } from '../core/kernel.js';
 import { codesOf, Shader, wgslCodes } from '../core/shader.js';
 import { geluDerivative } from './scalar.js';
@@ -94,16 +94,7 @@ function binaryOp(name: BinaryName, { cpu: f, vjp }: BinaryRow): OpDef<undefined
       const sb = broadcastStrides(b.shape, outShape);
       const out = new Float64Array(sizeOf(outShape));
       for (let i = 0; i < out.length; i++) {
-        let rest = i;
-        let ia = 0;
-        let ib = 0;
-        for (let d = outShape.length - 1; d >= 0; d--) {
-          const coord = rest % outShape[d];
-          rest = Math.floor(rest / outShape[d]);
-          ia += coord * sa[d];
-          ib += coord * sb[d];
-        }
-        out[i] = f(a.data[ia], b.data[ib]);
+        out[i] = f(a.data[stridedIndex(i, outShape, sa)], b.data[stridedIndex(i, outShape, sb)]);
       }
       return out;
     },

@@ -4,7 +4,9 @@ import { checkTensors, Tensor } from '../tensor/tensor.js';
 import type { Context } from '../tensor/tensor.js';
 import { matmul, type MatmulOptions } from './matmul.js';
 import { linear, type Activation, type LinearOptions } from './linear.js';
-import { transpose } from './transpose.js';
+import { permute, transpose } from './transpose.js';
+import { broadcastTo, expandDims, flatten, reshape, squeeze } from './views.js';
+import { ternary } from './where.js';
 import { binary, unary } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { mseLoss, softmaxCrossEntropy, type ClassLabels, type SoftmaxCrossEntropyOptions } from './loss.js';
@@ -44,8 +46,28 @@ export interface TensorOps {
    * w [in, out] (or [out, in] with `transposeW`), bias [out] or null. Differentiable for every activation.
    */
   linear(x: Tensor, w: Tensor, bias?: Tensor | null, activation?: Activation, options?: LinearOptions): Tensor;
-  /** A materialised 2-D transpose. */
-  transpose(a: Tensor): Tensor;
+  /**
+   * A materialised transpose: with no axes, the last two dimensions swapped (at least 2-D); with axes, `permute`.
+   * `t.T` is `t.transpose()`.
+   */
+  transpose(a: Tensor, axes?: readonly number[]): Tensor;
+  /** A materialised copy whose axis d is a's axis axes[d] (negative axes count from the end); its VJP permutes back. */
+  permute(a: Tensor, axes: readonly number[]): Tensor;
+  /** A view of a's storage under `shape` (same size; one dimension may be -1): nothing is copied. */
+  reshape(a: Tensor, shape: readonly number[]): Tensor;
+  /** A view with axes startAxis..endAxis (inclusive; by default all) merged into one. */
+  flatten(a: Tensor, startAxis?: number, endAxis?: number): Tensor;
+  /** A view with an axis of size 1 inserted at `axis` of the result (-1 appends it). */
+  expandDims(a: Tensor, axis: number): Tensor;
+  /** A view without the given axes of size 1, or without every axis of size 1 when none is given. */
+  squeeze(a: Tensor, axis?: number | readonly number[]): Tensor;
+  /** a repeated NumPy-style to `shape` (a copy); its gradient sums over the broadcast axes. */
+  broadcastTo(a: Tensor, shape: readonly number[]): Tensor;
+  /**
+   * Elementwise cond ≠ 0 ? a : b, broadcasting all three NumPy-style (a and b may be numbers). Gradients go to a
+   * where cond holds and to b elsewhere, none to cond.
+   */
+  where(cond: Tensor, a: Operand, b: Operand): Tensor;
   /** Elementwise a + b, broadcasting NumPy-style (a row vector [n] over [m, n], a scalar over anything). */
   add(a: Operand, b: Operand): Tensor;
   sub(a: Operand, b: Operand): Tensor;
@@ -85,7 +107,14 @@ export interface TensorOps {
 export const TENSOR_OPS: TensorOps = {
   matmul: publicOp('matmul', 2, (a, b, options = {}) => matmul(a, b, options)),
   linear: publicOp('linear', 2, (x, w, bias, activation = 'identity', options = {}) => linear(x, w, bias, activation, options)),
-  transpose: publicOp('transpose', 1, (a) => transpose(a)),
+  transpose: publicOp('transpose', 1, (a, axes) => transpose(a, axes)),
+  permute: publicOp('permute', 1, (a, axes) => permute(a, axes)),
+  reshape: publicOp('reshape', 1, (a, shape) => reshape(a, shape)),
+  flatten: publicOp('flatten', 1, (a, startAxis = 0, endAxis = -1) => flatten(a, startAxis, endAxis)),
+  expandDims: publicOp('expandDims', 1, (a, axis) => expandDims(a, axis)),
+  squeeze: publicOp('squeeze', 1, (a, axis) => squeeze(a, axis)),
+  broadcastTo: publicOp('broadcastTo', 1, (a, shape) => broadcastTo(a, shape)),
+  where: publicOp('where', 1, (cond, a, b) => ternary('where', cond, a, b)),
   add: publicOp('add', 0, (a, b) => binary('add', a, b)),
   sub: publicOp('sub', 0, (a, b) => binary('sub', a, b)),
   mul: publicOp('mul', 0, (a, b) => binary('mul', a, b)),
@@ -119,7 +148,7 @@ export type TensorMethods = {
 
 declare module '../tensor/tensor.js' {
   interface Tensor extends TensorMethods {
-    /** The 2-D transpose, as `t.transpose()`. */
+    /** The last two dimensions swapped, as `t.transpose()`. */
     readonly T: Tensor;
   }
 }

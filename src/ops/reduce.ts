@@ -7,6 +7,7 @@ import {
   padLeft,
   sameShape,
   sizeOf,
+  stridedIndex,
   type Shape,
 } from '../core/shape.js';
 import { elementwiseGrid, grid1d } from '../core/kernel.js';
@@ -15,7 +16,8 @@ import reduceSource from '../../shaders/reduce.wgsl?raw';
 import broadcastSource from '../../shaders/broadcast.wgsl?raw';
 
 const reduceShader = new Shader('reduce', reduceSource);
-const broadcastShader = new Shader('broadcast', broadcastSource);
+/** The strided copy: broadcastTo's kernel, and permute's. */
+export const broadcastShader = new Shader('broadcast', broadcastSource);
 
 interface SumParams {
   /** The axis summed over, or null for all of them. */
@@ -93,15 +95,7 @@ export const broadcastToOp = defineOp<BroadcastParams>({
   cpu([x], { shape, view, scale }) {
     const strides = broadcastStrides(view, shape);
     const out = new Float64Array(sizeOf(shape));
-    for (let i = 0; i < out.length; i++) {
-      let rest = i;
-      let ix = 0;
-      for (let d = shape.length - 1; d >= 0; d--) {
-        ix += (rest % shape[d]) * strides[d];
-        rest = Math.floor(rest / shape[d]);
-      }
-      out[i] = x.data[ix] * scale;
-    }
+    for (let i = 0; i < out.length; i++) out[i] = x.data[stridedIndex(i, shape, strides)] * scale;
     return out;
   },
   gpu(gpu, [x], { shape, view, scale }, out) {

@@ -1,7 +1,9 @@
 import { defineOp } from '../tensor/tensor.js';
 import { apply, type Tensor } from '../tensor/tensor.js';
-import { formatShape } from '../core/shape.js';
+import { contiguousStrides, formatShape, padLeft, sizeOf, stridedIndex } from '../core/shape.js';
+import { elementwiseGrid } from '../core/kernel.js';
 import { Shader } from '../core/shader.js';
+import { broadcastShader } from './reduce.js';
 import source from '../../shaders/transpose.wgsl?raw';
 
 const shader = new Shader('transpose', source);
@@ -23,9 +25,85 @@ export const transposeOp = defineOp({
     const [rows, cols] = x.shape;
     gpu.dispatch({ name: 'transpose', shader }, { x, out, params: { rows, cols } }, [Math.ceil(cols / 16), Math.ceil(rows / 16)]);
   },
-  vjp: (g) => [transpose(g)],
+  vjp: (g) => [transposeLastTwo(g)],
 });
 
-export function transpose(x: Tensor): Tensor {
-  return apply(x.owner, transposeOp, [x], undefined);
+interface PermuteParams {
+  /** Output axis d is input axis axes[d]; already checked to be a permutation. */
+  axes: readonly number[];
+}
+
+/** The input's strides read in output order: output element i comes from x[stridedIndex(i, outShape, these)]. */
+function permutedStrides(inShape: readonly number[], axes: readonly number[]): number[] {
+  const strides = contiguousStrides(inShape);
+  return axes.map((a) => strides[a]);
+}
+
+export const permuteOp = defineOp<PermuteParams>({
+  name: 'permute',
+  shape: ([x], { axes }) => axes.map((a) => x[a]),
+  cpu([x], { axes }, outShape) {
+    const strides = permutedStrides(x.shape, axes);
+    const out = new Float64Array(sizeOf(outShape));
+    for (let i = 0; i < out.length; i++) out[i] = x.data[stridedIndex(i, outShape, strides)];
+    return out;
+  },
+  gpu(gpu, [x], { axes }, out) {
+    // The strided copy of broadcast.wgsl with no broadcast dimension: one invocation per output element, reading
+    // x through the permuted strides, and no workgroup memory or barriers (slow on software adapters).
+    const size = sizeOf(out.shape);
+    const params = { size, shape: padLeft(out.shape, 1), strides: padLeft(permutedStrides(x.shape, axes), 0), scale: 1 };
+    gpu.dispatch({ name: 'permute', shader: broadcastShader }, { x, out, params }, elementwiseGrid(size), { axes: axes.join(',') });
+  },
+  vjp: (g, _x, { axes }) => {
+    const inverse = new Array<number>(axes.length);
+    axes.forEach((a, d) => (inverse[a] = d));
+    return [permuteChecked(g, inverse)];
+  },
+});
+
+/** Checks that `axes` is a permutation of x's axes (negative ones count from the end) and returns it normalised. */
+function checkPermutation(op: string, x: Tensor, axes: unknown): number[] {
+  const rank = x.rank;
+  if (!Array.isArray(axes) || axes.length !== rank) {
+    throw new Error(`${op}: axes ${describeAxes(axes)} must list each of the ${rank} axes of ${formatShape(x.shape)} once`);
+  }
+  const seen = new Set<number>();
+  return axes.map((a: unknown) => {
+    if (typeof a !== 'number' || !Number.isInteger(a) || a < -rank || a >= rank) {
+      throw new Error(`${op}: axis ${String(a)} in ${describeAxes(axes)} is out of range for shape ${formatShape(x.shape)}`);
+    }
+    const axis = a < 0 ? a + rank : a;
+    if (seen.has(axis)) throw new Error(`${op}: axes ${describeAxes(axes)} are not a permutation of the axes of ${formatShape(x.shape)}: axis ${axis} repeats`);
+    seen.add(axis);
+    return axis;
+  });
+}
+
+function describeAxes(axes: unknown): string {
+  return Array.isArray(axes) ? `[${axes.map(String).join(',')}]` : String(axes);
+}
+
+function permuteChecked(x: Tensor, axes: number[]): Tensor {
+  // A 2-D swap goes to the tiled transpose kernel, which coalesces both its reads and its writes.
+  if (axes.length === 2 && axes[0] === 1) return apply(x.owner, transposeOp, [x], undefined);
+  return apply(x.owner, permuteOp, [x], { axes });
+}
+
+/** Output axis d is x's axis axes[d]: a materialised copy. */
+export function permute(x: Tensor, axes: readonly number[], op = 'permute'): Tensor {
+  return permuteChecked(x, checkPermutation(op, x, axes));
+}
+
+function transposeLastTwo(x: Tensor): Tensor {
+  if (x.rank < 2) throw new Error(`transpose: expects at least 2 dimensions to swap the last two, got ${formatShape(x.shape)}`);
+  const axes = x.shape.map((_, i) => i);
+  axes[x.rank - 2] = x.rank - 1;
+  axes[x.rank - 1] = x.rank - 2;
+  return permuteChecked(x, axes);
+}
+
+/** With no axes, swaps the last two dimensions (the 2-D transpose); with axes, it is `permute`. */
+export function transpose(x: Tensor, axes?: readonly number[]): Tensor {
+  return axes === undefined ? transposeLastTwo(x) : permute(x, axes, 'transpose');
 }

@@ -77,6 +77,7 @@ export function compileStep<A extends Tensor[], R>(rt: CompileHost, fn: (...inpu
   const record = async (key: string, inputs: A): Promise<R> => {
     const recorder = rt.backend.recorder!;
     const copies = recorder.begin(inputs.map((t) => ({ storage: t.storage!, shape: t.shape })));
+    const firstMade = Tensor.created;
     let result: R;
     try {
       const placeholders = inputs.map((t, i) => new Tensor(rt, t.shape, copies[i], t.requiresGrad)) as A;
@@ -95,8 +96,9 @@ export function compileStep<A extends Tensor[], R>(rt: CompileHost, fn: (...inpu
     }
     const entry: Entry = { recording, template, outputs: outputs.map((t) => ({ storage: t.storage!, shape: t.shape })) };
     const returned = fromTemplate(rt, entry);
-    // The step's own results stay with the recording; the caller gets copies.
-    for (const t of outputs) if (recording.owns(t.storage!)) t.dispose();
+    // The step's own results stay with the recording; the caller gets copies. A view the step made of a tensor from
+    // outside (a parameter) goes too, or it would hold that tensor's storage after the caller disposed it.
+    for (const t of outputs) if (recording.owns(t.storage!) || t.serial >= firstMade) t.dispose();
     if (entries.size >= MAX_RECORDINGS) forget(entries.keys().next().value!);
     entries.set(key, entry);
     recordings++;

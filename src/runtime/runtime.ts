@@ -1,5 +1,6 @@
 import type { Backend, DispatchRecord, LostInfo, MemoryStats, SchedulerStats } from '../core/backend.js';
 import { checkShape, formatShape, sameShape, sizeOf, type Shape } from '../core/shape.js';
+import { readTensorData, type TensorData } from '../core/tensor-data.js';
 import { checkTensors, Tensor } from '../tensor/tensor.js';
 import type { Context } from '../tensor/tensor.js';
 import { TensorScopes } from '../tensor/scopes.js';
@@ -71,15 +72,17 @@ export class Runtime implements Context {
 
   // ---- tensors ---------------------------------------------------------------------------------
 
-  /** A tensor from row-major values. `shape` defaults to the data's length (1-D). */
-  tensor(data: ArrayLike<number>, shape?: readonly number[], options: TensorOptions = {}): Tensor {
-    const isArrayLike = Array.isArray(data) || data instanceof Float32Array || data instanceof Float64Array;
-    if (!isArrayLike) throw new Error(`tensor: data must be a Float32Array or an array of numbers, got ${typeof data}`);
-    const dims = checkShape('tensor', shape ?? [data.length]);
-    if (data.length !== sizeOf(dims)) {
-      throw new Error(`tensor: ${data.length} values do not fill shape ${formatShape(dims)} (${sizeOf(dims)} elements)`);
+  /**
+   * A tensor from a number (shape []), nested arrays of numbers (their shape), or flat row-major values (a
+   * `number[]` or any numeric TypedArray) with `shape` defaulting to `[data.length]`.
+   */
+  tensor(data: TensorData, shape?: readonly number[], options: TensorOptions = {}): Tensor {
+    const { values, shape: given } = readTensorData(data, shape);
+    const dims = checkShape('tensor', given);
+    if (values.length !== sizeOf(dims)) {
+      throw new Error(`tensor: ${values.length} values do not fill shape ${formatShape(dims)} (${sizeOf(dims)} elements)`);
     }
-    return Tensor.from(this, dims, this.backend.upload(data, dims), options.requiresGrad ?? false);
+    return Tensor.from(this, dims, this.backend.upload(values, dims), options.requiresGrad ?? false);
   }
 
   zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
@@ -222,7 +225,8 @@ export class Runtime implements Context {
     if (!sameShape(target.shape, value.shape)) {
       throw new Error(`assign: value ${formatShape(value.shape)} does not match target ${formatShape(target.shape)}`);
     }
-    this.backend.copy(value.live('assign'), value.shape, target.live('assign'));
+    // A view of the target (or the target itself) already holds the value: the same storage, the same shape.
+    if (value.live('assign') !== target.live('assign')) this.backend.copy(value.live('assign'), value.shape, target.live('assign'));
     return target;
   }
 

@@ -1,6 +1,7 @@
 import type { Backend, Storage } from '../core/backend.js';
 import type { KernelDef } from '../core/kernel.js';
 import { formatShape, sizeOf, type Shape } from '../core/shape.js';
+import type { TensorData } from '../core/tensor-data.js';
 
 /** One op, defined once: its shape rule, its CPU reference, its GPU dispatch and its VJP. */
 export interface OpDef<P> extends KernelDef<P> {
@@ -12,6 +13,21 @@ export interface OpDef<P> extends KernelDef<P> {
 }
 
 export function defineOp<P = undefined>(def: OpDef<P>): OpDef<P> {
+  return def;
+}
+
+/**
+ * An op whose output is a view: the input's storage under another shape (reshape, squeeze...). It runs no kernel
+ * on any backend, so it has only a shape rule and a VJP.
+ */
+export interface ViewDef<P> {
+  name: string;
+  /** Validates the input shape and returns the view's; its size must be the input's. */
+  shape(input: Shape, params: P): Shape;
+  vjp(grad: Tensor, inputs: Tensor[], params: P, output: Tensor): (Tensor | null)[];
+}
+
+export function defineView<P>(def: ViewDef<P>): ViewDef<P> {
   return def;
 }
 
@@ -36,25 +52,35 @@ export interface Context {
   tidy<T>(fn: () => T): T;
   noGrad<T>(fn: () => T): T;
   /** A tensor of row-major values (uploaded: a compiled step replays no kernel for it). */
-  tensor(data: ArrayLike<number>, shape?: readonly number[], options?: { requiresGrad?: boolean }): Tensor;
+  tensor(data: TensorData, shape?: readonly number[], options?: { requiresGrad?: boolean }): Tensor;
 }
 
 /** How a tensor was made, kept only when some input needs a gradient. */
 export interface TapeNode {
   // The tape holds ops of every parameter type; `params` is always that op's own.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  op: OpDef<any>;
+  op: OpDef<any> | ViewDef<any>;
   inputs: Tensor[];
   params: unknown;
 }
 
 export class Tensor {
+  /** @internal How many tensors have been made so far. */
+  static created = 0;
   readonly size: number;
   /** @internal Null once freed: the handle is disposed and no tape node still needs the values. */
   storage: Storage | null;
   /** @internal */ readonly node: TapeNode | null;
-  /** @internal How many live tape nodes read this tensor in their backward pass. */
+  /** @internal How many live tape nodes read this tensor in their backward pass, and how many views share its storage. */
   savedBy = 0;
+  /**
+   * @internal The tensor whose storage this one shares (a view), or null when it owns its storage. A view holds its
+   * base as a tape node holds its inputs (`savedBy`), so the storage stays until the last of them is freed, and
+   * only the owner ever frees it.
+   */
+  readonly base: Tensor | null;
+  /** @internal Creation order: which tensors a compiled step made, and which it was given. */
+  readonly serial = Tensor.created++;
   private handleDisposed = false;
 
   /** @internal Use `rt.tensor` or an op to make tensors. */
@@ -64,11 +90,14 @@ export class Tensor {
     storage: Storage,
     readonly requiresGrad: boolean,
     node: TapeNode | null = null,
+    base: Tensor | null = null,
   ) {
     this.size = sizeOf(shape);
     this.storage = storage;
     this.node = node;
+    this.base = base;
     for (const input of node?.inputs ?? []) input.savedBy++;
+    if (base) base.savedBy++;
   }
 
   /** @internal A new tensor on `storage`, owned by `owner` and in its current scope. */
@@ -124,7 +153,12 @@ function freeUnneeded(start: Tensor): void {
   while (pending.length > 0) {
     const t = pending.pop()!;
     if (!t.disposed || t.savedBy > 0 || t.storage === null) continue;
-    t.owner.backend.free(t.storage, t.shape);
+    if (t.base) {
+      t.base.savedBy--;
+      pending.push(t.base);
+    } else {
+      t.owner.backend.free(t.storage, t.shape);
+    }
     t.storage = null;
     for (const input of t.node?.inputs ?? []) {
       input.savedBy--;
@@ -163,6 +197,22 @@ export function apply<P>(owner: Context, op: OpDef<P>, inputs: Tensor[], params:
   );
   const tracked = owner.gradEnabled && op.vjp !== undefined && inputs.some((t) => t.requiresGrad);
   return Tensor.from(owner, outShape, storage, tracked, tracked ? { op, inputs, params } : null);
+}
+
+/**
+ * Applies a view op: the output shares `input`'s storage under the new shape, so no kernel runs and nothing is
+ * copied; in-place updates of either are seen through the other. Recorded on the tape like any op.
+ */
+export function applyView<P>(view: ViewDef<P>, input: Tensor, params: P): Tensor {
+  checkTensors(view.name, input.owner, [input]);
+  const owner = input.owner;
+  const shape = view.shape(input.shape, params);
+  if (sizeOf(shape) !== input.size) {
+    throw new Error(`${view.name}: a view of ${formatShape(input.shape)} cannot have shape ${formatShape(shape)}`);
+  }
+  const tracked = owner.gradEnabled && input.requiresGrad;
+  const node = tracked ? { op: view, inputs: [input], params } : null;
+  return owner.adopt(new Tensor(owner, shape, input.storage!, tracked, node, input));
 }
 
 function describe(value: unknown): string {
