@@ -70,3 +70,9 @@ fn unknownOpCode() -> f32 {
   var bits = 0x7fc0deadu;
   return bitcast<f32>(bits);
 }
+
+// The logistic function, from whichever side keeps exp from overflowing. The CPU twin is in src/ops/scalar.ts.
+fn sigmoid(v: f32) -> f32 {
+  let e = exp(-abs(v));
+  return select(e / (1.0 + e), 1.0 / (1.0 + e), v >= 0.0);
+}
