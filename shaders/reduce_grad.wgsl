@@ -19,12 +19,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let o = flatIndex(wid, nwg, lid);
   if (o >= params.outer * params.inner) { return; }
   let base = (o / params.inner) * params.reduce * params.inner + o % params.inner;
-  let target = picked[o];
+  let best = picked[o];
   let grad = g[o];
   var found = false;
   for (var r = 0u; r < params.reduce; r++) {
     let at = base + r * params.inner;
-    let hit = !found && x[at] == target;
+    let hit = !found && x[at] == best;
     out[at] = select(0.0, grad, hit);
     found = found || hit;
   }

@@ -29,8 +29,8 @@ fn applyUnary(v: f32, alpha: f32, beta: f32) -> f32 {
     case SQRT: { return sqrt(v); }
     case RSQRT: { return inverseSqrt(v); }
     case ABS: { return abs(v); }
-    case SIN: { return sin(v); }
-    case COS: { return cos(v); }
+    case SIN: { return sinCos(v).x; }
+    case COS: { return sinCos(v).y; }
     case POW: { return powNumPy(v, alpha); }
     // min/max rather than WGSL's clamp, which is undefined when the bounds cross and differs on NaN.
     case CLAMP: { return min(max(v, alpha), beta); }
@@ -47,6 +47,24 @@ fn applyUnary(v: f32, alpha: f32, beta: f32) -> f32 {
 fn log1p(u: f32) -> f32 {
   if (u < 0.01) { return u * (1.0 - u * (0.5 - u * (1.0 / 3.0 - u * 0.25))); }
   return log(1.0 + u);
+}
+
+// (sin v, cos v) to about an ulp for |v| up to 8192. WGSL only bounds its built-ins' absolute error by 2⁻¹¹,
+// and SwiftShader's are off by up to 2·10⁻⁴ (measured), so they are computed here instead: v = k·π/2 + r with
+// |r| ≤ π/4, π/2 split in three parts short enough that k times each is exact, then Taylor series in r (the
+// first terms left out are below 10⁻¹¹), rotated by the quadrant k mod 4.
+fn sinCos(v: f32) -> vec2<f32> {
+  let k = round(v * 0.63661977236758134);
+  let r = ((v - k * 1.5703125) - k * 4.837512969970703125e-4) - k * 7.549789954891882e-8;
+  let z = r * r;
+  let s = r + r * z * (-1.0 / 6.0 + z * (1.0 / 120.0 + z * (-1.0 / 5040.0 + z * (1.0 / 362880.0 + z * (-1.0 / 39916800.0)))));
+  let c = 1.0 + z * (-0.5 + z * (1.0 / 24.0 + z * (-1.0 / 720.0 + z * (1.0 / 40320.0 + z * (-1.0 / 3628800.0 + z * (1.0 / 479001600.0))))));
+  switch (i32(k) & 3) {
+    case 0: { return vec2<f32>(s, c); }
+    case 1: { return vec2<f32>(c, -s); }
+    case 2: { return vec2<f32>(-s, -c); }
+    default: { return vec2<f32>(-c, s); }
+  }
 }
 
 fn quietNan() -> f32 {
