@@ -13,7 +13,10 @@ beforeAll(async () => {
 afterAll(() => gpu?.destroy());
 
 /** f on both runtimes from the same float32 values: [gpu, reference]. */
-async function both(values: Float32Array, f: (rt: Runtime, x: Tensor) => Tensor): Promise<[Float64Array, Float64Array]> {
+async function both(
+  values: Float32Array,
+  f: (rt: Runtime, x: Tensor) => Tensor,
+): Promise<[Float64Array, Float64Array]> {
   const run = async (rt: Runtime) => read(f(rt, rt.tensor(values, [values.length])));
   return [await run(gpu), await run(cpu)];
 }

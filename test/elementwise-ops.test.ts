@@ -113,14 +113,38 @@ describe('elementwise errors: named, with the shapes, and the runtime stays usab
   const x = rt.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
   const cases: [string, () => unknown, RegExp][] = [
     ['pow with a string exponent', () => rt.pow(x, '2' as never), /pow: the exponent must be a number, got string/],
-    ['pow with a tensor exponent', () => rt.pow(x, rt.tensor([2], [1]) as never), /pow: the exponent must be a number, got Tensor/],
+    [
+      'pow with a tensor exponent',
+      () => rt.pow(x, rt.tensor([2], [1]) as never),
+      /pow: the exponent must be a number, got Tensor/,
+    ],
     ['pow with no exponent', () => rt.pow(x, undefined as never), /pow: the exponent must be a number, got undefined/],
     ['pow with a NaN exponent', () => rt.pow(x, NaN), /pow: the exponent must be a number, got NaN/],
-    ['clamp with crossed bounds', () => rt.clamp(x, 2, 1), /clamp: min 2 is greater than max 1 \(for a tensor of shape \[2,3\]\)/],
-    ['clamp with a missing bound', () => rt.clamp(x, 0, undefined as never), /clamp: the max must be a number, got undefined/],
-    ['leakyRelu with a string slope', () => rt.leakyRelu(x, 'a' as never), /leakyRelu: the alpha must be a number, got string/],
-    ['maximum of shapes that do not broadcast', () => rt.maximum(x, rt.tensor([1, 2], [2])), /maximum: shapes \[2,3\] and \[2\] do not broadcast/],
-    ['a comparison of shapes that do not broadcast', () => rt.less(x, rt.tensor([1, 2], [2])), /less: shapes \[2,3\] and \[2\] do not broadcast/],
+    [
+      'clamp with crossed bounds',
+      () => rt.clamp(x, 2, 1),
+      /clamp: min 2 is greater than max 1 \(for a tensor of shape \[2,3\]\)/,
+    ],
+    [
+      'clamp with a missing bound',
+      () => rt.clamp(x, 0, undefined as never),
+      /clamp: the max must be a number, got undefined/,
+    ],
+    [
+      'leakyRelu with a string slope',
+      () => rt.leakyRelu(x, 'a' as never),
+      /leakyRelu: the alpha must be a number, got string/,
+    ],
+    [
+      'maximum of shapes that do not broadcast',
+      () => rt.maximum(x, rt.tensor([1, 2], [2])),
+      /maximum: shapes \[2,3\] and \[2\] do not broadcast/,
+    ],
+    [
+      'a comparison of shapes that do not broadcast',
+      () => rt.less(x, rt.tensor([1, 2], [2])),
+      /less: shapes \[2,3\] and \[2\] do not broadcast/,
+    ],
   ];
   for (const [label, call, message] of cases) {
     it(label, async () => {

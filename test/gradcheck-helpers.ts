@@ -21,7 +21,14 @@ export interface Input {
 export async function gradcheck(label: string, inputs: Input[], f: (rt: Runtime, xs: Tensor[]) => Tensor, seed = 1) {
   const rt = await createRuntime({ backend: 'cpu' });
   const random = rng(seed);
-  const values = inputs.map((i) => randomArray(i.shape.reduce((a, b) => a * b, 1), random, i.lo ?? -1, i.hi ?? 1));
+  const values = inputs.map((i) =>
+    randomArray(
+      i.shape.reduce((a, b) => a * b, 1),
+      random,
+      i.lo ?? -1,
+      i.hi ?? 1,
+    ),
+  );
   let weights: Float64Array | null = null;
 
   const lossOf = async (vals: Float64Array[], withGrad: boolean) => {
@@ -38,12 +45,16 @@ export async function gradcheck(label: string, inputs: Input[], f: (rt: Runtime,
     const analytic = await grads[input].dataF64();
     expect(grads[input].shape, `${label}: gradient shape of input ${input}`).toEqual(inputs[input].shape);
     for (let e = 0; e < values[input].length; e++) {
-      const shifted = (delta: number) => values.map((v, i) => (i === input ? v.map((x, j) => (j === e ? x + delta : x)) : v));
+      const shifted = (delta: number) =>
+        values.map((v, i) => (i === input ? v.map((x, j) => (j === e ? x + delta : x)) : v));
       const plus = (await (await lossOf(shifted(EPS), false)).loss.dataF64())[0];
       const minus = (await (await lossOf(shifted(-EPS), false)).loss.dataF64())[0];
       const numeric = (plus - minus) / (2 * EPS);
       const tolerance = ATOL + RTOL * Math.max(Math.abs(numeric), Math.abs(analytic[e]), 1);
-      expect(Math.abs(analytic[e] - numeric), `${label}: input ${input} element ${e}: analytic ${analytic[e]} vs numeric ${numeric}`).toBeLessThanOrEqual(tolerance);
+      expect(
+        Math.abs(analytic[e] - numeric),
+        `${label}: input ${input} element ${e}: analytic ${analytic[e]} vs numeric ${numeric}`,
+      ).toBeLessThanOrEqual(tolerance);
     }
   }
 }

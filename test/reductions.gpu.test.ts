@@ -25,7 +25,15 @@ function reduceWith(rt: Runtime, op: Reduction, x: Tensor, axis: Axis, keepDims:
 }
 
 /** The output, and (for differentiable reductions) the gradient of Σ output ⊙ R, on one runtime. */
-async function run(rt: Runtime, op: Reduction, values: Float32Array, shape: number[], axis: Axis, keepDims: boolean, seed: number) {
+async function run(
+  rt: Runtime,
+  op: Reduction,
+  values: Float32Array,
+  shape: number[],
+  axis: Axis,
+  keepDims: boolean,
+  seed: number,
+) {
   const differentiable = op !== 'argmax' && op !== 'argmin';
   const x = rt.tensor(values, shape, { requiresGrad: differentiable });
   const y = reduceWith(rt, op, x, axis, keepDims);
@@ -54,7 +62,14 @@ function bound(op: Reduction, expected: Float64Array, length: number, output?: F
   return relBound(expected, (64 + 8 * length) * outputScale, 1e-6 + 8 * length * ULP * scale);
 }
 
-async function compare(op: Reduction, values: Float32Array, shape: number[], axis: Axis, keepDims: boolean, seed: number) {
+async function compare(
+  op: Reduction,
+  values: Float32Array,
+  shape: number[],
+  axis: Axis,
+  keepDims: boolean,
+  seed: number,
+) {
   const label = `${op} ${JSON.stringify(shape)} axis ${JSON.stringify(axis)}${keepDims ? ' keepDims' : ''}`;
   const g = await run(gpu, op, values, shape, axis, keepDims, seed);
   const c = await run(cpu, op, values, shape, axis, keepDims, seed);
@@ -75,11 +90,26 @@ const LAYOUTS: [number[], Axis][] = [
   [[17, 33], -1],
   [[33, 3], undefined],
   [[3, 17, 33], 1],
-  [[3, 17, 33], [0, 2]],
-  [[3, 17, 33], [1, 2]],
-  [[17, 3, 1, 33], [0, 3]],
-  [[1, 33, 3, 17], [-1, 1]],
-  [[65, 1, 17], [0, 1]],
+  [
+    [3, 17, 33],
+    [0, 2],
+  ],
+  [
+    [3, 17, 33],
+    [1, 2],
+  ],
+  [
+    [17, 3, 1, 33],
+    [0, 3],
+  ],
+  [
+    [1, 33, 3, 17],
+    [-1, 1],
+  ],
+  [
+    [65, 1, 17],
+    [0, 1],
+  ],
   [[3, 1, 17, 3], -4],
 ];
 
@@ -91,7 +121,12 @@ describe('axis reductions on the GPU against the reference', () => {
       const keepDims = index % 2 === 1;
       const s = seed++;
       it(`${op} ${JSON.stringify(shape)} axis ${JSON.stringify(axis)}${keepDims ? ' keepDims' : ''}`, async () => {
-        const values = f32(randomArray(shape.reduce((a, b) => a * b, 1), rng(s)));
+        const values = f32(
+          randomArray(
+            shape.reduce((a, b) => a * b, 1),
+            rng(s),
+          ),
+        );
         await compare(op, values, shape, axis, keepDims, s + 1000);
       });
     }
@@ -109,7 +144,10 @@ describe('axis reductions on the GPU against the reference', () => {
   for (const [shape, axis] of [
     [[17, 33], 1],
     [[33, 17], 0],
-    [[3, 17, 33], [0, 2]],
+    [
+      [3, 17, 33],
+      [0, 2],
+    ],
     [[2, 5000], 1],
     [[5000], undefined],
   ] as [number[], Axis][]) {
@@ -127,7 +165,12 @@ describe('axis reductions on the GPU against the reference', () => {
     const values = f32([1e4, 1e4, 1e4 - 3, -1e4, -1e4 + 2, -1e4 - 1]);
     const { gpu: g } = await compare('logSumExp', values, [2, 3], 1, false, 3);
     expect(Array.from(g.y).every(Number.isFinite)).toBe(true);
-    expectClose(g.y, [1e4 + Math.log(2 + Math.exp(-3)), -1e4 + 2 + Math.log(1 + Math.exp(-2) + Math.exp(-3))], 2e-3, 'logSumExp ±1e4');
+    expectClose(
+      g.y,
+      [1e4 + Math.log(2 + Math.exp(-3)), -1e4 + 2 + Math.log(1 + Math.exp(-2) + Math.exp(-3))],
+      2e-3,
+      'logSumExp ±1e4',
+    );
     const x = gpu.tensor(values, [2, 3], { requiresGrad: true });
     const [softmax] = await gpu.grad(gpu.sum(gpu.logSumExp(x, 1)), [x]);
     const rows = await read(gpu.sum(softmax, 1));

@@ -5,20 +5,52 @@ import { createRuntime, type Runtime } from '../src/index.js';
 import { gradcheck, type Check } from './gradcheck-helpers.js';
 
 const GRADIENTS: Check[] = [
-  { label: 'sum over a list of axes, keepDims', inputs: [{ shape: [2, 3, 4] }], f: (rt, [x]) => rt.sum(x, [0, 2], { keepDims: true }) },
-  { label: 'sum over a negative axis of a 4-D tensor', inputs: [{ shape: [2, 1, 3, 2] }], f: (rt, [x]) => rt.sum(x, -2) },
+  {
+    label: 'sum over a list of axes, keepDims',
+    inputs: [{ shape: [2, 3, 4] }],
+    f: (rt, [x]) => rt.sum(x, [0, 2], { keepDims: true }),
+  },
+  {
+    label: 'sum over a negative axis of a 4-D tensor',
+    inputs: [{ shape: [2, 1, 3, 2] }],
+    f: (rt, [x]) => rt.sum(x, -2),
+  },
   { label: 'mean over a contiguous run of axes', inputs: [{ shape: [2, 3, 4] }], f: (rt, [x]) => rt.mean(x, [1, 2]) },
-  { label: 'mean over separate axes of a 4-D tensor, keepDims', inputs: [{ shape: [2, 3, 2, 3] }], f: (rt, [x]) => rt.mean(x, [0, 3], { keepDims: true }) },
+  {
+    label: 'mean over separate axes of a 4-D tensor, keepDims',
+    inputs: [{ shape: [2, 3, 2, 3] }],
+    f: (rt, [x]) => rt.mean(x, [0, 3], { keepDims: true }),
+  },
   { label: 'max over an axis', inputs: [{ shape: [3, 4] }], f: (rt, [x]) => rt.max(x, 1) },
   { label: 'max over separate axes', inputs: [{ shape: [2, 3, 4] }], f: (rt, [x]) => rt.max(x, [0, 2]) },
   { label: 'max over everything', inputs: [{ shape: [3, 4] }], f: (rt, [x]) => rt.max(x) },
   { label: 'min over axis 0, keepDims', inputs: [{ shape: [3, 4] }], f: (rt, [x]) => rt.min(x, 0, { keepDims: true }) },
-  { label: 'min over a run of axes of a 4-D tensor', inputs: [{ shape: [2, 2, 3, 2] }], f: (rt, [x]) => rt.min(x, [1, 2]) },
-  { label: 'logSumExp over the last axis', inputs: [{ shape: [3, 5], lo: -4, hi: 4 }], f: (rt, [x]) => rt.logSumExp(x, -1) },
-  { label: 'logSumExp over separate axes', inputs: [{ shape: [2, 3, 4], lo: -3, hi: 3 }], f: (rt, [x]) => rt.logSumExp(x, [0, 2]) },
-  { label: 'logSumExp over everything, keepDims', inputs: [{ shape: [3, 4] }], f: (rt, [x]) => rt.logSumExp(x, undefined, { keepDims: true }) },
+  {
+    label: 'min over a run of axes of a 4-D tensor',
+    inputs: [{ shape: [2, 2, 3, 2] }],
+    f: (rt, [x]) => rt.min(x, [1, 2]),
+  },
+  {
+    label: 'logSumExp over the last axis',
+    inputs: [{ shape: [3, 5], lo: -4, hi: 4 }],
+    f: (rt, [x]) => rt.logSumExp(x, -1),
+  },
+  {
+    label: 'logSumExp over separate axes',
+    inputs: [{ shape: [2, 3, 4], lo: -3, hi: 3 }],
+    f: (rt, [x]) => rt.logSumExp(x, [0, 2]),
+  },
+  {
+    label: 'logSumExp over everything, keepDims',
+    inputs: [{ shape: [3, 4] }],
+    f: (rt, [x]) => rt.logSumExp(x, undefined, { keepDims: true }),
+  },
   { label: 'variance over an axis', inputs: [{ shape: [3, 5] }], f: (rt, [x]) => rt.variance(x, 1) },
-  { label: 'variance with correction 1 over separate axes', inputs: [{ shape: [2, 3, 4] }], f: (rt, [x]) => rt.variance(x, [0, 2], { correction: 1 }) },
+  {
+    label: 'variance with correction 1 over separate axes',
+    inputs: [{ shape: [2, 3, 4] }],
+    f: (rt, [x]) => rt.variance(x, [0, 2], { correction: 1 }),
+  },
   { label: 'variance over everything', inputs: [{ shape: [4, 3] }], f: (rt, [x]) => rt.variance(x) },
   // Indices are constants: the product's gradient is the indices themselves.
   { label: 'argmax as a constant', inputs: [{ shape: [3, 4] }], f: (rt, [x]) => rt.mul(rt.max(x, 1), rt.argmax(x, 1)) },
@@ -104,11 +136,27 @@ describe('reduction errors: named, with the shapes, and the runtime stays usable
     ['axis out of range in a list', () => rt.sum(x, [0, 5]), /sum: axis 5 is out of range for shape \[2,3\]/],
     ['an axis twice', () => rt.mean(x, [1, -1]), /mean: axis 1 is given twice in \[1,-1\] for shape \[2,3\]/],
     ['a fractional axis', () => rt.min(x, 0.5), /min: axis 0.5 is out of range for shape \[2,3\]/],
-    ['an axis of the wrong type', () => rt.sum(x, '1' as never), /sum: axis must be a number or an array of numbers, got string for shape \[2,3\]/],
-    ['argmax over a list', () => rt.argmax(x, [0, 1] as never), /argmax: axis must be a single number .* got an array for shape \[2,3\]/],
+    [
+      'an axis of the wrong type',
+      () => rt.sum(x, '1' as never),
+      /sum: axis must be a number or an array of numbers, got string for shape \[2,3\]/,
+    ],
+    [
+      'argmax over a list',
+      () => rt.argmax(x, [0, 1] as never),
+      /argmax: axis must be a single number .* got an array for shape \[2,3\]/,
+    ],
     ['argmin axis out of range', () => rt.argmin(x, 3), /argmin: axis 3 is out of range for shape \[2,3\]/],
-    ['variance with a negative correction', () => rt.variance(x, 1, { correction: -1 }), /variance: correction must be a number ≥ 0, got -1/],
-    ['variance with no degrees of freedom', () => rt.variance(x, 0, { correction: 2 }), /variance: correction 2 leaves no degrees of freedom for 2 element\(s\) per output of \[2,3\]/],
+    [
+      'variance with a negative correction',
+      () => rt.variance(x, 1, { correction: -1 }),
+      /variance: correction must be a number ≥ 0, got -1/,
+    ],
+    [
+      'variance with no degrees of freedom',
+      () => rt.variance(x, 0, { correction: 2 }),
+      /variance: correction 2 leaves no degrees of freedom for 2 element\(s\) per output of \[2,3\]/,
+    ],
   ];
   for (const [label, call, message] of cases) {
     it(label, async () => {

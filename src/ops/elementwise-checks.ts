@@ -13,7 +13,8 @@ export function checkConstant(op: string, name: string, value: unknown): number 
 export function clamp(a: Tensor, lo: unknown, hi: unknown): Tensor {
   const min = checkConstant('clamp', 'min', lo);
   const max = checkConstant('clamp', 'max', hi);
-  if (min > max) throw new Error(`clamp: min ${min} is greater than max ${max} (for a tensor of shape [${a.shape.join(',')}])`);
+  if (min > max)
+    throw new Error(`clamp: min ${min} is greater than max ${max} (for a tensor of shape [${a.shape.join(',')}])`);
   return unary('clamp', a, min, max);
 }
 

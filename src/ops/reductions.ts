@@ -32,7 +32,9 @@ export const selectFirstOp = defineOp<RunParams>({
   shape([x, picked, g], { axis, until }) {
     const { outer, inner } = split(x, axis, until);
     if (sizeOf(picked) !== outer * inner || sizeOf(g) !== outer * inner) {
-      throw new Error(`selectFirst: ${formatShape(picked)} and ${formatShape(g)} are not reductions of ${formatShape(x)} over axis ${axis}`);
+      throw new Error(
+        `selectFirst: ${formatShape(picked)} and ${formatShape(g)} are not reductions of ${formatShape(x)} over axis ${axis}`,
+      );
     }
     return x;
   },
@@ -102,7 +104,9 @@ export function variance(x: Tensor, axis?: Axes, options: VarianceOptions = {}):
     throw new Error(`variance: correction must be a number ≥ 0, got ${String(correction)}`);
   }
   if (count - correction <= 0) {
-    throw new Error(`variance: correction ${correction} leaves no degrees of freedom for ${count} element(s) per output of ${formatShape(x.shape)}`);
+    throw new Error(
+      `variance: correction ${correction} leaves no degrees of freedom for ${count} element(s) per output of ${formatShape(x.shape)}`,
+    );
   }
   return x.owner.tidy(() => {
     const deviations = binary('sub', x, reduceAlong(sumOp, x, axes, true, 1 / count));
@@ -112,7 +116,9 @@ export function variance(x: Tensor, axis?: Axes, options: VarianceOptions = {}):
 
 function singleAxis(op: string, x: Tensor, axis: unknown): number[] | null {
   if (axis !== undefined && typeof axis !== 'number') {
-    throw new Error(`${op}: axis must be a single number (or omitted, for the flattened tensor), got ${Array.isArray(axis) ? 'an array' : typeof axis} for shape ${formatShape(x.shape)}`);
+    throw new Error(
+      `${op}: axis must be a single number (or omitted, for the flattened tensor), got ${Array.isArray(axis) ? 'an array' : typeof axis} for shape ${formatShape(x.shape)}`,
+    );
   }
   return reducedAxes(op, axis, x.shape);
 }
