@@ -150,7 +150,7 @@ describe('reduction errors: named, with the shapes, and the runtime stays usable
     [
       'variance with a negative correction',
       () => rt.variance(x, 1, { correction: -1 }),
-      /variance: correction must be a number ≥ 0, got -1/,
+      /variance: correction must be a number ≥ 0, got -1 \(for shape \[2,3\]\)/,
     ],
     [
       'variance with no degrees of freedom',

@@ -1,20 +1,23 @@
 // Argument checks for the elementwise ops that take constants, kept apart from the op tables.
+import { formatShape } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { unary } from './elementwise.js';
 
 /** A constant an op bakes into its kernel: it must be a number (NaN is refused: it would only spread NaN). */
-export function checkConstant(op: string, name: string, value: unknown): number {
+export function checkConstant(op: string, name: string, value: unknown, a: Tensor): number {
   if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new Error(`${op}: the ${name} must be a number, got ${typeof value === 'number' ? 'NaN' : describe(value)}`);
+    const got = typeof value === 'number' ? 'NaN' : describe(value);
+    throw new Error(`${op}: the ${name} must be a number, got ${got} (for a tensor of shape ${formatShape(a.shape)})`);
   }
   return value;
 }
 
 export function clamp(a: Tensor, lo: unknown, hi: unknown): Tensor {
-  const min = checkConstant('clamp', 'min', lo);
-  const max = checkConstant('clamp', 'max', hi);
-  if (min > max)
-    throw new Error(`clamp: min ${min} is greater than max ${max} (for a tensor of shape [${a.shape.join(',')}])`);
+  const min = checkConstant('clamp', 'min', lo, a);
+  const max = checkConstant('clamp', 'max', hi, a);
+  if (min > max) {
+    throw new Error(`clamp: min ${min} is greater than max ${max} (for a tensor of shape ${formatShape(a.shape)})`);
+  }
   return unary('clamp', a, min, max);
 }
 
