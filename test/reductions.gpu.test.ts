@@ -134,12 +134,38 @@ describe('axis reductions on the GPU against the reference', () => {
 
   for (const op of REDUCTIONS) {
     it(`${op} over rows too long for one invocation runs a workgroup per row`, async () => {
-      const shape = [2, 5000];
-      const values = f32(randomArray(10_000, rng(77)));
-      const { dispatches } = await gpu.trace(() => compare(op, values, shape, 1, false, 78));
-      expect(dispatches.map((d) => d.kernel)).toContain(op === 'mean' ? 'sum' : op === 'variance' ? 'sum' : op);
+      // Rows along the last axis, and columns side by side (inner = 3) that are too long for the per-output kernel.
+      for (const [shape, axis] of [
+        [[2, 5000], 1],
+        [[4500, 3], 0],
+      ] as [number[], number][]) {
+        const values = f32(randomArray(shape[0] * shape[1], rng(77)));
+        const { dispatches } = await gpu.trace(() => compare(op, values, shape, axis, false, 78));
+        expect(dispatches.map((d) => d.kernel)).toContain(op === 'mean' || op === 'variance' ? 'sum' : op);
+      }
     });
   }
+
+  it('a compiled step replays the reductions and their gradients bit for bit', async () => {
+    const values = f32(randomArray(17 * 33, rng(12)));
+    const x = gpu.tensor(values, [17, 33], { requiresGrad: true });
+    const step = async (t: Tensor) => {
+      const loss = gpu.add(
+        gpu.add(gpu.sum(gpu.max(t, 1)), gpu.sum(gpu.logSumExp(t, 0))),
+        gpu.sum(gpu.variance(t, [0, 1])),
+      );
+      const [grad] = await gpu.grad(loss, [t]);
+      return { loss, grad, index: gpu.argmin(t, 1) };
+    };
+    const eager = await step(x);
+    const compiled = gpu.compile(step);
+    for (let i = 0; i < 2; i++) {
+      const replay = await compiled(x);
+      expect(await replay.loss.data()).toEqual(await eager.loss.data());
+      expect(await replay.grad.data()).toEqual(await eager.grad.data());
+      expect(await replay.index.data()).toEqual(await eager.index.data());
+    }
+  });
 
   for (const [shape, axis] of [
     [[17, 33], 1],
