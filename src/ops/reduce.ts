@@ -104,7 +104,8 @@ export function reduceOp(name: ReducerName, vjp?: OpDef<ReduceParams>['vjp']): O
       // One invocation per output, walking its row with no barriers, unless a long row has few outputs to share
       // the work: side-by-side outputs (column sums) read coalesced, short rows are not worth a workgroup, and
       // software adapters run barriers slowly (a training step's bias gradients took 2.4 ms on SwiftShader as
-      // workgroup sums). Long rows over few outputs get a workgroup each.
+      // workgroup sums; row reductions of [256, 1024] took 4 ms per output against 14 ms (sum) to 58 ms
+      // (logSumExp) per workgroup, read back included). Long rows over few outputs get a workgroup each.
       const byColumn = inner >= 64 || reduce <= 64 || (reduce <= 4096 && (inner > 1 || gpu.software));
       gpu.dispatch(
         { name: byColumn ? `${name}_columns` : name, shader: reduceShader, entry: byColumn ? 'columns' : 'main', constants: { OP: REDUCER_CODES[name] } },
