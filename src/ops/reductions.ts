@@ -101,7 +101,9 @@ export function variance(x: Tensor, axis?: Axes, options: VarianceOptions = {}):
   const axes = reducedAxes('variance', axis, x.shape);
   const count = reducedCount(x.shape, axes);
   if (typeof correction !== 'number' || !(correction >= 0)) {
-    throw new Error(`variance: correction must be a number ≥ 0, got ${String(correction)} (for shape ${formatShape(x.shape)})`);
+    throw new Error(
+      `variance: correction must be a number ≥ 0, got ${String(correction)} (for shape ${formatShape(x.shape)})`,
+    );
   }
   if (count - correction <= 0) {
     throw new Error(
