@@ -25,6 +25,19 @@ fn applyBinary(u: f32, v: f32) -> f32 {
     case RELU_GRAD: { return select(0.0, u, v > 0.0); }
     case TANH_GRAD: { return u * (1.0 - v * v); }
     case GELU_GRAD: { return u * geluDerivative(v); }
+    case MAXIMUM: { return max(u, v); }
+    case MINIMUM: { return min(u, v); }
+    // Comparisons give 1 or 0; they have no gradient.
+    case GREATER: { return select(0.0, 1.0, u > v); }
+    case GREATER_EQUAL: { return select(0.0, 1.0, u >= v); }
+    case LESS: { return select(0.0, 1.0, u < v); }
+    case LESS_EQUAL: { return select(0.0, 1.0, u <= v); }
+    case EQUAL: { return select(0.0, 1.0, u == v); }
+    case SIGMOID_GRAD: { return u * v * (1.0 - v); } // from the output v
+    case SILU_GRAD: { let s = sigmoid(v); return u * s * (1.0 + v * (1.0 - s)); }
+    case ABS_GRAD: { return select(select(0.0, -u, v < 0.0), u, v > 0.0); }
+    // The share of maximum(u, v)'s gradient that u gets: all of it when u wins, half on a tie.
+    case MAXIMUM_MASK: { return select(select(0.0, 0.5, u == v), 1.0, u > v); }
     default: { return unknownOpCode(); }
   }
 }

@@ -104,3 +104,9 @@ fn unravel4(rest: ptr<function, u32>, shape: vec4<u32>) -> vec4<u32> {
 fn stridedOffset(coords: Index8, strides: Index8) -> u32 {
   return dot(coords.high, strides.high) + dot(coords.low, strides.low);
 }
+
+// The logistic function, from whichever side keeps exp from overflowing. The CPU twin is in src/ops/scalar.ts.
+fn sigmoid(v: f32) -> f32 {
+  let e = exp(-abs(v));
+  return select(e / (1.0 + e), 1.0 / (1.0 + e), v >= 0.0);
+}

@@ -1,59 +1,8 @@
 // Every op's CPU gradient against central finite differences, all in float64 (GUIDE §3: eps ≈ 1e-6, rtol ≈ 1e-6).
-import { describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime, type Tensor } from '../src/index.js';
-import { randomArray, rng } from './helpers.js';
+import { describe, it } from 'vitest';
+import { gradcheck, type Check } from './gradcheck-helpers.js';
 import { BINARY_NAMES, UNARY_NAMES, type BinaryName, type UnaryName } from '../src/ops/elementwise.js';
 import { ACTIVATION_CODES, type ActivationKind } from '../src/ops/activation.js';
-
-const EPS = 1e-6;
-const RTOL = 1e-6;
-const ATOL = 1e-8;
-
-interface Input {
-  shape: number[];
-  lo?: number;
-  hi?: number;
-}
-
-/**
- * Builds L = Σ f(inputs) ⊙ R for a fixed random R, takes its analytic gradient, and compares each input's
- * gradient with (L(x + eps) − L(x − eps)) / 2eps element by element.
- */
-async function gradcheck(label: string, inputs: Input[], f: (rt: Runtime, xs: Tensor[]) => Tensor, seed = 1) {
-  const rt = await createRuntime({ backend: 'cpu' });
-  const random = rng(seed);
-  const values = inputs.map((i) => randomArray(i.shape.reduce((a, b) => a * b, 1), random, i.lo ?? -1, i.hi ?? 1));
-  let weights: Float64Array | null = null;
-
-  const lossOf = async (vals: Float64Array[], withGrad: boolean) => {
-    const xs = vals.map((v, i) => rt.tensor(v, inputs[i].shape, { requiresGrad: withGrad }));
-    const y = f(rt, xs);
-    weights ??= randomArray(y.size, rng(seed + 99));
-    const loss = rt.sum(rt.mul(y, rt.tensor(weights, y.shape)));
-    return { xs, loss };
-  };
-
-  const { xs, loss } = await lossOf(values, true);
-  const grads = await rt.grad(loss, xs);
-  for (let input = 0; input < inputs.length; input++) {
-    const analytic = await grads[input].dataF64();
-    expect(grads[input].shape, `${label}: gradient shape of input ${input}`).toEqual(inputs[input].shape);
-    for (let e = 0; e < values[input].length; e++) {
-      const shifted = (delta: number) => values.map((v, i) => (i === input ? v.map((x, j) => (j === e ? x + delta : x)) : v));
-      const plus = (await (await lossOf(shifted(EPS), false)).loss.dataF64())[0];
-      const minus = (await (await lossOf(shifted(-EPS), false)).loss.dataF64())[0];
-      const numeric = (plus - minus) / (2 * EPS);
-      const tolerance = ATOL + RTOL * Math.max(Math.abs(numeric), Math.abs(analytic[e]), 1);
-      expect(Math.abs(analytic[e] - numeric), `${label}: input ${input} element ${e}: analytic ${analytic[e]} vs numeric ${numeric}`).toBeLessThanOrEqual(tolerance);
-    }
-  }
-}
-
-interface Check {
-  label: string;
-  inputs: Input[];
-  f: (rt: Runtime, xs: Tensor[]) => Tensor;
-}
 
 // Keyed by the op tables: an elementwise op without a finite-difference case does not compile.
 const UNARY_CHECKS: Record<UnaryName, Check> = {
@@ -64,6 +13,20 @@ const UNARY_CHECKS: Record<UnaryName, Check> = {
   neg: { label: 'neg', inputs: [{ shape: [2, 3] }], f: (rt, [x]) => rt.neg(x) },
   scale: { label: 'scale', inputs: [{ shape: [2, 3] }], f: (rt, [x]) => rt.scale(x, 1.5) },
   square: { label: 'square', inputs: [{ shape: [2, 3] }], f: (rt, [x]) => rt.square(x) },
+  sigmoid: { label: 'sigmoid', inputs: [{ shape: [4, 5], lo: -4, hi: 4 }], f: (rt, [x]) => rt.sigmoid(x) },
+  gelu: { label: 'gelu', inputs: [{ shape: [4, 5], lo: -3, hi: 3 }], f: (rt, [x]) => rt.gelu(x) },
+  silu: { label: 'silu', inputs: [{ shape: [4, 5], lo: -4, hi: 4 }], f: (rt, [x]) => rt.silu(x) },
+  softplus: { label: 'softplus', inputs: [{ shape: [4, 5], lo: -5, hi: 5 }], f: (rt, [x]) => rt.softplus(x) },
+  sqrt: { label: 'sqrt', inputs: [{ shape: [6], lo: 0.2, hi: 3 }], f: (rt, [x]) => rt.sqrt(x) },
+  rsqrt: { label: 'rsqrt', inputs: [{ shape: [6], lo: 0.2, hi: 3 }], f: (rt, [x]) => rt.rsqrt(x) },
+  abs: { label: 'abs', inputs: [{ shape: [2, 5] }], f: (rt, [x]) => rt.abs(x) },
+  sin: { label: 'sin', inputs: [{ shape: [2, 5], lo: -3, hi: 3 }], f: (rt, [x]) => rt.sin(x) },
+  cos: { label: 'cos', inputs: [{ shape: [2, 5], lo: -3, hi: 3 }], f: (rt, [x]) => rt.cos(x) },
+  pow: { label: 'pow, odd exponent of negative bases', inputs: [{ shape: [2, 5], lo: -2, hi: 2 }], f: (rt, [x]) => rt.pow(x, 3) },
+  clamp: { label: 'clamp', inputs: [{ shape: [4, 5] }], f: (rt, [x]) => rt.clamp(x, -0.5, 0.4) },
+  leakyRelu: { label: 'leakyRelu', inputs: [{ shape: [4, 5] }], f: (rt, [x]) => rt.leakyRelu(x, 0.2) },
+  clampGradMask: { label: 'clampGradMask, through clamp', inputs: [{ shape: [4, 5] }], f: (rt, [x]) => rt.clamp(x, -0.3, 0.6) },
+  leakyReluSlope: { label: 'leakyReluSlope, through leakyRelu', inputs: [{ shape: [4, 5] }], f: (rt, [x]) => rt.leakyRelu(x) },
 };
 
 /** An arithmetic op under each broadcasting pattern; the second operand stays in [lo, hi]. */
@@ -98,7 +61,29 @@ const BINARY_CHECKS: Record<BinaryName, Check[]> = {
       f: (rt, [x, w, b]) => rt.linear(x, w, b, 'gelu'),
     },
   ],
+  maximum: [
+    { label: 'maximum, same shape', inputs: [{ shape: [3, 4] }, { shape: [3, 4] }], f: (rt, [a, b]) => rt.maximum(a, b) },
+    { label: 'maximum, row vector [n]', inputs: [{ shape: [3, 4] }, { shape: [4] }], f: (rt, [a, b]) => rt.maximum(a, b) },
+  ],
+  minimum: [
+    { label: 'minimum, same shape', inputs: [{ shape: [3, 4] }, { shape: [3, 4] }], f: (rt, [a, b]) => rt.minimum(a, b) },
+    { label: 'minimum, column [m,1]', inputs: [{ shape: [3, 1] }, { shape: [3, 4] }], f: (rt, [a, b]) => rt.minimum(a, b) },
+  ],
+  // A comparison is a constant of the product: a's gradient is the 0/1 mask, b's is 0, as finite differences agree.
+  greater: [comparison('greater')],
+  greaterEqual: [comparison('greaterEqual')],
+  less: [comparison('less')],
+  lessEqual: [comparison('lessEqual')],
+  equal: [comparison('equal')],
+  sigmoidGrad: [{ label: 'sigmoidGrad, through sigmoid', inputs: [{ shape: [4, 5], lo: -4, hi: 4 }], f: (rt, [x]) => rt.sigmoid(x) }],
+  siluGrad: [{ label: 'siluGrad, through silu', inputs: [{ shape: [4, 5], lo: -4, hi: 4 }], f: (rt, [x]) => rt.silu(x) }],
+  absGrad: [{ label: 'absGrad, through abs', inputs: [{ shape: [4, 5] }], f: (rt, [x]) => rt.abs(x) }],
+  maximumMask: [{ label: 'maximumMask, through maximum', inputs: [{ shape: [4, 5] }, { shape: [5] }], f: (rt, [a, b]) => rt.maximum(a, b) }],
 };
+
+function comparison(op: 'greater' | 'greaterEqual' | 'less' | 'lessEqual' | 'equal'): Check {
+  return { label: `${op}, as a constant in a · (a ${op} b)`, inputs: [{ shape: [3, 4] }, { shape: [4] }], f: (rt, [a, b]) => rt.mul(a, rt[op](a, b)) };
+}
 
 describe('CPU gradients against finite differences (float64)', () => {
   for (const op of UNARY_NAMES) {

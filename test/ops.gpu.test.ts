@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime, Tensor } from '../src/index.js';
 import { cpuRuntime, expectClose, f32, gpuRuntime, randomArray, read, relBound, rng } from './helpers.js';
-import { BINARY_NAMES, UNARY_NAMES, binary, type BinaryName, type UnaryName } from '../src/ops/elementwise.js';
+import { BINARY_NAMES, UNARY_NAMES, binary, unary, type BinaryName, type UnaryName } from '../src/ops/elementwise.js';
 
 let gpu: Runtime;
 let cpu: Runtime;
@@ -35,6 +35,32 @@ const UNARY_CASES: Record<UnaryName, (m: number, n: number) => Case> = {
   neg: (m, n) => ({ name: `neg [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.neg(x), reduction: 1 }),
   scale: (m, n) => ({ name: `scale [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.scale(x, 0.75), reduction: 1 }),
   square: (m, n) => ({ name: `square [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.square(x), reduction: 1 }),
+  sigmoid: (m, n) => ({ name: `sigmoid [${m},${n}]`, inputs: [{ shape: [m, n], lo: -6, hi: 6 }], f: (rt, [x]) => rt.sigmoid(x), reduction: 1, ulps: 64 }),
+  gelu: (m, n) => ({ name: `gelu [${m},${n}]`, inputs: [{ shape: [m, n], lo: -3, hi: 3 }], f: (rt, [x]) => rt.gelu(x), reduction: 1, ulps: 4096 }),
+  silu: (m, n) => ({ name: `silu [${m},${n}]`, inputs: [{ shape: [m, n], lo: -6, hi: 6 }], f: (rt, [x]) => rt.silu(x), reduction: 1, ulps: 64 }),
+  softplus: (m, n) => ({ name: `softplus [${m},${n}]`, inputs: [{ shape: [m, n], lo: -6, hi: 6 }], f: (rt, [x]) => rt.softplus(x), reduction: 1, ulps: 512 }),
+  sqrt: (m, n) => ({ name: `sqrt [${m},${n}]`, inputs: [{ shape: [m, n], lo: 0.1, hi: 4 }], f: (rt, [x]) => rt.sqrt(x), reduction: 1, ulps: 16 }),
+  rsqrt: (m, n) => ({ name: `rsqrt [${m},${n}]`, inputs: [{ shape: [m, n], lo: 0.1, hi: 4 }], f: (rt, [x]) => rt.rsqrt(x), reduction: 1, ulps: 32 }),
+  abs: (m, n) => ({ name: `abs [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.abs(x), reduction: 1 }),
+  sin: (m, n) => ({ name: `sin [${m},${n}]`, inputs: [{ shape: [m, n], lo: -3, hi: 3 }], f: (rt, [x]) => rt.sin(x), reduction: 1, ulps: 16 }),
+  cos: (m, n) => ({ name: `cos [${m},${n}]`, inputs: [{ shape: [m, n], lo: -3, hi: 3 }], f: (rt, [x]) => rt.cos(x), reduction: 1, ulps: 16 }),
+  pow: (m, n) => ({ name: `pow ³ [${m},${n}]`, inputs: [{ shape: [m, n], lo: -2, hi: 2 }], f: (rt, [x]) => rt.pow(x, 3), reduction: 1, ulps: 16 }),
+  clamp: (m, n) => ({ name: `clamp [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.clamp(x, -0.5, 0.4), reduction: 1 }),
+  leakyRelu: (m, n) => ({ name: `leakyRelu [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.leakyRelu(x, 0.1), reduction: 1 }),
+  clampGradMask: (m, n) => ({
+    name: `clampGradMask [${m},${n}]`,
+    inputs: [{ shape: [m, n] }],
+    f: (_rt, [x]) => unary('clampGradMask', x, -0.5, 0.4),
+    reduction: 1,
+    forwardOnly: true,
+  }),
+  leakyReluSlope: (m, n) => ({
+    name: `leakyReluSlope [${m},${n}]`,
+    inputs: [{ shape: [m, n] }],
+    f: (_rt, [x]) => unary('leakyReluSlope', x, 0.1),
+    reduction: 1,
+    forwardOnly: true,
+  }),
 };
 
 const BINARY_CASES: Record<BinaryName, (m: number, n: number) => Case> = {
@@ -51,7 +77,23 @@ const BINARY_CASES: Record<BinaryName, (m: number, n: number) => Case> = {
   reluGrad: (m, n) => gradHelper('reluGrad', m, n, 1),
   tanhGrad: (m, n) => gradHelper('tanhGrad', m, n, 1),
   geluGrad: (m, n) => gradHelper('geluGrad', m, n, 4096),
+  maximum: (m, n) => ({ name: `maximum [${m},${n}], [${n}]`, inputs: [{ shape: [m, n] }, { shape: [n] }], f: (rt, [a, b]) => rt.maximum(a, b), reduction: m }),
+  minimum: (m, n) => ({ name: `minimum [${m},1], [${m},${n}]`, inputs: [{ shape: [m, 1] }, { shape: [m, n] }], f: (rt, [a, b]) => rt.minimum(a, b), reduction: n }),
+  // Against maximum(a, b) or minimum(a, b), so that half the pairs tie and the ≥, ≤ and = paths are exercised.
+  greater: (m, n) => comparison('greater', m, n, (rt, a, b) => rt.greater(a, b)),
+  greaterEqual: (m, n) => comparison('greaterEqual', m, n, (rt, a, b) => rt.greaterEqual(a, rt.maximum(a, b))),
+  less: (m, n) => comparison('less', m, n, (rt, a, b) => rt.less(a, b)),
+  lessEqual: (m, n) => comparison('lessEqual', m, n, (rt, a, b) => rt.lessEqual(a, rt.minimum(a, b))),
+  equal: (m, n) => comparison('equal', m, n, (rt, a, b) => rt.equal(a, rt.maximum(a, b))),
+  sigmoidGrad: (m, n) => gradHelper('sigmoidGrad', m, n, 8),
+  siluGrad: (m, n) => gradHelper('siluGrad', m, n, 256),
+  absGrad: (m, n) => gradHelper('absGrad', m, n, 1),
+  maximumMask: (m, n) => gradHelper('maximumMask', m, n, 1),
 };
+
+function comparison(op: BinaryName, m: number, n: number, f: (rt: Runtime, a: Tensor, b: Tensor) => Tensor): Case {
+  return { name: `${op} [${m},${n}], [${n}]`, inputs: [{ shape: [m, n] }, { shape: [n] }], f: (rt, [a, b]) => f(rt, a, b), reduction: 1, ulps: 0, forwardOnly: true };
+}
 
 function gradHelper(op: BinaryName, m: number, n: number, ulps: number): Case {
   const inputs = [{ shape: [m, n] }, { shape: [m, n], lo: -3, hi: 3 }];

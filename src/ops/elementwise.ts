@@ -2,16 +2,19 @@ import { apply, defineOp, Tensor, type Context, type OpDef } from '../tensor/ten
 import { broadcastShapes, broadcastStrides, padLeft, sameShape, sizeOf, formatShape, stridedIndex, type Shape } from '../core/shape.js';
 import { elementwiseGrid } from '../core/kernel.js';
 import { codesOf, Shader, wgslCodes } from '../core/shader.js';
-import { geluDerivative } from './scalar.js';
+import { gelu, geluDerivative, sigmoid, softplus } from './scalar.js';
 import { sumTo } from './reduce.js';
 import unarySource from '../../shaders/unary.wgsl?raw';
 import binarySource from '../../shaders/binary.wgsl?raw';
 
-/** What a unary op is: its float64 CPU definition and its gradient; `alpha` is the op's scalar argument (scale). */
+/**
+ * What a unary op is: its float64 CPU definition and its gradient. `alpha` and `beta` are the op's constants
+ * (scale's factor, pow's exponent, clamp's bounds, leakyRelu's slope); most ops ignore them.
+ */
 interface UnaryRow {
-  cpu: (x: number, alpha: number) => number;
+  cpu: (x: number, alpha: number, beta: number) => number;
   /** G·f'(x), given the input x and the output y; omitted for ops that are never differentiated. */
-  vjp?: (g: Tensor, x: Tensor, y: Tensor, alpha: number) => Tensor;
+  vjp?: (g: Tensor, x: Tensor, y: Tensor, alpha: number, beta: number) => Tensor;
 }
 
 /** What a binary op is; its gradients are thunks, so that each is computed only when that input needs it. */
@@ -34,6 +37,34 @@ const UNARY = {
   neg: { cpu: (x) => -x, vjp: (g): Tensor => unary('neg', g) },
   scale: { cpu: (x, alpha) => x * alpha, vjp: (g, _x, _y, alpha): Tensor => unary('scale', g, alpha) },
   square: { cpu: (x) => x * x, vjp: (g, x): Tensor => binary('mul', g, unary('scale', x, 2)) },
+  sigmoid: { cpu: sigmoid, vjp: (g, _x, y): Tensor => binary('sigmoidGrad', g, y) },
+  // The tanh form, the very function the matmul epilogue applies, so `gelu(linear(x, w))` = `linear(x, w, b, 'gelu')`.
+  gelu: { cpu: gelu, vjp: (g, x): Tensor => binary('geluGrad', g, x) },
+  silu: { cpu: (x) => x * sigmoid(x), vjp: (g, x): Tensor => binary('siluGrad', g, x) },
+  softplus: { cpu: softplus, vjp: (g, x): Tensor => binary('mul', g, unary('sigmoid', x)) },
+  sqrt: { cpu: Math.sqrt, vjp: (g, _x, y): Tensor => binary('div', g, unary('scale', y, 2)) },
+  // d x^(−1/2) = −½·y³, from the output.
+  rsqrt: { cpu: (x) => 1 / Math.sqrt(x), vjp: (g, _x, y): Tensor => binary('mul', g, unary('scale', unary('pow', y, 3), -0.5)) },
+  abs: { cpu: Math.abs, vjp: (g, x): Tensor => binary('absGrad', g, x) },
+  sin: { cpu: Math.sin, vjp: (g, x): Tensor => binary('mul', g, unary('cos', x)) },
+  cos: { cpu: Math.cos, vjp: (g, x): Tensor => unary('neg', binary('mul', g, unary('sin', x))) },
+  // JavaScript's ** is NumPy's power for real numbers: (−2)³ = −8, (−2)^0.5 = NaN.
+  pow: {
+    cpu: (x, e) => x ** e,
+    vjp: (g, x, _y, e): Tensor => (e === 0 ? unary('scale', g, 0) : binary('mul', g, unary('scale', unary('pow', x, e - 1), e))),
+  },
+  clamp: {
+    cpu: (x, lo, hi) => Math.min(Math.max(x, lo), hi),
+    vjp: (g, x, _y, lo, hi): Tensor => binary('mul', g, unary('clampGradMask', x, lo, hi)),
+  },
+  leakyRelu: {
+    cpu: (x, alpha) => (x > 0 ? x : alpha * x),
+    vjp: (g, x, _y, alpha): Tensor => binary('mul', g, unary('leakyReluSlope', x, alpha)),
+  },
+  // Derivatives for the VJPs above, not differentiated themselves. A clamped value at a bound gets no gradient:
+  // the bound, not x, is what the output follows there.
+  clampGradMask: { cpu: (x, lo, hi) => (x > lo && x < hi ? 1 : 0) },
+  leakyReluSlope: { cpu: (x, alpha) => (x > 0 ? 1 : alpha) },
 } satisfies Record<string, UnaryRow>;
 
 const BINARY = {
@@ -49,6 +80,30 @@ const BINARY = {
   reluGrad: { cpu: (g, x) => (x > 0 ? g : 0) },
   tanhGrad: { cpu: (g, y) => g * (1 - y * y) }, // from the output y
   geluGrad: { cpu: (g, x) => g * geluDerivative(x) },
+  // A tie splits the gradient in half between a and b (a subgradient, and their sum is still g).
+  maximum: {
+    cpu: (a, b) => Math.max(a, b),
+    vjp: (g, a, b): Grads => [() => binary('mul', g, binary('maximumMask', a, b)), () => binary('mul', g, binary('maximumMask', b, a))],
+  },
+  minimum: {
+    cpu: (a, b) => Math.min(a, b),
+    vjp: (g, a, b): Grads => [() => binary('mul', g, binary('maximumMask', b, a)), () => binary('mul', g, binary('maximumMask', a, b))],
+  },
+  // Comparisons: 1 or 0, and no VJP, so their outputs never require a gradient and the tape treats them as data.
+  greater: { cpu: (a, b) => (a > b ? 1 : 0) },
+  greaterEqual: { cpu: (a, b) => (a >= b ? 1 : 0) },
+  less: { cpu: (a, b) => (a < b ? 1 : 0) },
+  lessEqual: { cpu: (a, b) => (a <= b ? 1 : 0) },
+  equal: { cpu: (a, b) => (a === b ? 1 : 0) },
+  sigmoidGrad: { cpu: (g, y) => g * y * (1 - y) }, // from the output y
+  siluGrad: {
+    cpu: (g, x) => {
+      const s = sigmoid(x);
+      return g * s * (1 + x * (1 - s));
+    },
+  },
+  absGrad: { cpu: (g, x) => (x > 0 ? g : x < 0 ? -g : 0) }, // 0 at 0, the subgradient with the least norm
+  maximumMask: { cpu: (a, b) => (a > b ? 1 : a === b ? 0.5 : 0) },
 } satisfies Record<string, BinaryRow>;
 
 export type UnaryName = keyof typeof UNARY;
@@ -64,24 +119,25 @@ export const binaryShader = new Shader('binary', binarySource + wgslCodes(BINARY
 
 interface UnaryParams {
   alpha: number;
+  beta: number;
 }
 
 function unaryOp(name: UnaryName, { cpu: f, vjp }: UnaryRow): OpDef<UnaryParams> {
   return defineOp<UnaryParams>({
     name,
     shape: ([x]) => x,
-    cpu([x], { alpha }) {
-      return x.data.map((v) => f(v, alpha));
+    cpu([x], { alpha, beta }) {
+      return x.data.map((v) => f(v, alpha, beta));
     },
-    gpu(gpu, [x], { alpha }, out) {
+    gpu(gpu, [x], { alpha, beta }, out) {
       const size = sizeOf(x.shape);
       gpu.dispatch(
         { name, shader: unaryShader, constants: { OP: UNARY_CODES[name] } },
-        { x, out, params: { size, alpha } },
+        { x, out, params: { size, alpha, beta } },
         elementwiseGrid(size),
       );
     },
-    vjp: vjp && ((g, [x], { alpha }, y) => [vjp(g, x, y, alpha)]),
+    vjp: vjp && ((g, [x], { alpha, beta }, y) => [vjp(g, x, y, alpha, beta)]),
   });
 }
 
@@ -130,8 +186,8 @@ const UNARY_OPS = opsOf<UnaryName, UnaryRow, UnaryParams>(UNARY, unaryOp);
 const BINARY_OPS = opsOf<BinaryName, BinaryRow, undefined>(BINARY, binaryOp);
 export const addOp = BINARY_OPS.add;
 
-export function unary(name: UnaryName, x: Tensor, alpha = 0): Tensor {
-  return apply(x.owner, UNARY_OPS[name], [x], { alpha });
+export function unary(name: UnaryName, x: Tensor, alpha = 0, beta = 0): Tensor {
+  return apply(x.owner, UNARY_OPS[name], [x], { alpha, beta });
 }
 
 /** A binary op; a plain number becomes a scalar constant that broadcasts. */

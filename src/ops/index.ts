@@ -8,7 +8,9 @@ import { permute, transpose } from './transpose.js';
 import { broadcastTo, expandDims, flatten, reshape, squeeze } from './views.js';
 import { ternary } from './where.js';
 import { binary, unary } from './elementwise.js';
-import { mean, sum } from './reduce.js';
+import { mean, sum, type Axes, type ReduceOptions } from './reduce.js';
+import { argmax, argmin, logSumExp, max, min, variance, type VarianceOptions } from './reductions.js';
+import { checkConstant, clamp } from './elementwise-checks.js';
 import { mseLoss, softmaxCrossEntropy, type ClassLabels, type SoftmaxCrossEntropyOptions } from './loss.js';
 import { logSoftmax, softmax } from './softmax.js';
 import { attention, type AttentionOptions } from './attention.js';
@@ -81,9 +83,75 @@ export interface TensorOps {
   square(a: Tensor): Tensor;
   /** a · factor, for a constant factor. */
   scale(a: Tensor, factor: number): Tensor;
-  /** The sum over `axis`, or over every element (a scalar) when it is omitted. Axis 0 sums the rows. */
-  sum(a: Tensor, axis?: number): Tensor;
-  mean(a: Tensor, axis?: number): Tensor;
+  /**
+   * The sum over `axis` (a number, or a list of axes; negative ones count from the end), or over every element
+   * (a scalar) when it is omitted. Axis 0 sums the rows. `keepDims` keeps each reduced axis as a 1.
+   */
+  sum(a: Tensor, axis?: Axes, options?: ReduceOptions): Tensor;
+  /** The mean over `axis` (as for `sum`). */
+  mean(a: Tensor, axis?: Axes, options?: ReduceOptions): Tensor;
+  /** The largest element over `axis` (as for `sum`); its gradient goes to the first largest element. */
+  max(a: Tensor, axis?: Axes, options?: ReduceOptions): Tensor;
+  /** The smallest element over `axis` (as for `sum`); its gradient goes to the first smallest element. */
+  min(a: Tensor, axis?: Axes, options?: ReduceOptions): Tensor;
+  /** log Σ exp(a) over `axis` (as for `sum`), shifted by the maximum so that it is finite for any finite input. */
+  logSumExp(a: Tensor, axis?: Axes, options?: ReduceOptions): Tensor;
+  /**
+   * Σ (a − mean)² / (n − correction) over `axis` (as for `sum`), with the mean computed first (two passes), so
+   * values far from zero keep their precision. `correction: 1` gives the unbiased sample variance.
+   */
+  variance(a: Tensor, axis?: Axes, options?: VarianceOptions): Tensor;
+  /**
+   * The index of the largest element along `axis`, or into the flattened tensor when it is omitted; the first
+   * one on ties. Indices are float32 values; the op has no gradient.
+   */
+  argmax(a: Tensor, axis?: number, options?: ReduceOptions): Tensor;
+  /** The index of the smallest element, as for `argmax`. */
+  argmin(a: Tensor, axis?: number, options?: ReduceOptions): Tensor;
+  /** The logistic function 1 / (1 + e^−a), computed without overflow. */
+  sigmoid(a: Tensor): Tensor;
+  /** GELU in its tanh form, exactly as `linear(…, 'gelu')` computes it. */
+  gelu(a: Tensor): Tensor;
+  /** a · sigmoid(a), also called swish. */
+  silu(a: Tensor): Tensor;
+  /** log(1 + eᵃ), as max(a, 0) + log1p(e^−|a|): finite for large |a|, accurate for very negative a. */
+  softplus(a: Tensor): Tensor;
+  sqrt(a: Tensor): Tensor;
+  /** 1 / √a. */
+  rsqrt(a: Tensor): Tensor;
+  /** |a|; its gradient at 0 is 0. */
+  abs(a: Tensor): Tensor;
+  sin(a: Tensor): Tensor;
+  cos(a: Tensor): Tensor;
+  /**
+   * a raised to a constant `exponent`, as NumPy's power: an integer exponent works for negative bases
+   * ((−2)³ = −8); a non-integer exponent of a negative base gives NaN.
+   */
+  pow(a: Tensor, exponent: number): Tensor;
+  /**
+   * a limited to [min, max] (either bound may be ±Infinity). The gradient passes where min < a < max and is 0
+   * elsewhere, at the bounds themselves included.
+   */
+  clamp(a: Tensor, min: number, max: number): Tensor;
+  /** a where a > 0, alpha · a elsewhere; alpha defaults to 0.01. */
+  leakyRelu(a: Tensor, alpha?: number): Tensor;
+  /**
+   * The elementwise larger of a and b, broadcasting. The gradient goes to the larger operand; on a tie each
+   * gets half.
+   */
+  maximum(a: Operand, b: Operand): Tensor;
+  /** The elementwise smaller of a and b, broadcasting; on a tie each operand gets half the gradient. */
+  minimum(a: Operand, b: Operand): Tensor;
+  /** 1 where a > b, else 0, broadcasting. Comparisons have no gradient: their outputs are constants. */
+  greater(a: Operand, b: Operand): Tensor;
+  /** 1 where a ≥ b, else 0. */
+  greaterEqual(a: Operand, b: Operand): Tensor;
+  /** 1 where a < b, else 0. */
+  less(a: Operand, b: Operand): Tensor;
+  /** 1 where a ≤ b, else 0. */
+  lessEqual(a: Operand, b: Operand): Tensor;
+  /** 1 where a = b exactly, else 0. */
+  equal(a: Operand, b: Operand): Tensor;
   /** Mean squared error over all elements. */
   mseLoss(pred: Tensor, target: Tensor): Tensor;
   /**
@@ -129,8 +197,33 @@ export const TENSOR_OPS: TensorOps = {
     if (typeof factor !== 'number') throw new Error(`scale: the factor must be a number, got ${typeof factor}`);
     return unary('scale', a, factor);
   }),
-  sum: publicOp('sum', 1, (a, axis) => sum(a, axis)),
-  mean: publicOp('mean', 1, (a, axis) => mean(a, axis)),
+  sum: publicOp('sum', 1, (a, axis, options = {}) => sum(a, axis, { keepDims: options.keepDims })),
+  mean: publicOp('mean', 1, (a, axis, options = {}) => mean(a, axis, options)),
+  max: publicOp('max', 1, (a, axis, options = {}) => max(a, axis, options)),
+  min: publicOp('min', 1, (a, axis, options = {}) => min(a, axis, options)),
+  logSumExp: publicOp('logSumExp', 1, (a, axis, options = {}) => logSumExp(a, axis, options)),
+  variance: publicOp('variance', 1, (a, axis, options = {}) => variance(a, axis, options)),
+  argmax: publicOp('argmax', 1, (a, axis, options = {}) => argmax(a, axis, options)),
+  argmin: publicOp('argmin', 1, (a, axis, options = {}) => argmin(a, axis, options)),
+  sigmoid: publicOp('sigmoid', 1, (a) => unary('sigmoid', a)),
+  gelu: publicOp('gelu', 1, (a) => unary('gelu', a)),
+  silu: publicOp('silu', 1, (a) => unary('silu', a)),
+  softplus: publicOp('softplus', 1, (a) => unary('softplus', a)),
+  sqrt: publicOp('sqrt', 1, (a) => unary('sqrt', a)),
+  rsqrt: publicOp('rsqrt', 1, (a) => unary('rsqrt', a)),
+  abs: publicOp('abs', 1, (a) => unary('abs', a)),
+  sin: publicOp('sin', 1, (a) => unary('sin', a)),
+  cos: publicOp('cos', 1, (a) => unary('cos', a)),
+  pow: publicOp('pow', 1, (a, exponent) => unary('pow', a, checkConstant('pow', 'exponent', exponent, a))),
+  clamp: publicOp('clamp', 1, (a, lo, hi) => clamp(a, lo, hi)),
+  leakyRelu: publicOp('leakyRelu', 1, (a, alpha = 0.01) => unary('leakyRelu', a, checkConstant('leakyRelu', 'alpha', alpha, a))),
+  maximum: publicOp('maximum', 0, (a, b) => binary('maximum', a, b)),
+  minimum: publicOp('minimum', 0, (a, b) => binary('minimum', a, b)),
+  greater: publicOp('greater', 0, (a, b) => binary('greater', a, b)),
+  greaterEqual: publicOp('greaterEqual', 0, (a, b) => binary('greaterEqual', a, b)),
+  less: publicOp('less', 0, (a, b) => binary('less', a, b)),
+  lessEqual: publicOp('lessEqual', 0, (a, b) => binary('lessEqual', a, b)),
+  equal: publicOp('equal', 0, (a, b) => binary('equal', a, b)),
   mseLoss: publicOp('mseLoss', 2, (pred, target) => mseLoss(pred, target)),
   softmaxCrossEntropy: publicOp('softmaxCrossEntropy', 1, (logits, labels, options = {}) => softmaxCrossEntropy(logits, labels, options)),
   softmax: publicOp('softmax', 1, (a, axis = -1) => softmax(a, axis)),
