@@ -7,7 +7,14 @@ import { WebGpuBackend } from './backend/webgpu/backend.js';
  * `gpu` defaults to `navigator.gpu`; in Node pass `create([])` from the `webgpu` package.
  */
 export async function createRuntime(options: RuntimeOptions = { backend: 'webgpu' }): Promise<Runtime> {
-  if (options.backend === 'cpu') return cpuRuntime();
+  if (options.seed !== undefined && (!Number.isInteger(options.seed) || options.seed < 0 || options.seed >= 2 ** 32)) {
+    throw new Error(`createRuntime: seed must be an integer in [0, 2³²), got ${String(options.seed)}`);
+  }
+  if (options.backend === 'cpu') {
+    const cpu = cpuRuntime();
+    cpu.seed = options.seed ?? 0;
+    return cpu;
+  }
   if (options.backend !== 'webgpu') {
     throw new Error(`createRuntime: backend must be 'webgpu' or 'cpu', got ${JSON.stringify(options.backend)}`);
   }
@@ -15,6 +22,7 @@ export async function createRuntime(options: RuntimeOptions = { backend: 'webgpu
   const opened = await openDevice(gpu);
   const rt = new Runtime(new WebGpuBackend(opened), opened.info);
   rt.matmulPlan = options.matmulPlan ?? null;
+  rt.seed = options.seed ?? 0;
   return rt;
 }
 
@@ -22,6 +30,8 @@ export { Runtime } from './runtime/runtime.js';
 export { Tensor } from './tensor/tensor.js';
 export type { RuntimeOptions, RuntimeInfo, TensorOptions } from './runtime/runtime.js';
 export type { MatmulOptions } from './ops/matmul.js';
+export type { LayerNormOptions, RmsNormOptions } from './ops/norm.js';
+export type { DropoutOptions } from './ops/dropout.js';
 export type { MemoryStats, DispatchRecord, DebugOptions } from './core/backend.js';
 // Scheduling: batched submission, compiled steps, profiling, device loss.
 export type { SchedulerStats, KernelTime, LostInfo } from './core/backend.js';

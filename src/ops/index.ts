@@ -8,6 +8,8 @@ import { transpose } from './transpose.js';
 import { binary, unary } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { mseLoss, softmaxCrossEntropy } from './loss.js';
+import { layerNorm, rmsNorm, type LayerNormOptions, type RmsNormOptions } from './norm.js';
+import { dropout, type DropoutOptions } from './dropout.js';
 
 type Operand = Tensor | number;
 
@@ -62,6 +64,20 @@ export interface TensorOps {
    * (a tensor [m], or an array of m integers).
    */
   softmaxCrossEntropy(logits: Tensor, labels: Tensor | readonly number[] | Int32Array): Tensor;
+  // ---- normalisation and dropout (src/ops/norm.ts, src/ops/dropout.ts) ----
+  /**
+   * (x − mean)/√(var + eps)·γ + β over the last axis of x [..., C], with the biased variance; γ, β [C] are
+   * optional (null or omitted). One fused kernel each way.
+   */
+  layerNorm(x: Tensor, gamma?: Tensor | null, beta?: Tensor | null, options?: LayerNormOptions): Tensor;
+  /** x/√(mean(x²) + eps)·γ over the last axis of x [..., C]; γ [C] is optional. */
+  rmsNorm(x: Tensor, gamma?: Tensor | null, options?: RmsNormOptions): Tensor;
+  /**
+   * Zeroes each element with probability p and scales the rest by 1/(1 − p). An explicit `seed` gives the same
+   * mask on every call and backend; without one, each call (and each replay of a compiled step) draws a fresh
+   * mask from the runtime's generator (`createRuntime({ seed })`). `p = 0` or `training: false` is the identity.
+   */
+  dropout(x: Tensor, p: number, options?: DropoutOptions): Tensor;
 }
 
 export const TENSOR_OPS: TensorOps = {
@@ -86,6 +102,9 @@ export const TENSOR_OPS: TensorOps = {
   mean: publicOp('mean', 1, (a, axis) => mean(a, axis)),
   mseLoss: publicOp('mseLoss', 2, (pred, target) => mseLoss(pred, target)),
   softmaxCrossEntropy: publicOp('softmaxCrossEntropy', 1, (logits, labels) => softmaxCrossEntropy(logits, labels)),
+  layerNorm: publicOp('layerNorm', 1, (x, gamma, beta, options) => layerNorm(x, gamma, beta, options)),
+  rmsNorm: publicOp('rmsNorm', 1, (x, gamma, options) => rmsNorm(x, gamma, options)),
+  dropout: publicOp('dropout', 1, (x, p, options) => dropout(x, p, options)),
 };
 
 /** Every op as a method of its first operand: `x.matmul(w).add(b).relu()`. */

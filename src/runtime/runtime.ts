@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   gpu?: GPU;
   /** Forces every matmul of this runtime to one kernel plan (see `rt.matmulPlan`). */
   matmulPlan?: MatmulPlan | null;
+  /** Seeds the runtime's generator (dropout without an explicit seed); default 0. Integers in [0, 2³²). */
+  seed?: number;
 }
 
 export interface CpuInfo {
@@ -52,6 +54,8 @@ export class Runtime implements Context {
   gradEnabled = true;
   /** @internal */
   inBackward = false;
+  /** The seed of the runtime's generator, from `createRuntime({ seed })`: dropout masks drawn without a seed follow it. */
+  seed = 0;
   /** @internal */
   recordingInProgress: Promise<unknown> | null = null;
   private readonly scopes = new TensorScopes();
