@@ -35,7 +35,7 @@ export type { DropoutOptions } from './ops/dropout.js';
 export type { MemoryStats, DispatchRecord, DebugOptions } from './core/backend.js';
 // Scheduling: batched submission, compiled steps, profiling, device loss.
 export type { SchedulerStats, KernelTime, LostInfo } from './core/backend.js';
-export type { CompiledStep } from './runtime/compile.js';
+export type { CompiledStep, CompileOptions } from './runtime/compile.js';
 export type { ProfileResult } from './runtime/profile.js';
 export type { GpuInfo, AdapterInfo } from './backend/webgpu/device.js';
 // Matmul: the fused linear epilogue and kernel tuning.

@@ -41,6 +41,8 @@ export interface CompiledStep<A extends Tensor[], R> {
   dispose(): void;
   /** How many times it has recorded (once per distinct input shapes, and again after a parameter was replaced). */
   readonly recordings: number;
+  /** Recordings held now: at most `maxRecordings`. */
+  readonly kept: number;
 }
 
 /** An output tensor's place in the returned value. */
@@ -57,15 +59,28 @@ interface Entry {
   outputs: { storage: Storage; shape: readonly number[] }[];
 }
 
-/** Recordings kept per step, one per input signature; the oldest goes first. */
-const MAX_RECORDINGS = 8;
+/** Options of `rt.compile(fn, options)`. */
+export interface CompileOptions {
+  /**
+   * Recordings kept, one per set of input shapes; default 8. Past it, the one replayed least recently is freed
+   * (its buffers go back to the pool) and records again if its shapes come back.
+   */
+  maxRecordings?: number;
+}
+
+const DEFAULT_MAX_RECORDINGS = 8;
 
 /**
  * `rt.compile(fn)`: the contract is {@link CompiledStep}'s. On a backend without a recorder (the CPU reference)
  * each call runs `fn` eagerly inside `tidy`.
  */
-export function compileStep<A extends Tensor[], R>(rt: CompileHost, fn: (...inputs: A) => R | Promise<R>): CompiledStep<A, R> {
+export function compileStep<A extends Tensor[], R>(rt: CompileHost, fn: (...inputs: A) => R | Promise<R>, options: CompileOptions = {}): CompiledStep<A, R> {
   if (typeof fn !== 'function') throw new Error(`compile: expected a function, got ${typeof fn}`);
+  const maxRecordings = options.maxRecordings ?? DEFAULT_MAX_RECORDINGS;
+  if (!Number.isInteger(maxRecordings) || maxRecordings < 1) {
+    throw new Error(`compile: maxRecordings must be a positive integer, got ${String(maxRecordings)}`);
+  }
+  // In order of last use: the first key is the least recently used.
   const entries = new Map<string, Entry>();
   let recordings = 0;
 
@@ -97,7 +112,7 @@ export function compileStep<A extends Tensor[], R>(rt: CompileHost, fn: (...inpu
     const returned = fromTemplate(rt, entry);
     // The step's own results stay with the recording; the caller gets copies.
     for (const t of outputs) if (recording.owns(t.storage!)) t.dispose();
-    if (entries.size >= MAX_RECORDINGS) forget(entries.keys().next().value!);
+    while (entries.size >= maxRecordings) forget(entries.keys().next().value!);
     entries.set(key, entry);
     recordings++;
     return returned as R;
@@ -121,6 +136,8 @@ export function compileStep<A extends Tensor[], R>(rt: CompileHost, fn: (...inpu
         rt.recordingInProgress = null;
       }
     }
+    entries.delete(key);
+    entries.set(key, current);
     rt.backend.recorder.replay(
       current.recording,
       inputs.map((t) => ({ storage: t.storage!, shape: t.shape })),
@@ -129,6 +146,7 @@ export function compileStep<A extends Tensor[], R>(rt: CompileHost, fn: (...inpu
   };
 
   Object.defineProperty(step, 'recordings', { get: () => recordings });
+  Object.defineProperty(step, 'kept', { get: () => entries.size });
   return Object.assign(step, {
     dispose() {
       for (const key of [...entries.keys()]) forget(key);

@@ -15,7 +15,7 @@ import { Nn } from '../nn/index.js';
 import { accuracy, valueAndGrad, type ValueAndGrad } from '../nn/functional.js';
 import { Adam, Sgd, type AdamOptions, type SgdOptions } from '../optim/optimizer.js';
 import { decodeSafetensors, saveSafetensors } from '../io/safetensors.js';
-import { compileStep, type CompiledStep } from './compile.js';
+import { compileStep, type CompiledStep, type CompileOptions } from './compile.js';
 import { profileRun, type ProfileResult } from './profile.js';
 import { warmCommon, warmMatmuls } from './warmup.js';
 import { tuneMatmul, type TuneResult } from './tune.js';
@@ -185,8 +185,8 @@ export class Runtime implements Context {
    * calls copy the new inputs in and replay them with the same buffers, bind groups and pipelines, running no op
    * code, with results equal to the eager path's. The contract is {@link CompiledStep}'s.
    */
-  compile<A extends Tensor[], R>(fn: (...inputs: A) => R | Promise<R>): CompiledStep<A, R> {
-    return compileStep(this, fn);
+  compile<A extends Tensor[], R>(fn: (...inputs: A) => R | Promise<R>, options: CompileOptions = {}): CompiledStep<A, R> {
+    return compileStep(this, fn, options);
   }
 
   /**
