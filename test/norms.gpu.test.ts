@@ -119,6 +119,34 @@ describe('layerNorm and rmsNorm, GPU vs CPU', () => {
     checkNorm({ kind: 'layerNorm', shape: [3, 17], affine: true, offset: 1e3 }));
 });
 
+describe('kernels and errors on the GPU', () => {
+  it('short rows run one invocation per row, long rows a workgroup per row; one kernel each way', async () => {
+    for (const [cols, entry] of [
+      [64, 'forward_by_row'],
+      [65, 'forward'],
+    ] as const) {
+      const x = gpu.tensor(f32(randomArray(3 * cols, rng(cols))), [3, cols], { requiresGrad: true });
+      const { dispatches } = await gpu.trace(() => gpu.grad(gpu.sum(gpu.layerNorm(x)), [x]));
+      const names = dispatches.map((d) => d.kernel).filter((k) => k.includes('norm'));
+      expect(names).toEqual([`layer_norm_${entry}`, `layer_norm_${entry.replace('forward', 'backward')}`]);
+    }
+  });
+
+  it('bad shapes throw before anything is recorded, and the runtime stays usable', async () => {
+    expect(() => gpu.layerNorm(gpu.zeros([2, 3]), gpu.ones([2]))).toThrow(
+      /layerNorm: gamma \[2\] must be \[3\], the last axis of x \[2,3\]/,
+    );
+    expect(() => gpu.dropout(gpu.zeros([4]), 1.5)).toThrow(/dropout: p must be in \[0, 1\), got 1.5 for x \[4\]/);
+    const expected = [3 / Math.sqrt(12.5), 4 / Math.sqrt(12.5)];
+    expectClose(
+      await read(gpu.rmsNorm(gpu.tensor([3, 4], [1, 2]), null, { eps: 0 })),
+      expected,
+      relBound(expected, 16),
+      'rmsNorm after the errors',
+    );
+  });
+});
+
 describe('dropout on the GPU', () => {
   const ones = (rt: Runtime, n: number) => rt.ones([n]);
   const N = 65 * 33 + 7;

@@ -15,6 +15,9 @@ const SHORT_ROW = 64;
 
 export type NormKind = 'layerNorm' | 'rmsNorm';
 
+/** Kernel names in traces and profiles: `layer_norm_forward_by_row`, `rms_norm_backward`, …. */
+const KERNEL_PREFIX: Record<NormKind, string> = { layerNorm: 'layer_norm', rmsNorm: 'rms_norm' };
+
 interface NormParams {
   kind: NormKind;
   eps: number;
@@ -111,7 +114,7 @@ export const normOp = defineOp<NormParams>({
     const beta = params.hasBeta ? inputs[params.hasGamma ? 2 : 1] : x;
     const { entry, workgroups } = layout('forward', x.shape);
     gpu.dispatch(
-      { name: `${params.kind}_${entry}`, shader: normShader, entry },
+      { name: `${KERNEL_PREFIX[params.kind]}_${entry}`, shader: normShader, entry },
       { x, gamma, beta, out, params: uniform(x.shape, params) },
       workgroups,
     );
@@ -177,7 +180,7 @@ export const normGradOp = defineOp<NormParams>({
     const g = inputs[inputs.length - 1];
     const { entry, workgroups } = layout('backward', x.shape);
     gpu.dispatch(
-      { name: `${params.kind}_${entry}`, shader: normShader, entry },
+      { name: `${KERNEL_PREFIX[params.kind]}_${entry}`, shader: normShader, entry },
       { x, gamma, g, out, params: uniform(x.shape, params) },
       workgroups,
     );
