@@ -120,16 +120,47 @@ describe('layerNorm and rmsNorm, GPU vs CPU', () => {
 });
 
 describe('kernels and errors on the GPU', () => {
-  it('short rows run one invocation per row, long rows a workgroup per row; one kernel each way', async () => {
-    for (const [cols, entry] of [
-      [64, 'forward_by_row'],
-      [65, 'forward'],
+  it('short rows run one invocation per row, long rows a workgroup per row; the forward saves statistics only for a tape', async () => {
+    for (const [cols, by] of [
+      [64, '_by_row'],
+      [65, ''],
     ] as const) {
-      const x = gpu.tensor(f32(randomArray(3 * cols, rng(cols))), [3, cols], { requiresGrad: true });
-      const { dispatches } = await gpu.trace(() => gpu.grad(gpu.sum(gpu.layerNorm(x)), [x]));
+      const values = f32(randomArray(3 * cols, rng(cols)));
+      const x = gpu.tensor(values, [3, cols], { requiresGrad: true });
+      const gamma = gpu.tensor(f32(randomArray(cols, rng(1))), [cols], { requiresGrad: true });
+      const { dispatches } = await gpu.trace(() => gpu.grad(gpu.sum(gpu.layerNorm(x, gamma)), [x, gamma]));
       const names = dispatches.map((d) => d.kernel).filter((k) => k.includes('norm'));
-      expect(names).toEqual([`layer_norm_${entry}`, `layer_norm_${entry.replace('forward', 'backward')}`]);
+      expect(names).toEqual([
+        `layer_norm_forward_saving${by}`,
+        `layer_norm_backward${by}`,
+        'layer_norm_scaled_normalized',
+      ]);
+      const plain = await gpu.trace(() => gpu.layerNorm(gpu.tensor(values, [3, cols])));
+      expect(plain.dispatches.map((d) => d.kernel).filter((k) => k.includes('norm'))).toEqual([
+        `layer_norm_forward${by}`,
+      ]);
     }
+  });
+
+  it('a compiled step with layerNorm and rmsNorm gradients replays bit for bit as the eager path', async () => {
+    const [rows, cols] = [5, 70];
+    const gamma = gpu.tensor(f32(randomArray(cols, rng(8), 0.5, 1.5)), [cols], { requiresGrad: true });
+    const beta = gpu.tensor(f32(randomArray(cols, rng(9))), [cols], { requiresGrad: true });
+    const body = async (x: Tensor) => {
+      const y = gpu.rmsNorm(gpu.layerNorm(x, gamma, beta), gamma);
+      return gpu.grad(gpu.sum(gpu.mul(y, y)), [x, gamma, beta]);
+    };
+    const step = gpu.compile(body);
+    for (let i = 0; i < 3; i++) {
+      const values = f32(randomArray(rows * cols, rng(20 + i), -3, 3));
+      const eager = await Promise.all((await body(gpu.tensor(values, [rows, cols], { requiresGrad: true }))).map(read));
+      const compiled = await Promise.all(
+        (await step(gpu.tensor(values, [rows, cols], { requiresGrad: true }))).map(read),
+      );
+      compiled.forEach((c, k) => expect(Array.from(c), `replay ${i}, gradient ${k}`).toEqual(Array.from(eager[k])));
+    }
+    expect(step.recordings).toBe(1);
+    step.dispose();
   });
 
   it('bad shapes throw before anything is recorded, and the runtime stays usable', async () => {

@@ -1,10 +1,10 @@
-// Layer and RMS normalisation over the last axis: one fused kernel forward, one fused kernel for dx backward;
-// dγ and dβ are column sums by the reduction kernel.
+// Layer and RMS normalisation over the last axis: one fused kernel forward, which also saves each row's (μ, r) when
+// a gradient will be needed, and one fused kernel for dx backward that reads them; dγ and dβ are column sums by the
+// reduction kernel.
 import { apply, defineOp, type Tensor } from '../tensor/tensor.js';
 import { formatShape, sizeOf, type Shape } from '../core/shape.js';
-import { elementwiseGrid, grid1d, type GpuOperand } from '../core/kernel.js';
+import { elementwiseGrid, grid1d, type Bindings, type GpuOperand } from '../core/kernel.js';
 import { Shader } from '../core/shader.js';
-import { binary } from './elementwise.js';
 import { sumTo } from './reduce.js';
 import normSource from '../../shaders/norm.wgsl?raw';
 
@@ -23,6 +23,8 @@ interface NormParams {
   eps: number;
   hasGamma: boolean;
   hasBeta: boolean;
+  /** The last input is a [..., 2] tensor that the forward fills with each row's (μ, r) for the backward. */
+  saveStats: boolean;
 }
 
 export interface LayerNormOptions {
@@ -46,6 +48,12 @@ function affine(inputs: readonly Shape[], { hasGamma, hasBeta }: NormParams): { 
   const gamma = hasGamma ? inputs[next++] : undefined;
   const beta = hasBeta ? inputs[next] : undefined;
   return { gamma, beta };
+}
+
+function checkStatsShape(op: string, x: Shape, stats: Shape): void {
+  if (stats.length !== x.length || stats[stats.length - 1] !== 2 || sizeOf(stats) * x[x.length - 1] !== sizeOf(x) * 2) {
+    throw new Error(`${op}: saved statistics ${formatShape(stats)} do not fit x ${formatShape(x)}`);
+  }
 }
 
 function checkNormShapes(op: string, inputs: readonly Shape[], params: NormParams): void {
@@ -80,18 +88,19 @@ function uniform(x: Shape, { kind, eps, hasGamma, hasBeta }: NormParams) {
   return { rows, cols, eps, rms: kind === 'rmsNorm' ? 1 : 0, hasGamma: hasGamma ? 1 : 0, hasBeta: hasBeta ? 1 : 0 };
 }
 
-function layout(direction: 'forward' | 'backward', x: Shape) {
+function layout(direction: 'forward' | 'forward_saving' | 'backward', x: Shape) {
   const { rows, cols } = rowsOf(x);
   return cols <= SHORT_ROW
     ? { entry: `${direction}_by_row`, workgroups: elementwiseGrid(rows) }
     : { entry: direction, workgroups: grid1d(rows) };
 }
 
-/** y = (x − μ)·r·γ + β over the last axis: [..., C], γ [C]?, β [C]? → [..., C]. */
+/** y = (x − μ)·r·γ + β over the last axis: [..., C], γ [C]?, β [C]?, stats [..., 2]? → [..., C]. */
 export const normOp = defineOp<NormParams>({
   name: 'norm',
   shape(inputs, params) {
     checkNormShapes(params.kind, inputs, params);
+    if (params.saveStats) checkStatsShape(params.kind, inputs[0], inputs[inputs.length - 1]);
     return inputs[0];
   },
   cpu(inputs, params) {
@@ -99,10 +108,12 @@ export const normOp = defineOp<NormParams>({
     const { rows, cols } = rowsOf(x.shape);
     const gamma = params.hasGamma ? inputs[1].data : null;
     const beta = params.hasBeta ? inputs[params.hasGamma ? 2 : 1].data : null;
+    const stats = params.saveStats ? inputs[inputs.length - 1].data : null;
     const out = new Float64Array(rows * cols);
     for (let r = 0; r < rows; r++) {
       const base = r * cols;
       const [mean, rstd] = rowStatistics(x.data, base, cols, params.kind, params.eps);
+      if (stats) stats.set([mean, rstd], 2 * r);
       for (let j = 0; j < cols; j++)
         out[base + j] = (x.data[base + j] - mean) * rstd * (gamma ? gamma[j] : 1) + (beta ? beta[j] : 0);
     }
@@ -112,53 +123,53 @@ export const normOp = defineOp<NormParams>({
     const [x] = inputs;
     const gamma = params.hasGamma ? inputs[1] : x;
     const beta = params.hasBeta ? inputs[params.hasGamma ? 2 : 1] : x;
-    const { entry, workgroups } = layout('forward', x.shape);
-    gpu.dispatch(
-      { name: `${KERNEL_PREFIX[params.kind]}_${entry}`, shader: normShader, entry },
-      { x, gamma, beta, out, params: uniform(x.shape, params) },
-      workgroups,
-    );
+    const { entry, workgroups } = layout(params.saveStats ? 'forward_saving' : 'forward', x.shape);
+    const bindings: Bindings = { x, gamma, beta, out, params: uniform(x.shape, params) };
+    if (params.saveStats) bindings.stats = inputs[inputs.length - 1];
+    gpu.dispatch({ name: `${KERNEL_PREFIX[params.kind]}_${entry}`, shader: normShader, entry }, bindings, workgroups);
   },
   vjp(g, inputs, params) {
     const [x] = inputs;
     const gamma = params.hasGamma ? inputs[1] : null;
-    const dx = apply(g.owner, normGradOp, gamma ? [x, gamma, g] : [x, g], { ...params, hasBeta: false });
+    const stats = inputs[inputs.length - 1];
+    const dx = apply(g.owner, normGradOp, gamma ? [x, gamma, stats, g] : [x, stats, g], { ...params, hasBeta: false });
     const grads: (Tensor | null)[] = [dx];
-    if (gamma) {
-      const normalized = apply(g.owner, normOp, [x], {
-        kind: params.kind,
-        eps: params.eps,
-        hasGamma: false,
-        hasBeta: false,
-      });
-      grads.push(sumTo(binary('mul', g, normalized), gamma.shape));
-    }
-    if (params.hasBeta) grads.push(sumTo(g, [x.shape[x.rank - 1]]));
+    const cols = x.shape[x.rank - 1];
+    if (gamma) grads.push(sumTo(apply(g.owner, scaledNormalizedOp, [x, stats, g], params), [cols]));
+    if (params.hasBeta) grads.push(sumTo(g, [cols]));
+    // The saved statistics are not differentiable inputs.
+    grads.push(null);
     return grads;
   },
 });
 
-/** dx of the normalisation given its output gradient g: [x, γ?, g] → the shape of x. */
+/** The gradient's last two inputs: the saved statistics, then g. */
+function gradInputs<T>(inputs: readonly T[]): { stats: T; g: T } {
+  return { stats: inputs[inputs.length - 2], g: inputs[inputs.length - 1] };
+}
+
+/** dx of the normalisation given its output gradient g: [x, γ?, stats, g] → the shape of x. */
 export const normGradOp = defineOp<NormParams>({
   name: 'normGrad',
   shape(inputs, params) {
     const op = `${params.kind}Grad`;
     const x = inputs[0];
-    const g = inputs[inputs.length - 1];
-    checkNormShapes(op, inputs.slice(0, -1), params);
+    const { stats, g } = gradInputs(inputs);
+    checkNormShapes(op, inputs.slice(0, -2), { ...params, hasBeta: false });
+    checkStatsShape(op, x, stats);
     if (formatShape(g) !== formatShape(x))
       throw new Error(`${op}: gradient ${formatShape(g)} does not match x ${formatShape(x)}`);
     return x;
   },
-  cpu(inputs, { kind, eps, hasGamma }) {
+  cpu(inputs, { kind, hasGamma }) {
     const [x] = inputs;
     const gamma = hasGamma ? inputs[1].data : null;
-    const g = inputs[inputs.length - 1].data;
+    const { stats, g } = gradInputs(inputs.map((i) => i.data));
     const { rows, cols } = rowsOf(x.shape);
     const out = new Float64Array(rows * cols);
     for (let r = 0; r < rows; r++) {
       const base = r * cols;
-      const [mean, rstd] = rowStatistics(x.data, base, cols, kind, eps);
+      const [mean, rstd] = [stats[2 * r], stats[2 * r + 1]];
       let sumH = 0;
       let sumHX = 0;
       for (let j = 0; j < cols; j++) {
@@ -177,13 +188,33 @@ export const normGradOp = defineOp<NormParams>({
   gpu(gpu, inputs, params, out) {
     const [x] = inputs;
     const gamma: GpuOperand = params.hasGamma ? inputs[1] : x;
-    const g = inputs[inputs.length - 1];
+    const { stats: saved, g } = gradInputs(inputs);
     const { entry, workgroups } = layout('backward', x.shape);
-    gpu.dispatch(
-      { name: `${KERNEL_PREFIX[params.kind]}_${entry}`, shader: normShader, entry },
-      { x, gamma, g, out, params: uniform(x.shape, params) },
-      workgroups,
-    );
+    const bindings = { x, gamma, saved, g, out, params: uniform(x.shape, params) };
+    gpu.dispatch({ name: `${KERNEL_PREFIX[params.kind]}_${entry}`, shader: normShader, entry }, bindings, workgroups);
+  },
+});
+
+/** g·x̂ from the saved statistics, whose column sums are dγ: [x, stats, g] → the shape of x. */
+const scaledNormalizedOp = defineOp<NormParams>({
+  name: 'normScaledNormalized',
+  shape([x, stats, g], { kind }) {
+    checkStatsShape(`${kind}Grad`, x, stats);
+    if (formatShape(g) !== formatShape(x))
+      throw new Error(`${kind}Grad: gradient ${formatShape(g)} does not match x ${formatShape(x)}`);
+    return x;
+  },
+  cpu([x, stats, g]) {
+    const cols = x.shape[x.shape.length - 1];
+    return x.data.map((v, i) => {
+      const r = Math.floor(i / cols);
+      return g.data[i] * (v - stats.data[2 * r]) * stats.data[2 * r + 1];
+    });
+  },
+  gpu(gpu, [x, saved, g], params, out) {
+    const bindings = { x, saved, g, out, params: uniform(x.shape, params) };
+    const name = `${KERNEL_PREFIX[params.kind]}_scaled_normalized`;
+    gpu.dispatch({ name, shader: normShader, entry: 'scaled_normalized' }, bindings, elementwiseGrid(sizeOf(x.shape)));
   },
 });
 
@@ -191,6 +222,30 @@ function checkEps(op: string, eps: unknown): number {
   if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0)
     throw new Error(`${op}: eps must be a finite number ≥ 0, got ${String(eps)}`);
   return eps;
+}
+
+/**
+ * Runs the forward op; when its result will record a tape, it also gets a [..., 2] tensor to save each row's (μ, r)
+ * into, filled with NaN so that a row the kernel missed cannot pass for a statistic.
+ */
+function normalize(inputs: Tensor[], params: Omit<NormParams, 'saveStats'>): Tensor {
+  const [x] = inputs;
+  const owner = x.owner;
+  if (!(owner.gradEnabled && inputs.some((t) => t.requiresGrad)))
+    return apply(owner, normOp, inputs, { ...params, saveStats: false });
+  checkNormShapes(
+    params.kind,
+    inputs.map((t) => t.shape),
+    { ...params, saveStats: false },
+  );
+  const statsShape = [...x.shape.slice(0, -1), 2];
+  const stats = owner.tensor(new Float32Array(sizeOf(statsShape)).fill(NaN), statsShape);
+  try {
+    return apply(owner, normOp, [...inputs, stats], { ...params, saveStats: true });
+  } finally {
+    // The tape holds the statistics for the backward pass; the handle is not the caller's.
+    stats.dispose();
+  }
 }
 
 export function layerNorm(
@@ -201,10 +256,10 @@ export function layerNorm(
 ): Tensor {
   const eps = checkEps('layerNorm', options.eps ?? 1e-5);
   const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
-  return apply(x.owner, normOp, inputs, { kind: 'layerNorm', eps, hasGamma: !!gamma, hasBeta: !!beta });
+  return normalize(inputs, { kind: 'layerNorm', eps, hasGamma: !!gamma, hasBeta: !!beta });
 }
 
 export function rmsNorm(x: Tensor, gamma?: Tensor | null, options: RmsNormOptions = {}): Tensor {
   const eps = checkEps('rmsNorm', options.eps ?? 1e-6);
-  return apply(x.owner, normOp, gamma ? [x, gamma] : [x], { kind: 'rmsNorm', eps, hasGamma: !!gamma, hasBeta: false });
+  return normalize(gamma ? [x, gamma] : [x], { kind: 'rmsNorm', eps, hasGamma: !!gamma, hasBeta: false });
 }
