@@ -10,8 +10,13 @@ import normSource from '../../shaders/norm.wgsl?raw';
 
 const normShader = new Shader('norm', normSource);
 
-// Up to this row length one invocation walks a whole row with no barriers; longer rows share a workgroup.
+// Which rows share a workgroup (a strided share per invocation, then workgroupSum) instead of one invocation walking
+// the row. On GPUs, rows past SHORT_ROW do, for coalesced reads and parallelism. On software adapters barriers cost so
+// much that one invocation per row won everywhere measured (SwiftShader, layerNorm [512, 128] forward: 2.2 ms by row,
+// 39 ms by workgroup) except a few very long rows ([8, 4096]: 1.1 ms against 1.2 ms).
 const SHORT_ROW = 64;
+const SOFTWARE_LONG_ROW = 1024;
+const SOFTWARE_FEW_ROWS = 16;
 
 export type NormKind = 'layerNorm' | 'rmsNorm';
 
@@ -88,9 +93,10 @@ function uniform(x: Shape, { kind, eps, hasGamma, hasBeta }: NormParams) {
   return { rows, cols, eps, rms: kind === 'rmsNorm' ? 1 : 0, hasGamma: hasGamma ? 1 : 0, hasBeta: hasBeta ? 1 : 0 };
 }
 
-function layout(direction: 'forward' | 'forward_saving' | 'backward', x: Shape) {
+function layout(direction: 'forward' | 'forward_saving' | 'backward', x: Shape, software: boolean) {
   const { rows, cols } = rowsOf(x);
-  return cols <= SHORT_ROW
+  const byRow = software ? cols <= SOFTWARE_LONG_ROW || rows >= SOFTWARE_FEW_ROWS : cols <= SHORT_ROW;
+  return byRow
     ? { entry: `${direction}_by_row`, workgroups: elementwiseGrid(rows) }
     : { entry: direction, workgroups: grid1d(rows) };
 }
@@ -123,7 +129,7 @@ export const normOp = defineOp<NormParams>({
     const [x] = inputs;
     const gamma = params.hasGamma ? inputs[1] : x;
     const beta = params.hasBeta ? inputs[params.hasGamma ? 2 : 1] : x;
-    const { entry, workgroups } = layout(params.saveStats ? 'forward_saving' : 'forward', x.shape);
+    const { entry, workgroups } = layout(params.saveStats ? 'forward_saving' : 'forward', x.shape, gpu.software);
     const bindings: Bindings = { x, gamma, beta, out, params: uniform(x.shape, params) };
     if (params.saveStats) bindings.stats = inputs[inputs.length - 1];
     gpu.dispatch({ name: `${KERNEL_PREFIX[params.kind]}_${entry}`, shader: normShader, entry }, bindings, workgroups);
@@ -189,7 +195,7 @@ export const normGradOp = defineOp<NormParams>({
     const [x] = inputs;
     const gamma: GpuOperand = params.hasGamma ? inputs[1] : x;
     const { stats: saved, g } = gradInputs(inputs);
-    const { entry, workgroups } = layout('backward', x.shape);
+    const { entry, workgroups } = layout('backward', x.shape, gpu.software);
     const bindings = { x, gamma, saved, g, out, params: uniform(x.shape, params) };
     gpu.dispatch({ name: `${KERNEL_PREFIX[params.kind]}_${entry}`, shader: normShader, entry }, bindings, workgroups);
   },
