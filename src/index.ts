@@ -7,7 +7,14 @@ import { WebGpuBackend } from './backend/webgpu/backend.js';
  * `gpu` defaults to `navigator.gpu`; in Node pass `create([])` from the `webgpu` package.
  */
 export async function createRuntime(options: RuntimeOptions = { backend: 'webgpu' }): Promise<Runtime> {
-  if (options.backend === 'cpu') return cpuRuntime();
+  if (options.seed !== undefined && (!Number.isInteger(options.seed) || options.seed < 0 || options.seed >= 2 ** 32)) {
+    throw new Error(`createRuntime: seed must be an integer in [0, 2³²), got ${String(options.seed)}`);
+  }
+  if (options.backend === 'cpu') {
+    const cpu = cpuRuntime();
+    cpu.seed = options.seed ?? 0;
+    return cpu;
+  }
   if (options.backend !== 'webgpu') {
     throw new Error(`createRuntime: backend must be 'webgpu' or 'cpu', got ${JSON.stringify(options.backend)}`);
   }
@@ -15,6 +22,7 @@ export async function createRuntime(options: RuntimeOptions = { backend: 'webgpu
   const opened = await openDevice(gpu);
   const rt = new Runtime(new WebGpuBackend(opened, { timing: options.timing }), opened.info);
   rt.matmulPlan = options.matmulPlan ?? null;
+  rt.seed = options.seed ?? 0;
   return rt;
 }
 
@@ -24,10 +32,12 @@ export type { RuntimeOptions, RuntimeInfo, TensorOptions } from './runtime/runti
 export type { MatmulOptions } from './ops/matmul.js';
 export type { AttentionOptions } from './ops/attention.js';
 export type { ClassLabels, Reduction, SoftmaxCrossEntropyOptions } from './ops/loss.js';
+export type { LayerNormOptions, RmsNormOptions } from './ops/norm.js';
+export type { DropoutOptions } from './ops/dropout.js';
 export type { MemoryStats, DispatchRecord, DebugOptions } from './core/backend.js';
 // Scheduling: batched submission, compiled steps, profiling, device loss.
 export type { SchedulerStats, KernelTime, LostInfo } from './core/backend.js';
-export type { CompiledStep } from './runtime/compile.js';
+export type { CompiledStep, CompileOptions } from './runtime/compile.js';
 export type { ProfileResult } from './runtime/profile.js';
 export type { GpuInfo, AdapterInfo } from './backend/webgpu/device.js';
 // Matmul: the fused linear epilogue and kernel tuning.
@@ -42,6 +52,7 @@ export type { TensorData, NumericArray } from './core/tensor-data.js';
 export { uniformRandom, normalRandom } from './core/random.js';
 // Training: layers, optimizers, data sets, safetensors.
 export { Nn, Linear, Mlp, type Activation, type LinearOptions, type Module, type Initializer } from './nn/index.js';
+export { LayerNorm, RmsNorm, Dropout, Sequential, type LayerNormModuleOptions, type RmsNormModuleOptions } from './nn/index.js';
 export { initialWeights } from './nn/init.js';
 export type { ValueAndGrad } from './nn/functional.js';
 export { Optimizer, Sgd, Adam, type SgdOptions, type AdamOptions } from './optim/optimizer.js';

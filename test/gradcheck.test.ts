@@ -135,3 +135,17 @@ describe('CPU gradients against finite differences (float64)', () => {
       (rt, [x, w1, b1, w2]) => rt.matmul(rt.tanh(rt.add(rt.matmul(x, w1), b1)), w2),
     ));
 });
+
+// ---- normalisation and dropout (src/ops/norm.ts, src/ops/dropout.ts) ----
+describe('finite differences: layerNorm, rmsNorm, dropout', () => {
+  it('layerNorm with γ and β, 3-D x', () =>
+    gradcheck('layerNorm', [{ shape: [2, 3, 5] }, { shape: [5], lo: 0.5, hi: 2 }, { shape: [5] }], (rt, [x, g, b]) => rt.layerNorm(x, g, b)));
+  it('layerNorm without γ and β, rows offset from 0', () =>
+    gradcheck('layerNorm plain', [{ shape: [4, 6], lo: 2, hi: 5 }], (rt, [x]) => rt.layerNorm(x, null, null, { eps: 1e-3 })));
+  it('layerNorm with β only, a single row', () => gradcheck('layerNorm β', [{ shape: [7] }, { shape: [7] }], (rt, [x, b]) => rt.layerNorm(x, null, b)));
+  it('rmsNorm with γ', () => gradcheck('rmsNorm', [{ shape: [3, 4] }, { shape: [4] }], (rt, [x, g]) => rt.rmsNorm(x, g)));
+  it('rmsNorm without γ, 3-D x', () => gradcheck('rmsNorm plain', [{ shape: [2, 2, 3] }], (rt, [x]) => rt.rmsNorm(x, null, { eps: 1e-2 })));
+  it('dropout with a fixed seed', () => gradcheck('dropout', [{ shape: [4, 9] }], (rt, [x]) => rt.dropout(x, 0.3, { seed: 7 })));
+  it('dropout from the runtime generator, under layerNorm', () =>
+    gradcheck('dropout then layerNorm', [{ shape: [3, 8] }, { shape: [8] }], (rt, [x, g]) => rt.layerNorm(rt.dropout(x, 0.25, { seed: 3 }), g)));
+});

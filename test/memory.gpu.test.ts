@@ -62,7 +62,8 @@ describe(`memory over ${STEPS} training steps`, () => {
       expect(r.last).toBeLessThan(r.first);
       expect(r.end.liveTensors).toBe(r.baseline.liveTensors);
       expect(r.end.liveBytes).toBe(r.baseline.liveBytes);
-      expect(r.end.pooledBytes).toBe(r.baseline.pooledBytes);
+      // The pool may give back what warm-up left and the loop never needs (TRIM_WINDOW), but never grows.
+      expect(r.end.pooledBytes).toBeLessThanOrEqual(r.baseline.pooledBytes);
       expect(r.end.stepBytes).toBe(r.baseline.stepBytes);
       expect(r.end.peakBytes).toBe(r.baseline.peakBytes);
       expect(r.allocations).toBe(0);

@@ -3,6 +3,8 @@ import { uniformRandom } from '../core/random.js';
 import { Linear, Mlp, type Activation, type LinearOptions } from './layers.js';
 import { resolveActivation } from '../ops/activation.js';
 import { initialWeights, type Initializer } from './init.js';
+import { Dropout, LayerNorm, RmsNorm, Sequential, type LayerNormModuleOptions, type RmsNormModuleOptions } from './modules.js';
+import type { Module } from './layers.js';
 
 export interface MlpOptions {
   /** Biases in every layer; default true. */
@@ -58,6 +60,26 @@ export class Nn {
     return new Mlp(layers);
   }
 
+  /** torch.nn.LayerNorm(dim): γ `weight` (ones) and β `bias` (zeros), both [dim]. */
+  layerNorm(dim: number, options: LayerNormModuleOptions = {}): LayerNorm {
+    return new LayerNorm(this.rt, dim, options);
+  }
+
+  /** torch.nn.RMSNorm(dim): γ `weight` (ones), [dim]. */
+  rmsNorm(dim: number, options: RmsNormModuleOptions = {}): RmsNorm {
+    return new RmsNorm(this.rt, dim, options);
+  }
+
+  /** torch.nn.Dropout(p): fresh masks from the runtime's generator while training; the identity after `eval()`. */
+  dropout(p: number): Dropout {
+    return new Dropout(this.rt, p);
+  }
+
+  /** torch.nn.Sequential: modules applied in order; `train()`/`eval()` reach every one of them. */
+  sequential(modules: readonly Module[]): Sequential {
+    return new Sequential(modules);
+  }
+
   /** Seeded initial values, as the layers use them: `initialWeights('heNormal', fanIn, fanOut, seed)`. */
   readonly initialWeights = initialWeights;
 }
@@ -69,4 +91,6 @@ function seeds(seed: number): () => number {
 
 export { Linear, Mlp } from './layers.js';
 export type { Activation, LinearOptions, Module } from './layers.js';
+export { Dropout, LayerNorm, RmsNorm, Sequential } from './modules.js';
+export type { LayerNormModuleOptions, RmsNormModuleOptions } from './modules.js';
 export type { Initializer } from './init.js';

@@ -5,10 +5,16 @@ import { resolveActivation, type Activation } from '../ops/activation.js';
 
 export type { Activation };
 
-/** A model: a forward call and its parameters. */
+/** A model: a forward call, its parameters, and a training/evaluation switch. */
 export interface Module {
-  /** The model applied to a batch [batch, inFeatures]. */
+  /** The model applied to a batch: [batch, inFeatures] for linear layers, [..., dim] for normalisations. */
   forward(x: Tensor): Tensor;
+  /** True (the default) in training mode: dropout drops. `eval()` clears it. */
+  readonly training: boolean;
+  /** Sets training mode (default true) on this module and every module inside it; returns the module. */
+  train(mode?: boolean): this;
+  /** Evaluation mode, `train(false)`: dropout becomes the identity. */
+  eval(): this;
   /** Its trainable tensors, in a fixed order (the order `opt.step` and `rt.grad` take them in). */
   params(): Tensor[];
   /** The same tensors by name, PyTorch-style (`weight`, `layers.0.bias`), for safetensors. */
@@ -30,6 +36,7 @@ export interface LinearOptions {
 
 /** y = act(x·Wᵀ + b), with W stored [outFeatures, inFeatures] as PyTorch stores it (`rt.linear` with transposeW). */
 export class Linear implements Module {
+  training = true;
   readonly weight: Tensor;
   readonly bias: Tensor | null;
   readonly activation: Activation;
@@ -61,6 +68,15 @@ export class Linear implements Module {
     return this.bias ? [this.weight, this.bias] : [this.weight];
   }
 
+  train(mode = true): this {
+    this.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
   namedParams(): Record<string, Tensor> {
     return this.bias ? { weight: this.weight, bias: this.bias } : { weight: this.weight };
   }
@@ -72,7 +88,19 @@ export class Linear implements Module {
 
 /** Linear layers in sequence; every layer but the last has the activation. */
 export class Mlp implements Module {
+  training = true;
+
   constructor(readonly layers: Linear[]) {}
+
+  train(mode = true): this {
+    this.training = mode;
+    this.layers.forEach((l) => l.train(mode));
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
 
   forward(x: Tensor): Tensor {
     return this.layers.reduce((h, layer) => layer.forward(h), x);

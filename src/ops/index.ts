@@ -14,6 +14,8 @@ import { checkConstant, clamp } from './elementwise-checks.js';
 import { mseLoss, softmaxCrossEntropy, type ClassLabels, type SoftmaxCrossEntropyOptions } from './loss.js';
 import { logSoftmax, softmax } from './softmax.js';
 import { attention, type AttentionOptions } from './attention.js';
+import { layerNorm, rmsNorm, type LayerNormOptions, type RmsNormOptions } from './norm.js';
+import { dropout, type DropoutOptions } from './dropout.js';
 
 type Operand = Tensor | number;
 
@@ -170,6 +172,20 @@ export interface TensorOps {
    * A composite of batched transposed matmuls and the fused softmax.
    */
   attention(q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions): Tensor;
+  // ---- normalisation and dropout (src/ops/norm.ts, src/ops/dropout.ts) ----
+  /**
+   * (x − mean)/√(var + eps)·γ + β over the last axis of x [..., C], with the biased variance; γ, β [C] are
+   * optional (null or omitted). One fused kernel each way.
+   */
+  layerNorm(x: Tensor, gamma?: Tensor | null, beta?: Tensor | null, options?: LayerNormOptions): Tensor;
+  /** x/√(mean(x²) + eps)·γ over the last axis of x [..., C]; γ [C] is optional. */
+  rmsNorm(x: Tensor, gamma?: Tensor | null, options?: RmsNormOptions): Tensor;
+  /**
+   * Zeroes each element with probability p and scales the rest by 1/(1 − p). An explicit `seed` gives the same
+   * mask on every call and backend; without one, each call (and each replay of a compiled step) draws a fresh
+   * mask from the runtime's generator (`createRuntime({ seed })`). `p = 0` or `training: false` is the identity.
+   */
+  dropout(x: Tensor, p: number, options?: DropoutOptions): Tensor;
 }
 
 export const TENSOR_OPS: TensorOps = {
@@ -232,6 +248,9 @@ export const TENSOR_OPS: TensorOps = {
     if (options.mask !== undefined) checkTensors('attention', q.owner, [options.mask]);
     return attention(q, k, v, options);
   }),
+  layerNorm: publicOp('layerNorm', 1, (x, gamma, beta, options) => layerNorm(x, gamma, beta, options)),
+  rmsNorm: publicOp('rmsNorm', 1, (x, gamma, options) => rmsNorm(x, gamma, options)),
+  dropout: publicOp('dropout', 1, (x, p, options) => dropout(x, p, options)),
 };
 
 /** Every op as a method of its first operand: `x.matmul(w).add(b).relu()`. */

@@ -41,6 +41,8 @@ export interface CompiledStep<A extends Tensor[], R> {
   dispose(): void;
   /** How many times it has recorded (once per distinct input shapes, and again after a parameter was replaced). */
   readonly recordings: number;
+  /** Recordings held now: at most `maxRecordings`. */
+  readonly kept: number;
 }
 
 /** An output tensor's place in the returned value. */
@@ -57,15 +59,28 @@ interface Entry {
   outputs: { storage: Storage; shape: readonly number[] }[];
 }
 
-/** Recordings kept per step, one per input signature; the oldest goes first. */
-const MAX_RECORDINGS = 8;
+/** Options of `rt.compile(fn, options)`. */
+export interface CompileOptions {
+  /**
+   * Recordings kept, one per set of input shapes; default 8. Past it, the one replayed least recently is freed
+   * (its buffers go back to the pool) and records again if its shapes come back.
+   */
+  maxRecordings?: number;
+}
+
+const DEFAULT_MAX_RECORDINGS = 8;
 
 /**
  * `rt.compile(fn)`: the contract is {@link CompiledStep}'s. On a backend without a recorder (the CPU reference)
  * each call runs `fn` eagerly inside `tidy`.
  */
-export function compileStep<A extends Tensor[], R>(rt: CompileHost, fn: (...inputs: A) => R | Promise<R>): CompiledStep<A, R> {
+export function compileStep<A extends Tensor[], R>(rt: CompileHost, fn: (...inputs: A) => R | Promise<R>, options: CompileOptions = {}): CompiledStep<A, R> {
   if (typeof fn !== 'function') throw new Error(`compile: expected a function, got ${typeof fn}`);
+  const maxRecordings = options.maxRecordings ?? DEFAULT_MAX_RECORDINGS;
+  if (!Number.isInteger(maxRecordings) || maxRecordings < 1) {
+    throw new Error(`compile: maxRecordings must be a positive integer, got ${String(maxRecordings)}`);
+  }
+  // In order of last use: the first key is the least recently used.
   const entries = new Map<string, Entry>();
   let recordings = 0;
 
@@ -99,7 +114,7 @@ export function compileStep<A extends Tensor[], R>(rt: CompileHost, fn: (...inpu
     // The step's own results stay with the recording; the caller gets copies. A view the step made of a tensor from
     // outside (a parameter) goes too, or it would hold that tensor's storage after the caller disposed it.
     for (const t of outputs) if (recording.owns(t.storage!) || t.serial >= firstMade) t.dispose();
-    if (entries.size >= MAX_RECORDINGS) forget(entries.keys().next().value!);
+    while (entries.size >= maxRecordings) forget(entries.keys().next().value!);
     entries.set(key, entry);
     recordings++;
     return returned as R;
@@ -123,6 +138,8 @@ export function compileStep<A extends Tensor[], R>(rt: CompileHost, fn: (...inpu
         rt.recordingInProgress = null;
       }
     }
+    entries.delete(key);
+    entries.set(key, current);
     rt.backend.recorder.replay(
       current.recording,
       inputs.map((t) => ({ storage: t.storage!, shape: t.shape })),
@@ -131,6 +148,7 @@ export function compileStep<A extends Tensor[], R>(rt: CompileHost, fn: (...inpu
   };
 
   Object.defineProperty(step, 'recordings', { get: () => recordings });
+  Object.defineProperty(step, 'kept', { get: () => entries.size });
   return Object.assign(step, {
     dispose() {
       for (const key of [...entries.keys()]) forget(key);

@@ -16,7 +16,7 @@ import { Nn } from '../nn/index.js';
 import { accuracy, valueAndGrad, type ValueAndGrad } from '../nn/functional.js';
 import { Adam, Sgd, type AdamOptions, type SgdOptions } from '../optim/optimizer.js';
 import { decodeSafetensors, saveSafetensors } from '../io/safetensors.js';
-import { compileStep, type CompiledStep } from './compile.js';
+import { compileStep, type CompiledStep, type CompileOptions } from './compile.js';
 import { profileRun, type ProfileResult } from './profile.js';
 import { warmCommon, warmMatmuls } from './warmup.js';
 import { tuneMatmul, type TuneResult } from './tune.js';
@@ -32,6 +32,8 @@ export interface RuntimeOptions {
    * 'timestamp-query'; 'wall' always times each kernel submitted alone by the clock.
    */
   timing?: 'auto' | 'wall';
+  /** Seeds the runtime's generator (dropout without an explicit seed); default 0. Integers in [0, 2³²). */
+  seed?: number;
 }
 
 export interface CpuInfo {
@@ -58,6 +60,8 @@ export class Runtime implements Context {
   gradEnabled = true;
   /** @internal */
   inBackward = false;
+  /** The seed of the runtime's generator, from `createRuntime({ seed })`: dropout masks drawn without a seed follow it. */
+  seed = 0;
   /** @internal */
   recordingInProgress: Promise<unknown> | null = null;
   private readonly scopes = new TensorScopes();
@@ -189,8 +193,8 @@ export class Runtime implements Context {
    * calls copy the new inputs in and replay them with the same buffers, bind groups and pipelines, running no op
    * code, with results equal to the eager path's. The contract is {@link CompiledStep}'s.
    */
-  compile<A extends Tensor[], R>(fn: (...inputs: A) => R | Promise<R>): CompiledStep<A, R> {
-    return compileStep(this, fn);
+  compile<A extends Tensor[], R>(fn: (...inputs: A) => R | Promise<R>, options: CompileOptions = {}): CompiledStep<A, R> {
+    return compileStep(this, fn, options);
   }
 
   /**

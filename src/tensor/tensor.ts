@@ -44,6 +44,8 @@ export interface Context {
    * Everywhere else a disposed handle is an error.
    */
   inBackward: boolean;
+  /** Seeds the runtime's generator state (random ops called without a seed of their own). */
+  readonly seed?: number;
   adopt(t: Tensor): Tensor;
   release(t: Tensor): void;
   isInCurrentScope(t: Tensor): boolean;

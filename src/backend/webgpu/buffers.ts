@@ -27,11 +27,24 @@ export function bufferBytes(elements: number): number {
 }
 
 /**
+ * The pool's trimming window, in submissions. At the end of each window, every size class gives back to the device
+ * the free buffers it never needed during the window (its free list's low-water mark): a steady loop needs the same
+ * buffers every step and keeps them, while shapes that stopped coming (a shape sweep, an evicted compiled step) would
+ * otherwise hold their memory for ever.
+ */
+export const TRIM_WINDOW = 16;
+
+/**
  * Size-bucketed reuse of buffers. A freed buffer may still be read by recorded work that has not been
  * submitted, so it waits in `pending` until the next submission before another tensor can get it.
  */
 export class BufferPool {
   private readonly free = new Map<string, GPUBuffer[]>();
+  /** Submissions so far, and each class's fewest free buffers since the window began. */
+  private submissions = 0;
+  private readonly lowWater = new Map<string, number>();
+  /** Buffers given back to the device by trimming. */
+  trimmed = 0;
   private pending: { key: string; buffer: GPUBuffer }[] = [];
   pooledBytes = 0;
   liveBytes = 0;
@@ -43,7 +56,10 @@ export class BufferPool {
   allocations = 0;
 
   /** `create` makes a device buffer; `label` names the op that asked, for error messages. */
-  constructor(private readonly create: (descriptor: GPUBufferDescriptor) => GPUBuffer) {}
+  constructor(
+    private readonly create: (descriptor: GPUBufferDescriptor) => GPUBuffer,
+    private readonly trimWindow = TRIM_WINDOW,
+  ) {}
 
   acquireStorage(bytes: number, label: string): GPUBuffer {
     return this.acquire(bytes, STORAGE_USAGE, label);
@@ -55,7 +71,9 @@ export class BufferPool {
 
   private acquire(bytes: number, usage: number, label: string): GPUBuffer {
     const key = `${usage}:${bytes}`;
-    const reused = this.free.get(key)?.pop();
+    const list = this.free.get(key);
+    const reused = list?.pop();
+    if (list) this.lowWater.set(key, Math.min(this.lowWater.get(key) ?? 0, list.length));
     this.liveBytes += bytes;
     if (reused) {
       this.pooledBytes -= bytes;
@@ -101,6 +119,27 @@ export class BufferPool {
       this.pendingBytes -= buffer.size;
       this.pushFree(key, buffer);
     }
+    if (++this.submissions % this.trimWindow === 0) this.trimUnneeded();
+  }
+
+  /**
+   * Destroys, in each class, the free buffers no acquire needed during the window. They sit in the free list only
+   * after the submission that last used them, and WebGPU lets a buffer be destroyed while submitted work reads it.
+   */
+  private trimUnneeded(): void {
+    for (const [key, list] of this.free) {
+      for (const buffer of list.splice(0, this.lowWater.get(key) ?? 0)) {
+        this.pooledBytes -= buffer.size;
+        buffer.destroy();
+        this.trimmed++;
+      }
+      if (list.length === 0) {
+        this.free.delete(key);
+        this.lowWater.delete(key);
+      } else {
+        this.lowWater.set(key, list.length);
+      }
+    }
   }
 
   get pendingCount(): number {
@@ -110,6 +149,8 @@ export class BufferPool {
   private pushFree(key: string, buffer: GPUBuffer): void {
     let list = this.free.get(key);
     if (!list) this.free.set(key, (list = []));
+    // A class new to the free list keeps its buffers for the rest of this window.
+    if (!this.lowWater.has(key)) this.lowWater.set(key, 0);
     list.push(buffer);
   }
 
@@ -117,6 +158,7 @@ export class BufferPool {
     for (const list of this.free.values()) for (const b of list) b.destroy();
     for (const { buffer } of this.pending) buffer.destroy();
     this.free.clear();
+    this.lowWater.clear();
     this.pending = [];
     this.pooledBytes = 0;
     this.pendingBytes = 0;
