@@ -3,21 +3,26 @@ import { createRuntime } from '../src/index.js';
 import type { BenchContext, BenchRow } from './types.js';
 import { matmulCases } from './matmul.js';
 import { stepCases } from './step.js';
+import { transformerCases } from './transformer.js';
 
-export type Group = 'matmul' | 'step';
-export const GROUPS: Group[] = ['matmul', 'step'];
+export type Group = 'matmul' | 'step' | 'transformer';
+export const GROUPS: Group[] = ['matmul', 'step', 'transformer'];
 
 export interface RunOptions {
   groups: Group[];
   /** Square sizes for the matmul group, instead of the adapter's default list. */
   sizes?: number[];
+  /** false: the transformer group runs only its peers (TF.js, jax-js) and the float64 reference. */
+  webgrad?: boolean;
 }
 
 export async function runCases(ctx: BenchContext, options: RunOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const group of options.groups) {
     ctx.log(`-- ${group}`);
-    rows.push(...(group === 'matmul' ? await matmulCases(ctx, options.sizes) : await stepCases(ctx)));
+    if (group === 'matmul') rows.push(...(await matmulCases(ctx, options.sizes)));
+    else if (group === 'step') rows.push(...(await stepCases(ctx)));
+    else rows.push(...(await transformerCases(ctx, { webgrad: options.webgrad })));
   }
   return rows;
 }

@@ -1,6 +1,7 @@
 // jax-js (@jax-js/jax) as a peer: the same training steps, written as its users write them (the whole step under
 // `jit`, parameters as a pytree, ownership by `.ref`). In Node it runs on Dawn once navigator.gpu is set.
 import type * as jaxjs from '@jax-js/jax';
+import type { TransformerConfig, TransformerData } from './transformer.js';
 
 type Jax = typeof jaxjs;
 
@@ -67,6 +68,77 @@ export function jaxMlpStep(
       tree.dispose(params);
       x.dispose();
       y.dispose();
+      step.dispose();
+    },
+  };
+}
+
+/**
+ * The transformer step of bench/transformer.ts under jit: the model as jax-js users write it (numpy ops on [B·T, C]
+ * rows, heads as [B, H, T, Dh] for np.matmul), returning the loss of the weights before the update. Attention is
+ * written out (np.matmul, an additive causal mask, nn.softmax) because nn.dotProductAttention needs iterator
+ * helpers that Node 20 lacks.
+ */
+export function jaxTransformerStep(jax: Jax, c: TransformerConfig, data: TransformerData, causalMask: Float32Array) {
+  const { numpy: np, nn, tree } = jax;
+  type Params = Record<string, jaxjs.Array>;
+  const { batch: B, context: T, dModel: C, heads: H, vocab: V } = c;
+  const n = B * T;
+  let params: Params = {};
+  for (const s of data.params) params[s.name] = np.array(s.data).reshape(s.shape);
+  const tokens = np.array(data.tokens).reshape([B, T]);
+  const labelData = new Float32Array(n * V);
+  data.targets.forEach((target, i) => (labelData[i * V + target] = 1));
+  const labels = np.array(labelData).reshape([n, V]);
+  const mask = np.array(causalMask).reshape([T, T]);
+  // Every array argument is consumed by each use: `.ref` for all uses but the last.
+  const loss = (p: Params, ids: jaxjs.Array, ys: jaxjs.Array, causal: jaxjs.Array) => {
+    const linear = (x: jaxjs.Array, name: string) => np.matmul(x, p[`${name}.w`]).add(p[`${name}.b`]);
+    const norm = (x: jaxjs.Array, name: string) => {
+      const centered = x.ref.sub(np.mean(x, -1, { keepdims: true }));
+      const variance = np.mean(np.square(centered.ref), -1, { keepdims: true });
+      return centered
+        .div(np.sqrt(variance.add(c.eps)))
+        .mul(p[`${name}.g`])
+        .add(p[`${name}.b`]);
+    };
+    const split = (x: jaxjs.Array) => x.reshape([B, T, H, C / H]).transpose([0, 2, 1, 3]);
+    const attention = (q: jaxjs.Array, k: jaxjs.Array, v: jaxjs.Array, m: jaxjs.Array) => {
+      const scores = np
+        .matmul(split(q), split(k).transpose([0, 1, 3, 2]))
+        .mul(1 / Math.sqrt(C / H))
+        .add(m);
+      return np.matmul(nn.softmax(scores, -1), split(v)).transpose([0, 2, 1, 3]).reshape([n, C]);
+    };
+    let x = np.take(p.wte, ids, 0).add(p.wpe).reshape([n, C]);
+    for (let l = 0; l < c.layers; l++) {
+      const h = norm(x.ref, `h${l}.ln1`);
+      const q = linear(h.ref, `h${l}.q`);
+      const k = linear(h.ref, `h${l}.k`);
+      const attended = attention(q, k, linear(h, `h${l}.v`), l < c.layers - 1 ? causal.ref : causal);
+      x = x.add(linear(attended, `h${l}.o`));
+      x = x.ref.add(linear(nn.gelu(linear(norm(x, `h${l}.ln2`), `h${l}.fc1`)), `h${l}.fc2`));
+    }
+    const logits = linear(norm(x, 'lnf'), 'head');
+    return np.mean(np.sum(ys.mul(nn.logSoftmax(logits, -1)), -1)).mul(-1);
+  };
+  const lr = c.lr;
+  const step = jax.jit((p: Params, ids: jaxjs.Array, ys: jaxjs.Array, causal: jaxjs.Array) => {
+    const [value, grads] = jax.valueAndGrad(loss)(tree.ref(p), ids, ys, causal);
+    const updated = tree.map((w: jaxjs.Array, g: jaxjs.Array) => w.sub(g.mul(lr)), p, grads as Params) as Params;
+    return [value, updated] as [jaxjs.Array, Params];
+  });
+  return {
+    async step(): Promise<number> {
+      const [value, updated] = step(params, tokens.ref, labels.ref, mask.ref) as unknown as [jaxjs.Array, Params];
+      params = updated;
+      return (await value.data())[0];
+    },
+    dispose() {
+      tree.dispose(params);
+      tokens.dispose();
+      labels.dispose();
+      mask.dispose();
       step.dispose();
     },
   };

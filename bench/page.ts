@@ -27,7 +27,10 @@ async function main(): Promise<BenchRow[]> {
   const peers = params.get('tfjs') !== '0';
   const tf = peers ? await loadTfjs(log) : undefined;
   const jax = peers ? await loadJax(gpu, log) : undefined;
-  return runCases({ gpu, small, reps: Number(params.get('reps') ?? 5), tf, jax, log }, { groups, sizes });
+  return runCases(
+    { gpu, small, reps: Number(params.get('reps') ?? 5), tf, jax, log },
+    { groups, sizes, webgrad: params.get('webgrad') !== '0' },
+  );
 }
 
 main().then(

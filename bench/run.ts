@@ -1,5 +1,6 @@
 // The benchmark harness (Node): `npm run bench [-- --browser] [--json FILE] [--reps N] [--sizes 256,512]
-// [--groups matmul,step] [--small | --full] [--no-tfjs]`.
+// [--groups matmul,step,transformer] [--small | --full] [--no-tfjs] [--no-webgrad]`.
+// --no-webgrad runs the transformer group's peers and reference alone (the other groups ignore it).
 // In Node it runs the cases on Dawn (the 'webgpu' package); with --browser it serves bench/page.html with Vite and
 // runs them in headless Chromium. Either way it prints one table and, with --json, writes the rows.
 import { writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ interface Args {
   groups: Group[];
   small?: boolean;
   tfjs: boolean;
+  webgrad: boolean;
 }
 
 function readArgs(argv: string[]): Args {
@@ -34,6 +36,7 @@ function readArgs(argv: string[]): Args {
       small: { type: 'boolean' },
       full: { type: 'boolean' },
       'no-tfjs': { type: 'boolean', default: false },
+      'no-webgrad': { type: 'boolean', default: false },
     },
   });
   // --small and --full override each other: the later one wins, as on most command lines.
@@ -48,6 +51,7 @@ function readArgs(argv: string[]): Args {
     groups,
     small: scale?.kind === 'option' ? scale.name === 'small' : undefined,
     tfjs: !values['no-tfjs'],
+    webgrad: !values['no-webgrad'],
   };
 }
 
@@ -64,7 +68,10 @@ async function runInNode(args: Args): Promise<BenchRow[]> {
   log(`adapter: ${adapter} (Node, Dawn)`);
   const tf = args.tfjs ? await loadTfjs(log) : undefined;
   const jax = args.tfjs ? await loadJax(gpu, log) : undefined;
-  return runCases({ gpu, small: args.small ?? software, reps: args.reps, tf, jax, log }, { groups: args.groups, sizes: args.sizes });
+  return runCases(
+    { gpu, small: args.small ?? software, reps: args.reps, tf, jax, log },
+    { groups: args.groups, sizes: args.sizes, webgrad: args.webgrad },
+  );
 }
 
 async function runInBrowser(args: Args): Promise<BenchRow[]> {
@@ -82,7 +89,12 @@ async function runInBrowser(args: Args): Promise<BenchRow[]> {
   try {
     const page = await browser.newPage();
     page.on('console', (m) => log(m.text()));
-    const query = new URLSearchParams({ reps: String(args.reps), groups: args.groups.join(','), tfjs: args.tfjs ? '1' : '0' });
+    const query = new URLSearchParams({
+      reps: String(args.reps),
+      groups: args.groups.join(','),
+      tfjs: args.tfjs ? '1' : '0',
+      webgrad: args.webgrad ? '1' : '0',
+    });
     if (args.sizes) query.set('sizes', args.sizes.join(','));
     if (args.small !== undefined) query.set('small', args.small ? '1' : '0');
     // file:// pages have no WebGPU; Vite serves the page (and compiles its TypeScript and ?raw shaders) on localhost.

@@ -8,7 +8,7 @@ import type { BenchContext, BenchRow } from './types.js';
 import { jaxMlpStep } from './jax.js';
 
 const LEARNING_RATE = 0.01;
-const WARMUP_STEPS = 3;
+export const WARMUP_STEPS = 3;
 
 interface Shape {
   batch: number;
@@ -17,7 +17,7 @@ interface Shape {
   classes: number;
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
@@ -40,10 +40,13 @@ function makeData({ batch, inputs, hidden, classes }: Shape) {
 type Data = ReturnType<typeof makeData>;
 
 /** One way of running the step: `step` runs one training step and returns its loss, read back. */
-interface Case {
+export interface Case {
   label: string;
   step(): Promise<number>;
   times: number[];
+  /** Every step's loss, warm-up included, so that the cases can be compared step for step. */
+  losses: number[];
+  /** The last step's loss. */
   loss: number;
 }
 
@@ -51,13 +54,14 @@ interface Case {
  * Warms each case up, then runs them in turn, one step each per round, so that all three see the same machine
  * load (a shared machine's load moves a lot between minutes). Each case's time is the median over the rounds.
  */
-async function timeInterleaved(reps: number, cases: Case[]): Promise<void> {
-  for (const c of cases) for (let i = 0; i < WARMUP_STEPS; i++) c.loss = await c.step();
+export async function timeInterleaved(reps: number, cases: Case[]): Promise<void> {
+  for (const c of cases) for (let i = 0; i < WARMUP_STEPS; i++) c.losses.push((c.loss = await c.step()));
   for (let r = 0; r < reps; r++) {
     for (const c of cases) {
       const started = performance.now();
       c.loss = await c.step();
       c.times.push(performance.now() - started);
+      c.losses.push(c.loss);
     }
   }
   for (const c of cases) if (!Number.isFinite(c.loss)) throw new Error(`bench step (${c.label}): the loss is ${c.loss}`);
@@ -94,6 +98,7 @@ async function webgradCase(ctx: BenchContext, shape: Shape, data: Data, compiled
   const c: Case = {
     label: compiled ? 'compiled (rt.compile replay)' : 'eager',
     times: [],
+    losses: [],
     loss: NaN,
     step: () =>
       rt.tidy(async () => {
@@ -157,6 +162,7 @@ async function tfjsCase(ctx: BenchContext, shape: Shape, data: Data) {
   const c: Case = {
     label: 'TF.js',
     times: [],
+    losses: [],
     loss: NaN,
     step: async () => {
       const { value, grads } = tf.variableGrads(() => {
@@ -181,7 +187,7 @@ async function tfjsCase(ctx: BenchContext, shape: Shape, data: Data) {
 function jaxCase(ctx: BenchContext, shape: Shape, data: Data) {
   if (!ctx.jax) return null;
   const model = jaxMlpStep(ctx.jax as Parameters<typeof jaxMlpStep>[0], shape, data, LEARNING_RATE);
-  const c: Case = { label: 'jax-js (jit)', times: [], loss: NaN, step: () => model.step() };
+  const c: Case = { label: 'jax-js (jit)', times: [], losses: [], loss: NaN, step: () => model.step() };
   return { case: c, dispose: () => model.dispose() };
 }
 

@@ -13,6 +13,18 @@ describe('the tape', () => {
     expect(await values(dx)).toEqual([5, 7, 9]);
   });
 
+  it('accumulates a gradient that a VJP passes through to an input which already has one', async () => {
+    const rt = await createRuntime({ backend: 'cpu' });
+    const x = rt.tensor([1, 2, 3], [3], { requiresGrad: true });
+    const u = rt.mul(x, 1); // an intermediate: its gradient is the tape's own, and spent
+    // add hands its gradient to both inputs; u's first share meets the gradient u already has from the outer mul.
+    // L = Σ u·(u + u) = Σ 2u² → dL/du = 4u; and L = Σ u·(u + u·u) → dL/du = 2u + 3u².
+    const [dx] = await rt.grad(rt.sum(rt.mul(u, rt.add(u, u))), [x]);
+    expect(await values(dx)).toEqual([4, 8, 12]);
+    const [dx2] = await rt.grad(rt.sum(rt.mul(u, rt.add(u, rt.mul(u, u)))), [x]);
+    expect(await values(dx2)).toEqual([5, 16, 33]);
+  });
+
   it('records nothing for tensors without requiresGrad, and refuses to differentiate them', async () => {
     const rt = await createRuntime({ backend: 'cpu' });
     const w = rt.tensor([2], [1], { requiresGrad: true });

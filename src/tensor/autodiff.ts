@@ -76,17 +76,17 @@ export function gradients(rt: Context, ops: GradientOps, loss: Tensor, params: T
         if (!node || !g) continue;
         const inputGrads = rt.tidy(() => node.op.vjp!(g, node.inputs, node.params, tensor));
         if (!wanted.has(tensor)) drop(tensor);
+        // A VJP may hand one tensor to several inputs (add passes its gradient through to both): spend only after
+        // every input has taken its share, or a later input would read a gradient already freed.
+        const spent: Tensor[] = [];
         node.inputs.forEach((input, i) => {
           const gi = inputGrads[i];
           if (!gi || !input.requiresGrad) return;
           const previous = grads.get(input);
           hold(input, previous ? ops.add(previous, gi) : gi);
-          if (previous) {
-            spend(previous);
-            spend(gi);
-          }
+          if (previous) spent.push(previous, gi);
         });
-        spend(g);
+        for (const t of new Set([...spent, g])) spend(t);
       }
       return params.map((p) => grads.get(p) ?? ops.full(rt, p.shape, 0));
     }),
