@@ -1,0 +1,139 @@
+// Gather along one axis, and its gradient: a scatter-add computed as a gather over the indices, one output element
+// per invocation summing its matches in index order, so that it is deterministic (no float atomics).
+import { apply, defineOp, Tensor, type OpDef } from '../tensor/tensor.js';
+import { checkShape, formatShape, sizeOf, type Shape } from '../core/shape.js';
+import { elementwiseGrid } from '../core/kernel.js';
+import { Shader } from '../core/shader.js';
+import source from '../../shaders/gather.wgsl?raw';
+
+const shader = new Shader('gather', source);
+
+/** Integer indices: nested arrays of any depth, an Int32Array, or a tensor of integer values. */
+export type Indices = Tensor | number | Int32Array | readonly IndexArray[];
+type IndexArray = number | readonly IndexArray[];
+
+interface GatherParams {
+  axis: number;
+}
+
+/** `a` as [outer, extent, inner] around the axis. */
+function around(shape: Shape, axis: number) {
+  return { outer: sizeOf(shape.slice(0, axis)), extent: shape[axis], inner: sizeOf(shape.slice(axis + 1)) };
+}
+
+function badIndex(op: string, index: number, position: number, a: Shape, axis: number): string | null {
+  if (Number.isInteger(index) && index >= 0 && index < a[axis]) return null;
+  return `${op}: index ${index} at position ${position} is not an integer in [0, ${a[axis]}) for axis ${axis} of ${formatShape(a)}`;
+}
+
+export const gatherOp: OpDef<GatherParams> = defineOp<GatherParams>({
+  name: 'gather',
+  shape([a, indices], { axis }) {
+    return checkShape('gather', [...a.slice(0, axis), ...indices, ...a.slice(axis + 1)]);
+  },
+  cpu([a, indices], { axis }, outShape) {
+    const { outer, extent, inner } = around(a.shape, axis);
+    const count = indices.data.length;
+    indices.data.forEach((index, j) => {
+      const bad = badIndex('gather', index, j, a.shape, axis);
+      if (bad) throw new Error(bad);
+    });
+    const out = new Float64Array(sizeOf(outShape));
+    for (let o = 0; o < outer; o++)
+      for (let j = 0; j < count; j++)
+        for (let i = 0; i < inner; i++) out[(o * count + j) * inner + i] = a.data[(o * extent + indices.data[j]) * inner + i];
+    return out;
+  },
+  gpu(gpu, [a, indices], { axis }, out) {
+    const { extent, inner } = around(a.shape, axis);
+    const size = sizeOf(out.shape);
+    const params = { size, count: sizeOf(indices.shape), extent, inner };
+    gpu.dispatch({ name: 'gather', shader }, { a, indices, out, params }, elementwiseGrid(size), { axis });
+  },
+  // Indices are data: they get no gradient.
+  vjp: (g, [a, indices], { axis }) => [apply(g.owner, scatterAddOp, [g, indices], { axis, shape: a.shape }), null],
+});
+
+interface ScatterParams {
+  axis: number;
+  /** The shape of the gathered tensor, which the gradient takes. */
+  shape: Shape;
+}
+
+/** The VJP of gather: g [outer, count, inner] summed into [outer, extent, inner] at the indices. */
+export const scatterAddOp: OpDef<ScatterParams> = defineOp<ScatterParams>({
+  name: 'gatherGrad',
+  shape([g, indices], { axis, shape }) {
+    const expected = [...shape.slice(0, axis), ...indices, ...shape.slice(axis + 1)];
+    if (g.length !== expected.length || g.some((d, i) => d !== expected[i])) {
+      throw new Error(`gatherGrad: gradient ${formatShape(g)} does not match indices ${formatShape(indices)} gathered from ${formatShape(shape)} on axis ${axis}`);
+    }
+    return shape;
+  },
+  cpu([g, indices], { axis, shape }) {
+    const { outer, extent, inner } = around(shape, axis);
+    const count = indices.data.length;
+    const out = new Float64Array(sizeOf(shape));
+    for (let o = 0; o < outer; o++)
+      for (let j = 0; j < count; j++) {
+        const r = indices.data[j];
+        if (!Number.isInteger(r) || r < 0 || r >= extent) continue;
+        for (let i = 0; i < inner; i++) out[(o * extent + r) * inner + i] += g.data[(o * count + j) * inner + i];
+      }
+    return out;
+  },
+  gpu(gpu, [g, indices], { axis, shape }, out) {
+    const { extent, inner } = around(shape, axis);
+    const size = sizeOf(shape);
+    const params = { size, count: sizeOf(indices.shape), extent, inner };
+    gpu.dispatch({ name: 'gather_grad', shader, entry: 'scatter' }, { g, indices, out, params }, elementwiseGrid(size), { axis });
+  },
+  // Linear in g: its own VJP gathers the incoming gradient back (second derivatives of gather).
+  vjp: (gg, [, indices], { axis }) => [apply(gg.owner, gatherOp, [gg, indices], { axis }), null],
+});
+
+/** The shape and row-major values of nested index arrays; throws unless they are rectangular. */
+function flattenIndices(indices: number | Int32Array | readonly IndexArray[], a: Shape): { shape: number[]; values: number[] } {
+  if (typeof indices === 'number') return { shape: [], values: [indices] };
+  if (indices instanceof Int32Array) return { shape: [indices.length], values: Array.from(indices) };
+  const shape: number[] = [];
+  for (let level: unknown = indices; Array.isArray(level); level = level[0]) shape.push(level.length);
+  const values: number[] = [];
+  const walk = (node: unknown, depth: number) => {
+    if (depth === shape.length) {
+      if (typeof node !== 'number') throw new Error(`gather: indices for ${formatShape(a)} must be numbers in nested arrays of one shape ${formatShape(shape)}`);
+      values.push(node);
+      return;
+    }
+    if (!Array.isArray(node) || node.length !== shape[depth]) {
+      throw new Error(`gather: indices for ${formatShape(a)} are ragged: nested arrays must have one shape ${formatShape(shape)}`);
+    }
+    node.forEach((child) => walk(child, depth + 1));
+  };
+  walk(indices, 0);
+  return { shape, values };
+}
+
+/**
+ * Picks entries of `a` along `axis` by integer index: the result has shape a.shape[:axis] + indices.shape +
+ * a.shape[axis+1:]. Indices given as numbers are checked here; a tensor of indices is checked by the CPU
+ * reference, and on the GPU a bad index (not an integer in range) gives NaN instead of reading out of bounds.
+ */
+export function gather(a: Tensor, indices: Indices, axis = 0): Tensor {
+  if (!Number.isInteger(axis) || axis < -a.rank || axis >= a.rank) throw new Error(`gather: axis ${axis} is out of range for shape ${formatShape(a.shape)}`);
+  const ax = axis < 0 ? axis + a.rank : axis;
+  if (indices instanceof Tensor) return apply(a.owner, gatherOp, [a, indices], { axis: ax });
+  if (typeof indices !== 'number' && !(indices instanceof Int32Array) && !Array.isArray(indices)) {
+    throw new Error(`gather: indices must be integers (an array, an Int32Array or a tensor), got ${typeof indices}`);
+  }
+  const { shape, values } = flattenIndices(indices, a.shape);
+  checkShape('gather', shape);
+  values.forEach((index, j) => {
+    const bad = badIndex('gather', index, j, a.shape, ax);
+    if (bad) throw new Error(bad);
+  });
+  checkShape('gather', [...a.shape.slice(0, ax), ...shape, ...a.shape.slice(ax + 1)]);
+  // Uploaded only once every check has passed; the tape keeps it for the backward pass.
+  const uploaded = Tensor.from(a.owner, shape, a.owner.backend.upload(values, shape));
+  return apply(a.owner, gatherOp, [a, uploaded], { axis: ax });
+}
