@@ -40,7 +40,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let before = dim(params.before, d - 1u);
     // Below the corner the subtraction wraps to a huge u32, so one comparison covers both sides of the box.
     let local = coord - before;
-    inside = inside && coord >= before && local < dim(params.inner, d - 1u);
+    inside = inside && local < dim(params.inner, d - 1u);
     ix += local * dim(params.strides, d - 1u);
   }
   out[i] = select(bitcast<f32>(params.value), x[min(ix, arrayLength(&x) - 1u)], inside);
