@@ -27,16 +27,79 @@ for (const m of SIZES) {
   const n = SIZES[(SIZES.indexOf(m) + 2) % SIZES.length];
   const mid = m >> 1;
   cases.push(
-    { name: `slice [${m},${n},3]`, shapes: [[m, n, 3]], f: (rt, [x]) => rt.slice(x, [mid, n >> 1, 1], [-1, -1, 2]), repeats: 1 },
-    { name: `slice rank 4 [2,${m},${n},2]`, shapes: [[2, m, n, 2]], f: (rt, [x]) => rt.slice(x, [1, 0, n - 1], [1, -1, 1, 1]), repeats: 1 },
-    { name: `pad [${m},${n}]`, shapes: [[m, n]], f: (rt, [x]) => rt.pad(x, [[1, 2], [3, 0]], 0.25), repeats: 1 },
-    { name: `pad rank 4 [${m},1,${n},2]`, shapes: [[m, 1, n, 2]], f: (rt, [x]) => rt.pad(x, [[0, 1], [2, 0], [1, 1], [0, 3]]), repeats: 1 },
-    { name: `concat axis 1 [${m},${n}] [${m},3] [${m},1]`, shapes: [[m, n], [m, 3], [m, 1]], f: (rt, xs) => rt.concat(xs, 1), repeats: 1 },
-    { name: `concat axis 0 [${m},${n}] [2,${n}]`, shapes: [[m, n], [2, n]], f: (rt, xs) => rt.concat(xs, 0), repeats: 1 },
-    { name: `concat axis −1 [2,${m},${n}] [2,${m},1]`, shapes: [[2, m, n], [2, m, 1]], f: (rt, xs) => rt.concat(xs, -1), repeats: 1 },
+    {
+      name: `slice [${m},${n},3]`,
+      shapes: [[m, n, 3]],
+      f: (rt, [x]) => rt.slice(x, [mid, n >> 1, 1], [-1, -1, 2]),
+      repeats: 1,
+    },
+    {
+      name: `slice rank 4 [2,${m},${n},2]`,
+      shapes: [[2, m, n, 2]],
+      f: (rt, [x]) => rt.slice(x, [1, 0, n - 1], [1, -1, 1, 1]),
+      repeats: 1,
+    },
+    {
+      name: `pad [${m},${n}]`,
+      shapes: [[m, n]],
+      f: (rt, [x]) =>
+        rt.pad(
+          x,
+          [
+            [1, 2],
+            [3, 0],
+          ],
+          0.25,
+        ),
+      repeats: 1,
+    },
+    {
+      name: `pad rank 4 [${m},1,${n},2]`,
+      shapes: [[m, 1, n, 2]],
+      f: (rt, [x]) =>
+        rt.pad(x, [
+          [0, 1],
+          [2, 0],
+          [1, 1],
+          [0, 3],
+        ]),
+      repeats: 1,
+    },
+    {
+      name: `concat axis 1 [${m},${n}] [${m},3] [${m},1]`,
+      shapes: [
+        [m, n],
+        [m, 3],
+        [m, 1],
+      ],
+      f: (rt, xs) => rt.concat(xs, 1),
+      repeats: 1,
+    },
+    {
+      name: `concat axis 0 [${m},${n}] [2,${n}]`,
+      shapes: [
+        [m, n],
+        [2, n],
+      ],
+      f: (rt, xs) => rt.concat(xs, 0),
+      repeats: 1,
+    },
+    {
+      name: `concat axis −1 [2,${m},${n}] [2,${m},1]`,
+      shapes: [
+        [2, m, n],
+        [2, m, 1],
+      ],
+      f: (rt, xs) => rt.concat(xs, -1),
+      repeats: 1,
+    },
     ...[0, 1, -1].map((axis) => ({
       name: `stack axis ${axis} 3×[${m},${n}]`,
-      shapes: [[m, n], [m, n], [m, n]],
+      shapes: [
+        [m, n],
+        [m, n],
+        [m, n],
+      ],
       f: (rt: Runtime, xs: Tensor[]) => rt.stack(xs, axis),
       repeats: 1,
     })),
@@ -64,10 +127,24 @@ for (const m of SIZES) {
     {
       name: `gather axis 1 of [${m},${n},2], rank-2 indices`,
       shapes: [[m, n, 2]],
-      f: (rt, [x]) => rt.gather(x, [[n - 1, 0], [0, n - 1], [n >> 1, 0]], 1),
+      f: (rt, [x]) =>
+        rt.gather(
+          x,
+          [
+            [n - 1, 0],
+            [0, n - 1],
+            [n >> 1, 0],
+          ],
+          1,
+        ),
       repeats: 4,
     },
-    { name: `gather axis −1 of [2,${m},${n}], rank-0 index`, shapes: [[2, m, n]], f: (rt, [x]) => rt.gather(x, n - 1, -1), repeats: 1 },
+    {
+      name: `gather axis −1 of [2,${m},${n}], rank-0 index`,
+      shapes: [[2, m, n]],
+      f: (rt, [x]) => rt.gather(x, n - 1, -1),
+      repeats: 1,
+    },
     {
       name: `gather axis 0 of [${m},${n}], indices in a tensor`,
       shapes: [[m, n]],
@@ -80,11 +157,27 @@ for (const m of SIZES) {
 /** The output, and the gradient of Σ output ⊙ R for each input. */
 async function run(rt: Runtime, c: Case, seed: number) {
   const random = rng(seed);
-  const xs = c.shapes.map((s) => rt.tensor(f32(randomArray(s.reduce((a, b) => a * b, 1), random)), s, { requiresGrad: true }));
+  const xs = c.shapes.map((s) =>
+    rt.tensor(
+      f32(
+        randomArray(
+          s.reduce((a, b) => a * b, 1),
+          random,
+        ),
+      ),
+      s,
+      { requiresGrad: true },
+    ),
+  );
   const y = c.f(rt, xs);
   const r = rt.tensor(f32(randomArray(y.size, random)), y.shape);
   const grads = await rt.grad(rt.sum(rt.mul(y, r)), xs);
-  return { y: await read(y), shape: y.shape, grads: await Promise.all(grads.map(read)), shapes: grads.map((g) => g.shape) };
+  return {
+    y: await read(y),
+    shape: y.shape,
+    grads: await Promise.all(grads.map(read)),
+    shapes: grads.map((g) => g.shape),
+  };
 }
 
 describe('slicing ops on the GPU against the reference, forward and backward', () => {
@@ -111,7 +204,9 @@ describe('gather gradient on the GPU', () => {
     const random = rng(7);
     const values = f32(randomArray(n * d, random));
     // Skewed towards a few rows, with both ends present, so that sums of many terms meet.
-    const indices = Array.from({ length: count }, (_, j) => (j % 5 === 0 ? 0 : j % 7 === 0 ? n - 1 : Math.floor(random() ** 3 * n)));
+    const indices = Array.from({ length: count }, (_, j) =>
+      j % 5 === 0 ? 0 : j % 7 === 0 ? n - 1 : Math.floor(random() ** 3 * n),
+    );
     const upstream = f32(randomArray(count * d, random));
     const backward = async (rt: Runtime) => {
       const a = rt.tensor(values, [n, d], { requiresGrad: true });
@@ -136,7 +231,10 @@ describe('gather gradient on the GPU', () => {
     expect(values.slice(0, 2)).toEqual([5, 6]);
     expect(values.slice(2, 10).every(Number.isNaN)).toBe(true);
     expect(values.slice(10)).toEqual([1, 2]);
-    const [g] = await gpu.grad(gpu.sum(gpu.gather(a, indices, 0).mul(gpu.tensor(f32(randomArray(12, rng(3))), [6, 2]))), [a]);
+    const [g] = await gpu.grad(
+      gpu.sum(gpu.gather(a, indices, 0).mul(gpu.tensor(f32(randomArray(12, rng(3))), [6, 2]))),
+      [a],
+    );
     const grad = Array.from(await g.data());
     expect(grad.every(Number.isFinite)).toBe(true);
     expect(grad.slice(2, 4)).toEqual([0, 0]);

@@ -41,7 +41,8 @@ export const gatherOp: OpDef<GatherParams> = defineOp<GatherParams>({
     const out = new Float64Array(sizeOf(outShape));
     for (let o = 0; o < outer; o++)
       for (let j = 0; j < count; j++)
-        for (let i = 0; i < inner; i++) out[(o * count + j) * inner + i] = a.data[(o * extent + indices.data[j]) * inner + i];
+        for (let i = 0; i < inner; i++)
+          out[(o * count + j) * inner + i] = a.data[(o * extent + indices.data[j]) * inner + i];
     return out;
   },
   gpu(gpu, [a, indices], { axis }, out) {
@@ -66,7 +67,9 @@ export const scatterAddOp: OpDef<ScatterParams> = defineOp<ScatterParams>({
   shape([g, indices], { axis, shape }) {
     const expected = [...shape.slice(0, axis), ...indices, ...shape.slice(axis + 1)];
     if (g.length !== expected.length || g.some((d, i) => d !== expected[i])) {
-      throw new Error(`gatherGrad: gradient ${formatShape(g)} does not match indices ${formatShape(indices)} gathered from ${formatShape(shape)} on axis ${axis}`);
+      throw new Error(
+        `gatherGrad: gradient ${formatShape(g)} does not match indices ${formatShape(indices)} gathered from ${formatShape(shape)} on axis ${axis}`,
+      );
     }
     return shape;
   },
@@ -86,14 +89,22 @@ export const scatterAddOp: OpDef<ScatterParams> = defineOp<ScatterParams>({
     const { extent, inner } = around(shape, axis);
     const size = sizeOf(shape);
     const params = { size, count: sizeOf(indices.shape), extent, inner };
-    gpu.dispatch({ name: 'gather_grad', shader, entry: 'scatter' }, { g, indices, out, params }, elementwiseGrid(size), { axis });
+    gpu.dispatch(
+      { name: 'gather_grad', shader, entry: 'scatter' },
+      { g, indices, out, params },
+      elementwiseGrid(size),
+      { axis },
+    );
   },
   // Linear in g: its own VJP gathers the incoming gradient back (second derivatives of gather).
   vjp: (gg, [, indices], { axis }) => [apply(gg.owner, gatherOp, [gg, indices], { axis }), null],
 });
 
 /** The shape and row-major values of nested index arrays; throws unless they are rectangular. */
-function flattenIndices(indices: number | Int32Array | readonly IndexArray[], a: Shape): { shape: number[]; values: number[] } {
+function flattenIndices(
+  indices: number | Int32Array | readonly IndexArray[],
+  a: Shape,
+): { shape: number[]; values: number[] } {
   if (typeof indices === 'number') return { shape: [], values: [indices] };
   if (indices instanceof Int32Array) return { shape: [indices.length], values: Array.from(indices) };
   const shape: number[] = [];
@@ -101,12 +112,17 @@ function flattenIndices(indices: number | Int32Array | readonly IndexArray[], a:
   const values: number[] = [];
   const walk = (node: unknown, depth: number) => {
     if (depth === shape.length) {
-      if (typeof node !== 'number') throw new Error(`gather: indices for ${formatShape(a)} must be numbers in nested arrays of one shape ${formatShape(shape)}`);
+      if (typeof node !== 'number')
+        throw new Error(
+          `gather: indices for ${formatShape(a)} must be numbers in nested arrays of one shape ${formatShape(shape)}`,
+        );
       values.push(node);
       return;
     }
     if (!Array.isArray(node) || node.length !== shape[depth]) {
-      throw new Error(`gather: indices for ${formatShape(a)} are ragged: nested arrays must have one shape ${formatShape(shape)}`);
+      throw new Error(
+        `gather: indices for ${formatShape(a)} are ragged: nested arrays must have one shape ${formatShape(shape)}`,
+      );
     }
     node.forEach((child) => walk(child, depth + 1));
   };
@@ -120,7 +136,8 @@ function flattenIndices(indices: number | Int32Array | readonly IndexArray[], a:
  * reference, and on the GPU a bad index (not an integer in range) gives NaN instead of reading out of bounds.
  */
 export function gather(a: Tensor, indices: Indices, axis = 0): Tensor {
-  if (!Number.isInteger(axis) || axis < -a.rank || axis >= a.rank) throw new Error(`gather: axis ${axis} is out of range for shape ${formatShape(a.shape)}`);
+  if (!Number.isInteger(axis) || axis < -a.rank || axis >= a.rank)
+    throw new Error(`gather: axis ${axis} is out of range for shape ${formatShape(a.shape)}`);
   const ax = axis < 0 ? axis + a.rank : axis;
   if (indices instanceof Tensor) return apply(a.owner, gatherOp, [a, indices], { axis: ax });
   if (typeof indices !== 'number' && !(indices instanceof Int32Array) && !Array.isArray(indices)) {

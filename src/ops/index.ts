@@ -20,7 +20,9 @@ type Operand = Tensor | number;
 function publicOp<F extends (...args: never[]) => Tensor | Tensor[]>(name: string, tensors: number, fn: F): F {
   return function (this: unknown, ...args: unknown[]): Tensor | Tensor[] {
     // Tensors inside an array argument (concat's list) are checked too.
-    const given = args.flatMap((a, i) => (i < tensors ? [a] : Array.isArray(a) ? a.filter((t) => t instanceof Tensor) : a instanceof Tensor ? [a] : []));
+    const given = args.flatMap((a, i) =>
+      i < tensors ? [a] : Array.isArray(a) ? a.filter((t) => t instanceof Tensor) : a instanceof Tensor ? [a] : [],
+    );
     const owner = this instanceof Tensor ? this.owner : isContext(this) ? this : (given.find((a) => a instanceof Tensor) as Tensor | undefined)?.owner;
     if (owner) checkTensors(name, owner, given);
     return (fn as unknown as (...values: unknown[]) => Tensor | Tensor[])(...args);
@@ -125,7 +127,9 @@ type ListOp = (typeof LIST_OPS)[number];
 
 /** Every op as a method of its first operand: `x.matmul(w).add(b).relu()`. */
 export type TensorMethods = {
-  [K in Exclude<keyof TensorOps, ListOp>]: TensorOps[K] extends (first: Tensor, ...rest: infer R) => infer Out ? (...rest: R) => Out : never;
+  [K in Exclude<keyof TensorOps, ListOp>]: TensorOps[K] extends (first: Tensor, ...rest: infer R) => infer Out
+    ? (...rest: R) => Out
+    : never;
 };
 
 declare module '../tensor/tensor.js' {

@@ -16,7 +16,8 @@ const concatShader = new Shader('concat', concatSource);
 const KERNEL_RANK = 8;
 
 function padTo(values: readonly number[], fill: number): number[] {
-  if (values.length > KERNEL_RANK) throw new Error(`slicing kernels support rank ≤ ${KERNEL_RANK}, got ${values.length}`);
+  if (values.length > KERNEL_RANK)
+    throw new Error(`slicing kernels support rank ≤ ${KERNEL_RANK}, got ${values.length}`);
   return [...new Array<number>(KERNEL_RANK - values.length).fill(fill), ...values];
 }
 
@@ -47,7 +48,10 @@ interface SliceParams {
 export const sliceOp = defineOp<SliceParams>({
   name: 'slice',
   shape([x], { begin, size, outShape }) {
-    const fits = begin.length === x.length && size.length === x.length && x.every((d, i) => begin[i] >= 0 && size[i] >= 1 && begin[i] + size[i] <= d);
+    const fits =
+      begin.length === x.length &&
+      size.length === x.length &&
+      x.every((d, i) => begin[i] >= 0 && size[i] >= 1 && begin[i] + size[i] <= d);
     if (!fits || sizeOf(outShape) !== sizeOf(size)) {
       throw new Error(`slice: box at [${begin.join(',')}] of size [${size.join(',')}] does not fit ${formatShape(x)}`);
     }
@@ -84,9 +88,14 @@ interface PadParams {
 export const padOp = defineOp<PadParams>({
   name: 'pad',
   shape([x], { view, before, outShape }) {
-    const fits = view.length === outShape.length && before.length === view.length && view.every((d, i) => before[i] >= 0 && before[i] + d <= outShape[i]);
+    const fits =
+      view.length === outShape.length &&
+      before.length === view.length &&
+      view.every((d, i) => before[i] >= 0 && before[i] + d <= outShape[i]);
     if (!fits || sizeOf(view) !== sizeOf(x)) {
-      throw new Error(`pad: ${formatShape(x)} as ${formatShape(view)} at [${before.join(',')}] does not fit ${formatShape(outShape)}`);
+      throw new Error(
+        `pad: ${formatShape(x)} as ${formatShape(view)} at [${before.join(',')}] does not fit ${formatShape(outShape)}`,
+      );
     }
     return outShape;
   },
@@ -104,11 +113,20 @@ export const padOp = defineOp<PadParams>({
   gpu(gpu, [x], { view, before, outShape, value }, out) {
     const size = sizeOf(outShape);
     const bits = new Uint32Array(Float32Array.of(value).buffer)[0];
-    const params = { size, value: bits, shape: padTo(outShape, 1), inner: padTo(view, 1), before: padTo(before, 0), strides: padTo(stridesOf(view), 0) };
+    const params = {
+      size,
+      value: bits,
+      shape: padTo(outShape, 1),
+      inner: padTo(view, 1),
+      before: padTo(before, 0),
+      strides: padTo(stridesOf(view), 0),
+    };
     gpu.dispatch({ name: 'pad', shader: padShader }, { x, out, params }, elementwiseGrid(size));
   },
   // The fill value is a constant: only the box carries a gradient.
-  vjp: (g, [x], { view, before }) => [apply(g.owner, sliceOp, [g], { begin: before, size: [...view], outShape: x.shape })],
+  vjp: (g, [x], { view, before }) => [
+    apply(g.owner, sliceOp, [g], { begin: before, size: [...view], outShape: x.shape }),
+  ],
 });
 
 /** Pads `x`, seen as `view`, into `outShape` with its corner at `before`. */
@@ -142,29 +160,43 @@ export const concatOp = defineOp<ConcatParams>({
       const matches = s.length === first.length && s.every((d, k) => d === first[k] || (!stacked && k === axis));
       if (!matches) {
         const rule = stacked ? 'all shapes must be equal' : `shapes must be equal except along axis ${axis}`;
-        throw new Error(`${op}: tensor ${i} ${formatShape(s)} does not match tensor 0 ${formatShape(first)} (${rule}): ${all}`);
+        throw new Error(
+          `${op}: tensor ${i} ${formatShape(s)} does not match tensor 0 ${formatShape(first)} (${rule}): ${all}`,
+        );
       }
     });
     if (stacked) return checkShape(op, [...first.slice(0, axis), shapes.length, ...first.slice(axis)]);
     return first.map((d, k) => (k === axis ? shapes.reduce((acc, s) => acc + s[axis], 0) : d));
   },
   cpu(inputs, params, outShape) {
-    const { outer, extents, inner, offsets, total } = bands(inputs.map((x) => x.shape), params);
+    const { outer, extents, inner, offsets, total } = bands(
+      inputs.map((x) => x.shape),
+      params,
+    );
     const out = new Float64Array(sizeOf(outShape));
     inputs.forEach((x, n) => {
       for (let o = 0; o < outer; o++)
         for (let r = 0; r < extents[n]; r++)
-          for (let i = 0; i < inner; i++) out[(o * total + offsets[n] + r) * inner + i] = x.data[(o * extents[n] + r) * inner + i];
+          for (let i = 0; i < inner; i++)
+            out[(o * total + offsets[n] + r) * inner + i] = x.data[(o * extents[n] + r) * inner + i];
     });
     return out;
   },
   gpu(gpu, inputs, params, out) {
-    const { extents, inner, offsets, total } = bands(inputs.map((x) => x.shape), params);
+    const { extents, inner, offsets, total } = bands(
+      inputs.map((x) => x.shape),
+      params,
+    );
     // One dispatch per input, each writing its own band: no kernel needs a variable number of bindings.
     inputs.forEach((x, n) => {
       const size = sizeOf(x.shape);
       const uniforms = { size, extent: extents[n], inner, total, offset: offsets[n] };
-      gpu.dispatch({ name: params.stacked ? 'stack' : 'concat', shader: concatShader }, { x, out, params: uniforms }, elementwiseGrid(size), { input: n });
+      gpu.dispatch(
+        { name: params.stacked ? 'stack' : 'concat', shader: concatShader },
+        { x, out, params: uniforms },
+        elementwiseGrid(size),
+        { input: n },
+      );
     });
   },
   vjp: (g, inputs, params) => {
@@ -187,8 +219,10 @@ export const concatOp = defineOp<ConcatParams>({
  */
 export function slice(x: Tensor, begin: readonly number[], size: readonly number[] = []): Tensor {
   const where = `${formatShape(x.shape)} at begin [${arrayText(begin)}] size [${arrayText(size)}]`;
-  if (!Array.isArray(begin) || !Array.isArray(size)) throw new Error(`slice: begin and size must be arrays of integers: ${where}`);
-  if (begin.length > x.rank || size.length > x.rank) throw new Error(`slice: begin and size have more entries than the rank ${x.rank}: ${where}`);
+  if (!Array.isArray(begin) || !Array.isArray(size))
+    throw new Error(`slice: begin and size must be arrays of integers: ${where}`);
+  if (begin.length > x.rank || size.length > x.rank)
+    throw new Error(`slice: begin and size have more entries than the rank ${x.rank}: ${where}`);
   const fullBegin = x.shape.map((_, d) => begin[d] ?? 0);
   const fullSize = x.shape.map((dim, d) => {
     const s = size[d] ?? -1;
@@ -196,9 +230,13 @@ export function slice(x: Tensor, begin: readonly number[], size: readonly number
   });
   x.shape.forEach((dim, d) => {
     const [b, s] = [fullBegin[d], fullSize[d]];
-    if (!Number.isInteger(b) || !Number.isInteger(s)) throw new Error(`slice: begin and size must be integers: ${where}`);
+    if (!Number.isInteger(b) || !Number.isInteger(s))
+      throw new Error(`slice: begin and size must be integers: ${where}`);
     if (b < 0 || b >= dim) throw new Error(`slice: begin ${b} is outside dimension ${d} (extent ${dim}): ${where}`);
-    if (s < 1) throw new Error(`slice: size ${s} along dimension ${d} would make a zero-size (or negative) dimension; sizes are ≥ 1 or −1: ${where}`);
+    if (s < 1)
+      throw new Error(
+        `slice: size ${s} along dimension ${d} would make a zero-size (or negative) dimension; sizes are ≥ 1 or −1: ${where}`,
+      );
     if (b + s > dim) throw new Error(`slice: ${b} + ${s} passes the end of dimension ${d} (extent ${dim}): ${where}`);
   });
   return apply(x.owner, sliceOp, [x], { begin: fullBegin, size: fullSize, outShape: fullSize });
@@ -206,14 +244,18 @@ export function slice(x: Tensor, begin: readonly number[], size: readonly number
 
 /** Pads with `value`: paddings holds one [before, after] pair of non-negative integers per dimension, in order. */
 export function pad(x: Tensor, paddings: readonly (readonly number[])[], value = 0): Tensor {
-  const text = Array.isArray(paddings) ? paddings.map((p) => (Array.isArray(p) ? `[${p.join(',')}]` : String(p))).join(',') : String(paddings);
+  const text = Array.isArray(paddings)
+    ? paddings.map((p) => (Array.isArray(p) ? `[${p.join(',')}]` : String(p))).join(',')
+    : String(paddings);
   const where = `${formatShape(x.shape)} with paddings [${text}]`;
   if (!Array.isArray(paddings) || paddings.length !== x.rank) {
     throw new Error(`pad: paddings must hold one [before, after] pair per dimension (${x.rank}): ${where}`);
   }
   paddings.forEach((p, d) => {
     if (!Array.isArray(p) || p.length !== 2 || !p.every((v) => Number.isInteger(v) && v >= 0)) {
-      throw new Error(`pad: the padding of dimension ${d} must be [before, after] with non-negative integers: ${where}`);
+      throw new Error(
+        `pad: the padding of dimension ${d} must be [before, after] with non-negative integers: ${where}`,
+      );
     }
   });
   if (typeof value !== 'number') throw new Error(`pad: the value must be a number, got ${typeof value}: ${where}`);
@@ -228,7 +270,10 @@ export function pad(x: Tensor, paddings: readonly (readonly number[])[], value =
 }
 
 function checkList(op: string, tensors: readonly Tensor[]): Tensor[] {
-  if (!Array.isArray(tensors) || tensors.length === 0) throw new Error(`${op}: needs a non-empty array of tensors, got ${Array.isArray(tensors) ? 'an empty array' : typeof tensors}`);
+  if (!Array.isArray(tensors) || tensors.length === 0)
+    throw new Error(
+      `${op}: needs a non-empty array of tensors, got ${Array.isArray(tensors) ? 'an empty array' : typeof tensors}`,
+    );
   const first = tensors.find((t) => t instanceof Tensor);
   if (!first) throw new Error(`${op}: element 0 of the list is not a Tensor`);
   checkTensors(op, first.owner, tensors);
@@ -250,7 +295,9 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   const list = checkList('stack', tensors);
   const rank = list[0].rank + 1;
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw new Error(`stack: axis ${axis} is out of range for a new axis of ${list.map((t) => formatShape(t.shape)).join(', ')}`);
+    throw new Error(
+      `stack: axis ${axis} is out of range for a new axis of ${list.map((t) => formatShape(t.shape)).join(', ')}`,
+    );
   }
   return apply(list[0].owner, concatOp, list, { axis: axis < 0 ? axis + rank : axis, stacked: true });
 }
@@ -260,7 +307,8 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
  * sizes (an array; one entry may be −1, for the rest). Every piece has at least one element along the axis.
  */
 export function split(x: Tensor, sizesOrCount: number | readonly number[], axis = 0): Tensor[] {
-  if (!Number.isInteger(axis) || axis < -x.rank || axis >= x.rank) throw new Error(`split: axis ${axis} is out of range for shape ${formatShape(x.shape)}`);
+  if (!Number.isInteger(axis) || axis < -x.rank || axis >= x.rank)
+    throw new Error(`split: axis ${axis} is out of range for shape ${formatShape(x.shape)}`);
   const ax = axis < 0 ? axis + x.rank : axis;
   const extent = x.shape[ax];
   const where = `${formatShape(x.shape)} along axis ${ax} (extent ${extent})`;
@@ -268,14 +316,18 @@ export function split(x: Tensor, sizesOrCount: number | readonly number[], axis 
   if (typeof sizesOrCount === 'number') {
     const count = sizesOrCount;
     if (!Number.isInteger(count) || count < 1 || extent % count !== 0) {
-      throw new Error(`split: cannot split ${where} into ${count} equal pieces; the count must be a positive integer that divides ${extent}`);
+      throw new Error(
+        `split: cannot split ${where} into ${count} equal pieces; the count must be a positive integer that divides ${extent}`,
+      );
     }
     sizes = new Array<number>(count).fill(extent / count);
   } else if (Array.isArray(sizesOrCount) && sizesOrCount.length > 0) {
     sizes = [...sizesOrCount];
     const given = `sizes [${sizes.join(',')}]`;
     if (!sizes.every((s) => Number.isInteger(s) && (s >= 1 || s === -1))) {
-      throw new Error(`split: ${given} for ${where} must be positive integers (one may be −1); a piece of size 0 is not allowed`);
+      throw new Error(
+        `split: ${given} for ${where} must be positive integers (one may be −1); a piece of size 0 is not allowed`,
+      );
     }
     const rest = sizes.filter((s) => s === -1).length;
     if (rest > 1) throw new Error(`split: ${given} for ${where} have more than one −1`);
