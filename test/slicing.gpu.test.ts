@@ -242,3 +242,54 @@ describe('gather gradient on the GPU', () => {
     expect(Array.from(await gpu.slice(a, [1], [1]).data())).toEqual([3, 4]);
   });
 });
+
+describe('slicing errors on the GPU runtime', () => {
+  const cases: [string, () => unknown, RegExp, number][] = [
+    [
+      'slice bounds',
+      () => gpu.slice(gpu.zeros([2, 3]), [1, 2], [1, 2]),
+      /slice: 2 \+ 2 passes the end of dimension 1 \(extent 3\): \[2,3\]/,
+      1,
+    ],
+    [
+      'pad pairs',
+      () => gpu.pad(gpu.zeros([2, 3]), [[0, 1], [2]]),
+      /pad: the padding of dimension 1 must be \[before, after\]/,
+      1,
+    ],
+    [
+      'concat shapes',
+      () => gpu.concat([gpu.zeros([2, 3]), gpu.zeros([2, 4])], 0),
+      /concat: tensor 1 \[2,4\] does not match tensor 0 \[2,3\]/,
+      2,
+    ],
+    [
+      'stack shapes',
+      () => gpu.stack([gpu.zeros([2, 3]), gpu.zeros([3, 2])]),
+      /stack: tensor 1 \[3,2\] does not match tensor 0 \[2,3\]/,
+      2,
+    ],
+    [
+      'split sizes',
+      () => gpu.split(gpu.zeros([4]), [3, 2]),
+      /split: sizes \[3,2\] for \[4\] along axis 0 \(extent 4\) sum to 5, not 4/,
+      1,
+    ],
+    [
+      'gather indices',
+      () => gpu.gather(gpu.zeros([4, 3]), Int32Array.of(0, 3), 1),
+      /gather: index 3 at position 1 is not an integer in \[0, 3\) for axis 1 of \[4,3\]/,
+      1,
+    ],
+  ];
+  for (const [label, call, message, operands] of cases) {
+    it(`${label}: nothing is recorded, and the runtime goes on`, async () => {
+      const dispatches = gpu.stats().dispatches;
+      expect(call).toThrow(message);
+      // Only the operands' fills ran (each poisoned first): the failing op recorded nothing.
+      expect(gpu.stats().dispatches - dispatches).toBe(2 * operands);
+      const y = gpu.concat([gpu.tensor([1, 2], [2]), gpu.tensor([3], [1])]);
+      expect(Array.from(await y.data())).toEqual([1, 2, 3]);
+    });
+  }
+});

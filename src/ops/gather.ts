@@ -52,7 +52,7 @@ export const gatherOp: OpDef<GatherParams> = defineOp<GatherParams>({
     gpu.dispatch({ name: 'gather', shader }, { a, indices, out, params }, elementwiseGrid(size), { axis });
   },
   // Indices are data: they get no gradient.
-  vjp: (g, [a, indices], { axis }) => [apply(g.owner, scatterAddOp, [g, indices], { axis, shape: a.shape }), null],
+  vjp: (g, [a, indices], { axis }) => [apply(g.owner, gatherGradOp, [g, indices], { axis, shape: a.shape }), null],
 });
 
 interface ScatterParams {
@@ -62,7 +62,7 @@ interface ScatterParams {
 }
 
 /** The VJP of gather: g [outer, count, inner] summed into [outer, extent, inner] at the indices. */
-export const scatterAddOp: OpDef<ScatterParams> = defineOp<ScatterParams>({
+export const gatherGradOp: OpDef<ScatterParams> = defineOp<ScatterParams>({
   name: 'gatherGrad',
   shape([g, indices], { axis, shape }) {
     const expected = [...shape.slice(0, axis), ...indices, ...shape.slice(axis + 1)];
