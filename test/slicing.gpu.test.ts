@@ -293,3 +293,38 @@ describe('slicing errors on the GPU runtime', () => {
     });
   }
 });
+
+describe('slicing ops in a compiled step', () => {
+  it('replays bit for bit what the eager path computes, gradients included', async () => {
+    const random = rng(11);
+    const a = gpu.tensor(f32(randomArray(17 * 5, random)), [17, 5], { requiresGrad: true });
+    const b = gpu.tensor(f32(randomArray(3 * 5, random)), [3, 5], { requiresGrad: true });
+    const body = async (x: Tensor) => {
+      const joined = gpu.concat([gpu.gather(a, [16, 0, 16, 4]), b, x], 0);
+      const [top, rest] = gpu.split(
+        gpu.pad(
+          joined,
+          [
+            [1, 0],
+            [0, 2],
+          ],
+          0.5,
+        ),
+        [2, -1],
+        0,
+      );
+      const y = gpu.stack([gpu.slice(rest, [0, 1], [2, 5]), top.slice([0, 2])], -1);
+      const loss = gpu.sum(gpu.mul(y, y));
+      const grads = await gpu.grad(loss, [a, b]);
+      return [loss, ...grads];
+    };
+    const inputs = [0, 1, 2].map((k) => gpu.tensor(f32(randomArray(2 * 5, rng(20 + k))), [2, 5]));
+    const eager: Float64Array[][] = [];
+    for (const x of inputs) eager.push(await Promise.all((await gpu.tidy(() => body(x))).map(read)));
+    const step = gpu.compile(body);
+    for (const [k, x] of inputs.entries()) {
+      const results = await Promise.all((await step(x)).map(read));
+      results.forEach((r, i) => expect(Array.from(r), `step ${k}, result ${i}`).toEqual(Array.from(eager[k][i])));
+    }
+  });
+});

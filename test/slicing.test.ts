@@ -327,6 +327,11 @@ describe('slicing errors name the op and the shapes, and leave the runtime usabl
       () => rt.gather(z([4, 3]), rt.tensor([0.25], [1]), 0),
       /gather: index 0.25 at position 0 is not an integer/,
     ],
+    [
+      'gather past 2^24',
+      () => rt.gather(z([4]), [2 ** 24 + 1]),
+      /gather: index 16777217 at position 0 is not below 2\^24/,
+    ],
     ['gather axis', () => rt.gather(z([4, 3]), [0], -3), /gather: axis -3 is out of range for shape \[4,3\]/],
   ];
   for (const [label, call, message] of cases) {

@@ -21,7 +21,12 @@ function around(shape: Shape, axis: number) {
   return { outer: sizeOf(shape.slice(0, axis)), extent: shape[axis], inner: sizeOf(shape.slice(axis + 1)) };
 }
 
+// Indices travel as float32 on the GPU, which holds every integer exactly only up to 2²⁴.
+const EXACT_F32_INTEGERS = 2 ** 24;
+
 function badIndex(op: string, index: number, position: number, a: Shape, axis: number): string | null {
+  if (index >= EXACT_F32_INTEGERS)
+    return `${op}: index ${index} at position ${position} is not below 2^24, the float32 limit of exact indices (axis ${axis} of ${formatShape(a)})`;
   if (Number.isInteger(index) && index >= 0 && index < a[axis]) return null;
   return `${op}: index ${index} at position ${position} is not an integer in [0, ${a[axis]}) for axis ${axis} of ${formatShape(a)}`;
 }
