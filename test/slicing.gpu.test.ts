@@ -199,7 +199,7 @@ describe('slicing ops on the GPU against the reference, forward and backward', (
 });
 
 describe('gather gradient on the GPU', () => {
-  it('is bit-identical from run to run with many repeated indices, and matches the reference', async () => {
+  it('is bit-identical from run to run with many repeated indices, on both kernels, and matches the reference', async () => {
     const [n, d, count] = [65, 33, 400];
     const random = rng(7);
     const values = f32(randomArray(n * d, random));
@@ -208,19 +208,32 @@ describe('gather gradient on the GPU', () => {
       j % 5 === 0 ? 0 : j % 7 === 0 ? n - 1 : Math.floor(random() ** 3 * n),
     );
     const upstream = f32(randomArray(count * d, random));
-    const backward = async (rt: Runtime) => {
-      const a = rt.tensor(values, [n, d], { requiresGrad: true });
-      const y = rt.gather(a, indices, 0);
-      const [g] = await rt.grad(rt.sum(rt.mul(y, rt.tensor(upstream, [count, d]))), [a]);
-      return read(g);
+    // Array indices are inverted on the host (gather_grad_sorted); a tensor of indices is not (gather_grad).
+    const backward = async (rt: Runtime, asTensor: boolean) => {
+      const { value, dispatches } = await rt.trace(async () => {
+        const a = rt.tensor(values, [n, d], { requiresGrad: true });
+        const y = rt.gather(a, asTensor ? rt.tensor(indices, [count]) : indices, 0);
+        const [g] = await rt.grad(rt.sum(rt.mul(y, rt.tensor(upstream, [count, d]))), [a]);
+        return read(g);
+      });
+      return { grad: value, kernels: dispatches.map((k) => k.kernel) };
     };
-    const first = await backward(gpu);
-    const second = await backward(gpu);
-    expect(first.some(Number.isNaN)).toBe(false);
-    expect(Array.from(second)).toEqual(Array.from(first));
-    const reference = await backward(cpu);
+    const first = await backward(gpu, false);
+    const second = await backward(gpu, false);
+    const unsorted = await backward(gpu, true);
+    expect(first.kernels).toContain('gather_grad_sorted');
+    expect(unsorted.kernels).toContain('gather_grad');
+    expect(first.grad.some(Number.isNaN)).toBe(false);
+    expect(Array.from(second.grad)).toEqual(Array.from(first.grad));
+    expect(Array.from(unsorted.grad)).toEqual(Array.from(first.grad));
+    const reference = (await backward(cpu, false)).grad;
     const repeats = Math.max(...Array.from({ length: n }, (_, r) => indices.filter((i) => i === r).length));
-    expectClose(first, reference, dotBound(new Float64Array(first.length).fill(repeats), repeats), 'gather gradient');
+    expectClose(
+      first.grad,
+      reference,
+      dotBound(new Float64Array(first.grad.length).fill(repeats), repeats),
+      'gather gradient',
+    );
   });
 
   it('a bad index in a GPU tensor gives NaN, reads nothing out of bounds, and adds nothing to the gradient', async () => {

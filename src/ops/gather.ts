@@ -50,14 +50,18 @@ export const gatherOp: OpDef<GatherParams> = defineOp<GatherParams>({
           out[(o * count + j) * inner + i] = a.data[(o * extent + indices.data[j]) * inner + i];
     return out;
   },
+  // Inputs 2 and 3, when present, are the inverse map `matchesOf` makes for the backward pass; the forward ignores them.
   gpu(gpu, [a, indices], { axis }, out) {
     const { extent, inner } = around(a.shape, axis);
     const size = sizeOf(out.shape);
     const params = { size, count: sizeOf(indices.shape), extent, inner };
     gpu.dispatch({ name: 'gather', shader }, { a, indices, out, params }, elementwiseGrid(size), { axis });
   },
-  // Indices are data: they get no gradient.
-  vjp: (g, [a, indices], { axis }) => [apply(g.owner, gatherGradOp, [g, indices], { axis, shape: a.shape }), null],
+  // Indices (and their inverse map) are data: they get no gradient.
+  vjp: (g, [a, ...indexData], { axis }) => [
+    apply(g.owner, gatherGradOp, [g, ...indexData], { axis, shape: a.shape }),
+    ...indexData.map(() => null),
+  ],
 });
 
 interface ScatterParams {
@@ -66,10 +70,26 @@ interface ScatterParams {
   shape: Shape;
 }
 
-/** The VJP of gather: g [outer, count, inner] summed into [outer, extent, inner] at the indices. */
+/**
+ * The VJP of gather: g [outer, count, inner] summed into [outer, extent, inner] at the indices. Inputs: g, indices,
+ * and optionally the inverse map from `matchesOf` (starts [extent + 1], positions [count]), with which each output
+ * element visits only its own matches instead of every index. Both kernels add the same terms in the same order
+ * (ascending position), so their results are the same bits.
+ */
 export const gatherGradOp: OpDef<ScatterParams> = defineOp<ScatterParams>({
   name: 'gatherGrad',
-  shape([g, indices], { axis, shape }) {
+  shape([g, indices, starts, positions], { axis, shape }) {
+    if (
+      starts &&
+      (starts.length !== 1 ||
+        starts[0] !== shape[axis] + 1 ||
+        positions?.length !== 1 ||
+        positions[0] !== sizeOf(indices))
+    ) {
+      throw new Error(
+        `gatherGrad: the inverse map ${formatShape(starts)}, ${formatShape(positions ?? [])} does not fit indices ${formatShape(indices)} into ${formatShape(shape)} on axis ${axis}`,
+      );
+    }
     const expected = [...shape.slice(0, axis), ...indices, ...shape.slice(axis + 1)];
     if (g.length !== expected.length || g.some((d, i) => d !== expected[i])) {
       throw new Error(
@@ -90,20 +110,43 @@ export const gatherGradOp: OpDef<ScatterParams> = defineOp<ScatterParams>({
       }
     return out;
   },
-  gpu(gpu, [g, indices], { axis, shape }, out) {
+  gpu(gpu, [g, indices, starts, positions], { axis, shape }, out) {
     const { extent, inner } = around(shape, axis);
     const size = sizeOf(shape);
     const params = { size, count: sizeOf(indices.shape), extent, inner };
-    gpu.dispatch(
-      { name: 'gather_grad', shader, entry: 'scatter' },
-      { g, indices, out, params },
-      elementwiseGrid(size),
-      { axis },
-    );
+    if (starts && positions) {
+      const kernel = { name: 'gather_grad_sorted', shader, entry: 'scatter_sorted' };
+      gpu.dispatch(kernel, { g, starts, positions, out, params }, elementwiseGrid(size), { axis });
+    } else {
+      gpu.dispatch(
+        { name: 'gather_grad', shader, entry: 'scatter' },
+        { g, indices, out, params },
+        elementwiseGrid(size),
+        { axis },
+      );
+    }
   },
   // Linear in g: its own VJP gathers the incoming gradient back (second derivatives of gather).
-  vjp: (gg, [, indices], { axis }) => [apply(gg.owner, gatherOp, [gg, indices], { axis }), null],
+  vjp: (gg, [, indices, ...map], { axis }) => [
+    apply(gg.owner, gatherOp, [gg, indices], { axis }),
+    null,
+    ...map.map(() => null),
+  ],
 });
+
+/**
+ * For each row r of the gathered axis, the positions j with indices[j] = r, ascending: positions[starts[r] ..
+ * starts[r + 1]). A counting sort on the host, where array indices already are.
+ */
+function matchesOf(values: readonly number[], extent: number): { starts: number[]; positions: number[] } {
+  const starts = new Array<number>(extent + 1).fill(0);
+  for (const r of values) starts[r + 1]++;
+  for (let r = 0; r < extent; r++) starts[r + 1] += starts[r];
+  const next = starts.slice(0, extent);
+  const positions = new Array<number>(values.length);
+  values.forEach((r, j) => (positions[next[r]++] = j));
+  return { starts, positions };
+}
 
 /** The shape and row-major values of nested index arrays; throws unless they are rectangular. */
 function flattenIndices(
@@ -155,7 +198,15 @@ export function gather(a: Tensor, indices: Indices, axis = 0): Tensor {
     if (bad) throw new Error(bad);
   });
   checkShape('gather', [...a.shape.slice(0, ax), ...shape, ...a.shape.slice(ax + 1)]);
-  // Uploaded only once every check has passed; the tape keeps it for the backward pass.
-  const uploaded = Tensor.from(a.owner, shape, a.owner.backend.upload(values, shape));
-  return apply(a.owner, gatherOp, [a, uploaded], { axis: ax });
+  // Uploaded only once every check has passed; the tape keeps them for the backward pass.
+  const upload = (data: readonly number[], dims: Shape) =>
+    Tensor.from(a.owner, dims, a.owner.backend.upload(data, dims));
+  const indexData = [upload(values, shape)];
+  // Known on the host, the indices can be inverted here, so that the gradient's kernel visits only each row's
+  // matches: O(size of a + size of g) instead of O(size of a · number of indices). Positions travel as float32 too.
+  if (a.requiresGrad && a.owner.gradEnabled && values.length < EXACT_F32_INTEGERS) {
+    const { starts, positions } = matchesOf(values, a.shape[ax]);
+    indexData.push(upload(starts, [starts.length]), upload(positions, [positions.length]));
+  }
+  return apply(a.owner, gatherOp, [a, ...indexData], { axis: ax });
 }
