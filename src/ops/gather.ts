@@ -72,9 +72,10 @@ interface ScatterParams {
 
 /**
  * The VJP of gather: g [outer, count, inner] summed into [outer, extent, inner] at the indices. Inputs: g, indices,
- * and optionally the inverse map from `matchesOf` (starts [extent + 1], positions [count]), with which each output
- * element visits only its own matches instead of every index. Both kernels add the same terms in the same order
- * (ascending position), so their results are the same bits.
+ * and optionally the inverse map from `matchesOf` (starts [extent + 1], positions [count]). Each output element
+ * visits only its own matches: through that map, or without it through chains of equal indices that two passes
+ * link on the device. Either way it adds the same terms in the same order (ascending position), so the two give the
+ * same bits, run after run.
  */
 export const gatherGradOp: OpDef<ScatterParams> = defineOp<ScatterParams>({
   name: 'gatherGrad',
@@ -118,12 +119,15 @@ export const gatherGradOp: OpDef<ScatterParams> = defineOp<ScatterParams>({
       const kernel = { name: 'gather_grad_sorted', shader, entry: 'scatter_sorted' };
       gpu.dispatch(kernel, { g, starts, positions, out, params }, elementwiseGrid(size), { axis });
     } else {
-      gpu.dispatch(
-        { name: 'gather_grad', shader, entry: 'scatter' },
-        { g, indices, out, params },
-        elementwiseGrid(size),
-        { axis },
-      );
+      // Chains of equal indices, linked on the device, stand in for the host's inverse map.
+      const head = gpu.scratch(extent);
+      const next = gpu.scratch(params.count);
+      const heads = { name: 'gather_grad_heads', shader, entry: 'first_match' };
+      gpu.dispatch(heads, { indices, head, params }, elementwiseGrid(extent), { axis });
+      const links = { name: 'gather_grad_links', shader, entry: 'next_match' };
+      gpu.dispatch(links, { indices, next, params }, elementwiseGrid(params.count), { axis });
+      const walk = { name: 'gather_grad', shader, entry: 'scatter_linked' };
+      gpu.dispatch(walk, { g, head, next, out, params }, elementwiseGrid(size), { axis });
     }
   },
   // Linear in g: its own VJP gathers the incoming gradient back (second derivatives of gather).
