@@ -45,6 +45,7 @@ export type { GpuInfo, AdapterInfo } from './backend/webgpu/device.js';
 export type { Activation as FusedActivation, LinearOptions as FusedLinearOptions } from './ops/linear.js';
 export type { TuneResult } from './runtime/tune.js';
 export type { TensorOps, TensorMethods } from './ops/index.js';
+export type { Indices } from './ops/gather.js';
 export type { MatmulShape, MatmulPlan, MatmulVariant } from './ops/matmul-plan.js';
 export type { Shape } from './core/shape.js';
 export type { TensorData, NumericArray } from './core/tensor-data.js';

@@ -16,6 +16,8 @@ import { logSoftmax, softmax } from './softmax.js';
 import { attention, type AttentionOptions } from './attention.js';
 import { layerNorm, rmsNorm, type LayerNormOptions, type RmsNormOptions } from './norm.js';
 import { dropout, type DropoutOptions } from './dropout.js';
+import { concat, pad, slice, split, stack } from './slicing.js';
+import { gather, type Indices } from './gather.js';
 
 type Operand = Tensor | number;
 
@@ -23,12 +25,15 @@ type Operand = Tensor | number;
  * Checks the arguments under the op's public name, then runs it: the first `tensors` arguments must be live
  * tensors of the runtime it was called on (`rt.op(...)`) or of the tensor it was called on (`t.op(...)`).
  */
-function publicOp<F extends (...args: never[]) => Tensor>(name: string, tensors: number, fn: F): F {
-  return function (this: unknown, ...args: unknown[]): Tensor {
-    const given = args.filter((a, i) => i < tensors || a instanceof Tensor);
+function publicOp<F extends (...args: never[]) => Tensor | Tensor[]>(name: string, tensors: number, fn: F): F {
+  return function (this: unknown, ...args: unknown[]): Tensor | Tensor[] {
+    // Tensors inside an array argument (concat's list) are checked too.
+    const given = args.flatMap((a, i) =>
+      i < tensors ? [a] : Array.isArray(a) ? a.filter((t) => t instanceof Tensor) : a instanceof Tensor ? [a] : [],
+    );
     const owner = this instanceof Tensor ? this.owner : isContext(this) ? this : (given.find((a) => a instanceof Tensor) as Tensor | undefined)?.owner;
     if (owner) checkTensors(name, owner, given);
-    return (fn as unknown as (...values: unknown[]) => Tensor)(...args);
+    return (fn as unknown as (...values: unknown[]) => Tensor | Tensor[])(...args);
   } as unknown as F;
 }
 
@@ -186,6 +191,28 @@ export interface TensorOps {
    * mask from the runtime's generator (`createRuntime({ seed })`). `p = 0` or `training: false` is the identity.
    */
   dropout(x: Tensor, p: number, options?: DropoutOptions): Tensor;
+  /**
+   * The box of `size[d]` elements from `begin[d]` along each dimension d; a size of −1 runs to the end. Arrays shorter
+   * than the rank leave the remaining dimensions whole (as TF.js). Every size must stay ≥ 1: no zero-size results.
+   */
+  slice(a: Tensor, begin: readonly number[], size?: readonly number[]): Tensor;
+  /** Pads with `value` (default 0): one [before, after] pair of non-negative integers per dimension, in order. */
+  pad(a: Tensor, paddings: readonly (readonly number[])[], value?: number): Tensor;
+  /** Joins tensors along an existing axis (default 0); shapes must agree on every other axis. Not a tensor method. */
+  concat(tensors: readonly Tensor[], axis?: number): Tensor;
+  /** Stacks tensors of one shape along a new axis (default 0; −1 is last). Not a tensor method. */
+  stack(tensors: readonly Tensor[], axis?: number): Tensor;
+  /**
+   * Splits along `axis` (default 0) into `count` equal pieces (a number that divides the extent) or into pieces of
+   * the given sizes (one may be −1, for the rest).
+   */
+  split(a: Tensor, sizesOrCount: number | readonly number[], axis?: number): Tensor[];
+  /**
+   * Entries of `a` along `axis` (default 0) at integer `indices` (a number, nested arrays, an Int32Array, or a tensor
+   * of integer values): shape a.shape[:axis] + indices.shape + a.shape[axis+1:]. Repeated indices accumulate in the
+   * gradient, deterministically. A bad index is an Error, except in a GPU tensor, where it gives NaN.
+   */
+  gather(a: Tensor, indices: Indices, axis?: number): Tensor;
 }
 
 export const TENSOR_OPS: TensorOps = {
@@ -251,11 +278,23 @@ export const TENSOR_OPS: TensorOps = {
   layerNorm: publicOp('layerNorm', 1, (x, gamma, beta, options) => layerNorm(x, gamma, beta, options)),
   rmsNorm: publicOp('rmsNorm', 1, (x, gamma, options) => rmsNorm(x, gamma, options)),
   dropout: publicOp('dropout', 1, (x, p, options) => dropout(x, p, options)),
+  slice: publicOp('slice', 1, (a, begin, size) => slice(a, begin, size)),
+  pad: publicOp('pad', 1, (a, paddings, value = 0) => pad(a, paddings, value)),
+  concat: publicOp('concat', 0, (tensors, axis = 0) => concat(tensors, axis)),
+  stack: publicOp('stack', 0, (tensors, axis = 0) => stack(tensors, axis)),
+  split: publicOp('split', 1, (a, sizesOrCount, axis = 0) => split(a, sizesOrCount, axis)),
+  gather: publicOp('gather', 1, (a, indices, axis = 0) => gather(a, indices, axis)),
 };
+
+/** Ops whose first argument is a list of tensors: they have no tensor method. */
+const LIST_OPS = ['concat', 'stack'] as const satisfies readonly (keyof TensorOps)[];
+type ListOp = (typeof LIST_OPS)[number];
 
 /** Every op as a method of its first operand: `x.matmul(w).add(b).relu()`. */
 export type TensorMethods = {
-  [K in keyof TensorOps]: TensorOps[K] extends (first: Tensor, ...rest: infer R) => Tensor ? (...rest: R) => Tensor : never;
+  [K in Exclude<keyof TensorOps, ListOp>]: TensorOps[K] extends (first: Tensor, ...rest: infer R) => infer Out
+    ? (...rest: R) => Out
+    : never;
 };
 
 declare module '../tensor/tensor.js' {
@@ -268,7 +307,8 @@ declare module '../tensor/tensor.js' {
 /** Installs the chaining methods on Tensor (idempotent); the runtime calls it when it is made. */
 export function installTensorMethods(): void {
   if (Object.prototype.hasOwnProperty.call(Tensor.prototype, 'matmul')) return;
-  for (const [name, fn] of Object.entries(TENSOR_OPS) as [string, (...args: unknown[]) => Tensor][]) {
+  for (const [name, fn] of Object.entries(TENSOR_OPS) as [string, (...args: unknown[]) => Tensor | Tensor[]][]) {
+    if ((LIST_OPS as readonly string[]).includes(name)) continue;
     Object.defineProperty(Tensor.prototype, name, {
       value(this: Tensor, ...args: unknown[]) {
         return fn.call(this, this, ...args);
