@@ -44,7 +44,12 @@ export default defineConfig({
             provider: playwright({
               launchOptions: {
                 executablePath: systemChromium,
-                args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--disable-background-networking', '--no-sandbox'],
+                args: [
+                  '--enable-unsafe-webgpu',
+                  '--enable-features=Vulkan',
+                  '--disable-background-networking',
+                  '--no-sandbox',
+                ],
               },
             }),
             instances: [{ browser: 'chromium' }],

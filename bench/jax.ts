@@ -12,7 +12,8 @@ export async function loadJax(gpu: GPU, log: (line: string) => void): Promise<Ja
     const global = globalThis as { navigator?: { gpu?: GPU; userAgent?: string } };
     const navigator = (global.navigator ??= {});
     if (!navigator.gpu) Object.defineProperty(navigator, 'gpu', { value: gpu, configurable: true });
-    if (navigator.userAgent === undefined) Object.defineProperty(navigator, 'userAgent', { value: 'node', configurable: true });
+    if (navigator.userAgent === undefined)
+      Object.defineProperty(navigator, 'userAgent', { value: 'node', configurable: true });
     const jax = await import('@jax-js/jax');
     const devices = await jax.init('webgpu');
     if (!devices.includes('webgpu')) throw new Error('no webgpu device');

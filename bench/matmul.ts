@@ -54,11 +54,32 @@ export function matmulCaseList(small: boolean, sizes?: number[]): MatmulCase[] {
   const [batch, hidden] = small ? [128, 256] : [1024, 2048];
   cases.push(
     { name: `MLP X·W1 ${batch}×784·784×${hidden}`, m: batch, n: hidden, k: 784, transposeA: false, transposeB: false },
-    { name: `MLP dX=G·W1ᵀ ${batch}×${hidden}·(784×${hidden})ᵀ`, m: batch, n: 784, k: hidden, transposeA: false, transposeB: true },
-    { name: `MLP dW1=Xᵀ·G (${batch}×784)ᵀ·${batch}×${hidden}`, m: 784, n: hidden, k: batch, transposeA: true, transposeB: false },
+    {
+      name: `MLP dX=G·W1ᵀ ${batch}×${hidden}·(784×${hidden})ᵀ`,
+      m: batch,
+      n: 784,
+      k: hidden,
+      transposeA: false,
+      transposeB: true,
+    },
+    {
+      name: `MLP dW1=Xᵀ·G (${batch}×784)ᵀ·${batch}×${hidden}`,
+      m: 784,
+      n: hidden,
+      k: batch,
+      transposeA: true,
+      transposeB: false,
+    },
   );
   const [rows, wide, narrow] = small ? [4096, 64, 16] : [16384, 256, 64];
-  cases.push({ name: `split-K dW (${rows}×${wide})ᵀ·${rows}×${narrow}`, m: wide, n: narrow, k: rows, transposeA: true, transposeB: false });
+  cases.push({
+    name: `split-K dW (${rows}×${wide})ᵀ·${rows}×${narrow}`,
+    m: wide,
+    n: narrow,
+    k: rows,
+    transposeA: true,
+    transposeB: false,
+  });
   const d = small ? 1024 : 4096;
   cases.push({ name: `GEMV 1×${d}·${d}×${d}`, m: 1, n: d, k: d, transposeA: false, transposeB: false });
   return cases;
@@ -152,7 +173,8 @@ const gflops = (c: MatmulCase, ms: number) => (2 * c.m * c.n * c.k) / (ms * 1e6)
 export async function matmulCases(ctx: BenchContext, sizes?: number[]): Promise<BenchRow[]> {
   const rt = await createRuntime({ backend: 'webgpu', gpu: ctx.gpu });
   const info = rt.info;
-  const adapter = info.backend === 'webgpu' ? `${info.adapter.vendor} ${info.adapter.architecture}`.trim() || 'webgpu' : 'cpu';
+  const adapter =
+    info.backend === 'webgpu' ? `${info.adapter.vendor} ${info.adapter.architecture}`.trim() || 'webgpu' : 'cpu';
   // The same measure for both libraries: GPU time from timestamp queries where the adapter has them, else wall time.
   const timestamps = info.features.includes('timestamp-query');
   const timing = timestamps ? 'timestamp-query' : 'wall';

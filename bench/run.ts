@@ -42,7 +42,8 @@ function readArgs(argv: string[]): Args {
   // --small and --full override each other: the later one wins, as on most command lines.
   const scale = tokens.filter((t) => t.kind === 'option' && (t.name === 'small' || t.name === 'full')).at(-1);
   const groups = (values.groups?.split(',') ?? GROUPS) as Group[];
-  for (const g of groups) if (!GROUPS.includes(g)) throw new Error(`bench: unknown group ${g}; groups are ${GROUPS.join(', ')}`);
+  for (const g of groups)
+    if (!GROUPS.includes(g)) throw new Error(`bench: unknown group ${g}; groups are ${GROUPS.join(', ')}`);
   return {
     browser: values.browser,
     json: values.json,
@@ -81,7 +82,12 @@ async function runInBrowser(args: Args): Promise<BenchRow[]> {
   // A plain .mjs helper shared with the tests and the demo, found from the project root (this file runs bundled).
   const { findChromium, WEBGPU_ARGS } = await import(pathToFileURL(resolve(root, 'scripts/find-chromium.mjs')).href);
   // No reloads: an edit elsewhere in the tree must not restart a run halfway.
-  const server = await createServer({ root, configFile: false, logLevel: 'error', server: { port: 0, host: '127.0.0.1', hmr: false, watch: null } });
+  const server = await createServer({
+    root,
+    configFile: false,
+    logLevel: 'error',
+    server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
+  });
   await server.listen();
   const address = server.httpServer?.address();
   const port = typeof address === 'object' && address ? address.port : 5173;
@@ -110,7 +116,15 @@ async function runInBrowser(args: Args): Promise<BenchRow[]> {
 }
 
 function printTable(rows: BenchRow[]): void {
-  const header = ['case'.padEnd(44), 'webgrad kernel'.padEnd(26), 'webgrad'.padStart(12), ''.padStart(16), 'TF.js'.padStart(17), ''.padStart(16), 'speedup'.padStart(8)];
+  const header = [
+    'case'.padEnd(44),
+    'webgrad kernel'.padEnd(26),
+    'webgrad'.padStart(12),
+    ''.padStart(16),
+    'TF.js'.padStart(17),
+    ''.padStart(16),
+    'speedup'.padStart(8),
+  ];
   console.log(`\n${rows[0]?.adapter ?? ''} (timing: ${rows[0]?.timing ?? '-'})`);
   console.log(header.join(' '));
   for (const r of rows) console.log(formatRow(r));
@@ -121,7 +135,10 @@ async function main(): Promise<void> {
   const rows = args.browser ? await runInBrowser(args) : await runInNode(args);
   printTable(rows);
   if (args.json) {
-    writeFileSync(args.json, `${JSON.stringify({ date: new Date().toISOString(), browser: args.browser, rows }, null, 2)}\n`);
+    writeFileSync(
+      args.json,
+      `${JSON.stringify({ date: new Date().toISOString(), browser: args.browser, rows }, null, 2)}\n`,
+    );
     console.log(`wrote ${args.json}`);
   }
 }

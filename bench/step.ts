@@ -64,7 +64,8 @@ export async function timeInterleaved(reps: number, cases: Case[]): Promise<void
       c.losses.push(c.loss);
     }
   }
-  for (const c of cases) if (!Number.isFinite(c.loss)) throw new Error(`bench step (${c.label}): the loss is ${c.loss}`);
+  for (const c of cases)
+    if (!Number.isFinite(c.loss)) throw new Error(`bench step (${c.label}): the loss is ${c.loss}`);
 }
 
 function webgradModel(rt: Runtime, shape: Shape, data: Data) {
@@ -149,7 +150,9 @@ async function tfjsCase(ctx: BenchContext, shape: Shape, data: Data) {
   try {
     await import('@tensorflow/tfjs-core/dist/register_all_gradients');
   } catch (e) {
-    ctx.log(`step: TF.js gradients could not be registered (${e instanceof Error ? e.message : String(e)}); skipping TF.js`);
+    ctx.log(
+      `step: TF.js gradients could not be registered (${e instanceof Error ? e.message : String(e)}); skipping TF.js`,
+    );
     return null;
   }
   const w1 = tf.variable(tf.tensor2d(data.w1, [shape.inputs, shape.hidden]));
@@ -238,7 +241,13 @@ export async function stepCases(ctx: BenchContext): Promise<BenchRow[]> {
         memoryFlat: r.flat ? 'yes' : 'no',
         loss: Number(c.loss.toFixed(5)),
         ...(tf ? { tfjsLoss: Number(tf.case.loss.toFixed(5)) } : {}),
-        ...(jax ? { jaxMs: Number(jaxMs!.toFixed(3)), jaxLoss: Number(jax.case.loss.toFixed(5)), speedupVsJax: Number((jaxMs! / ms).toFixed(2)) } : {}),
+        ...(jax
+          ? {
+              jaxMs: Number(jaxMs!.toFixed(3)),
+              jaxLoss: Number(jax.case.loss.toFixed(5)),
+              speedupVsJax: Number((jaxMs! / ms).toFixed(2)),
+            }
+          : {}),
       },
     });
   }

@@ -2,7 +2,11 @@
 
 const SVG = 'http://www.w3.org/2000/svg';
 
-function el<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
+function el<K extends keyof SVGElementTagNameMap>(
+  name: K,
+  attrs: Record<string, string | number>,
+  text?: string,
+): SVGElementTagNameMap[K] {
   const node = document.createElementNS(SVG, name);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
   if (text !== undefined) node.textContent = text;
@@ -39,8 +43,32 @@ export function drawTrainingChart(svg: SVGSVGElement, points: Point[], totalStep
     svg.append(el('text', { x: x(step), y: height - 10, 'text-anchor': 'middle' }, String(step)));
   }
   svg.append(el('rect', { x: pad.left, y: pad.top, width: plotW, height: plotH, fill: 'none', stroke: '#cdd2d9' }));
-  svg.append(el('text', { x: 12, y: pad.top + plotH / 2, transform: `rotate(-90 12 ${pad.top + plotH / 2})`, 'text-anchor': 'middle', fill: '#e8710a' }, 'loss'));
-  svg.append(el('text', { x: width - 6, y: pad.top + plotH / 2, transform: `rotate(90 ${width - 6} ${pad.top + plotH / 2})`, 'text-anchor': 'middle', fill: '#1a73e8' }, 'accuracy'));
+  svg.append(
+    el(
+      'text',
+      {
+        x: 12,
+        y: pad.top + plotH / 2,
+        transform: `rotate(-90 12 ${pad.top + plotH / 2})`,
+        'text-anchor': 'middle',
+        fill: '#e8710a',
+      },
+      'loss',
+    ),
+  );
+  svg.append(
+    el(
+      'text',
+      {
+        x: width - 6,
+        y: pad.top + plotH / 2,
+        transform: `rotate(90 ${width - 6} ${pad.top + plotH / 2})`,
+        'text-anchor': 'middle',
+        fill: '#1a73e8',
+      },
+      'accuracy',
+    ),
+  );
 
   const path = (ys: (p: Point) => number | undefined) =>
     points
@@ -48,7 +76,14 @@ export function drawTrainingChart(svg: SVGSVGElement, points: Point[], totalStep
       .map((p, i) => `${i ? 'L' : 'M'}${x(p.step).toFixed(1)},${ys(p)!.toFixed(1)}`)
       .join('');
   svg.append(el('path', { d: path((p) => yLoss(p.loss)), fill: 'none', stroke: '#e8710a', 'stroke-width': 2 }));
-  svg.append(el('path', { d: path((p) => (p.accuracy === undefined ? undefined : yAcc(p.accuracy))), fill: 'none', stroke: '#1a73e8', 'stroke-width': 2 }));
+  svg.append(
+    el('path', {
+      d: path((p) => (p.accuracy === undefined ? undefined : yAcc(p.accuracy))),
+      fill: 'none',
+      stroke: '#1a73e8',
+      'stroke-width': 2,
+    }),
+  );
 }
 
 export interface Bar {
@@ -69,7 +104,9 @@ export function drawBars(svg: SVGSVGElement, bars: Bar[], unit: string): void {
   const series = [...new Set(bars.map((b) => b.series))];
   const bases = [...new Set(bars.map((b) => base(b.series)))];
   // Each webgrad bar, then its TF.js bar.
-  const ordered = bases.flatMap((b) => series.filter((s) => base(s) === b).sort((x, y) => Number(x.startsWith('TF.js')) - Number(y.startsWith('TF.js'))));
+  const ordered = bases.flatMap((b) =>
+    series.filter((s) => base(s) === b).sort((x, y) => Number(x.startsWith('TF.js')) - Number(y.startsWith('TF.js'))),
+  );
   const top = niceCeil(Math.max(1e-9, ...bars.map((b) => b.value)));
   const colors = ['#1a73e8', '#e8710a', '#188038', '#a142f4', '#9aa0a6', '#f9ab00', '#12b5cb', '#e52592'];
   const colorOf = (s: string) => colors[bases.indexOf(base(s)) % colors.length];
@@ -87,9 +124,20 @@ export function drawBars(svg: SVGSVGElement, bars: Bar[], unit: string): void {
     const h = (plotH * b.value) / top;
     const x = pad.left + g * groupW + groupW * 0.1 + s * barW;
     const opacity = b.series.startsWith('TF.js') ? 0.35 : 1;
-    svg.append(el('rect', { x, y: pad.top + plotH - h, width: barW - 1, height: h, fill: colorOf(b.series), 'fill-opacity': opacity }));
+    svg.append(
+      el('rect', {
+        x,
+        y: pad.top + plotH - h,
+        width: barW - 1,
+        height: h,
+        fill: colorOf(b.series),
+        'fill-opacity': opacity,
+      }),
+    );
   });
-  groups.forEach((g, i) => svg.append(el('text', { x: pad.left + (i + 0.5) * groupW, y: height - 16, 'text-anchor': 'middle' }, g)));
+  groups.forEach((g, i) =>
+    svg.append(el('text', { x: pad.left + (i + 0.5) * groupW, y: height - 16, 'text-anchor': 'middle' }, g)),
+  );
   const legend = [...bases, ...(series.some((s) => s.startsWith('TF.js')) ? ['pale: TF.js'] : [])];
   legend.forEach((s, i) => {
     const x = pad.left + 40 + i * 78;

@@ -13,7 +13,14 @@ export interface DemoState {
   adapter: string;
   training: { running: boolean; done: boolean; steps: number; points: Point[]; stepsPerSecond: number; error?: string };
   regionsDrawn: number;
-  walkthrough: { done: boolean; gpuMatchesCpu: boolean; maxGpuCpu: number; maxCpuFd: number; kernel: string; error?: string };
+  walkthrough: {
+    done: boolean;
+    gpuMatchesCpu: boolean;
+    maxGpuCpu: number;
+    maxCpuFd: number;
+    kernel: string;
+    error?: string;
+  };
   speed: { done: boolean; rows: SpeedRow[]; error?: string };
   /** Devices lost and replaced by a fresh runtime. */
   deviceLosses: number;
@@ -93,7 +100,8 @@ function recoverOnLoss(runtime: Runtime): void {
     exclusive(async () => {
       gpuRt = await openGpu();
       state.deviceLosses++;
-      if (gpuRt) warning.textContent = `The GPU device was lost (${info.message || info.reason}); a fresh WebGPU runtime replaced it.`;
+      if (gpuRt)
+        warning.textContent = `The GPU device was lost (${info.message || info.reason}); a fresh WebGPU runtime replaced it.`;
       if (state.backend === 'webgpu') await selectBackend(gpuRt ? 'webgpu' : 'cpu');
     });
   });
@@ -108,7 +116,8 @@ function showDevice(): void {
   state.adapter = name;
   $('#device').innerHTML = '';
   const b = document.createElement('b');
-  b.textContent = rt.info.backend === 'webgpu' ? `WebGPU: ${name || 'unnamed adapter'}` : 'CPU reference backend (float64)';
+  b.textContent =
+    rt.info.backend === 'webgpu' ? `WebGPU: ${name || 'unnamed adapter'}` : 'CPU reference backend (float64)';
   $('#device').append(b, document.createElement('br'), `features: ${features.length ? features.join(', ') : 'none'}`);
 }
 
@@ -134,7 +143,8 @@ function readConfig(): TrainConfig {
     .split(/[\s,]+/)
     .filter(Boolean)
     .map(Number);
-  if (hidden.some((h) => !Number.isInteger(h) || h < 1)) throw new Error(`hidden sizes must be positive integers, got "${text('hidden')}"`);
+  if (hidden.some((h) => !Number.isInteger(h) || h < 1))
+    throw new Error(`hidden sizes must be positive integers, got "${text('hidden')}"`);
   const batchText = text('batch').trim();
   return {
     dataset: text('dataset') as TrainConfig['dataset'],
@@ -161,7 +171,11 @@ async function timeOneStep(training: Training): Promise<void> {
     entry.count++;
     byKernel.set(key, entry);
   }
-  const rows: [string, string, number][] = [...byKernel.values()].map((v) => [v.name, `${v.shape}${v.count > 1 ? ` ×${v.count}` : ''}`, v.ms]);
+  const rows: [string, string, number][] = [...byKernel.values()].map((v) => [
+    v.name,
+    `${v.shape}${v.count > 1 ? ` ×${v.count}` : ''}`,
+    v.ms,
+  ]);
   const source = `(per kernel, rt.profile: ${result.timing === 'timestamp-query' ? 'GPU timestamps' : result.timing})`;
   rows.sort((a, b) => b[2] - a[2]);
   $('#kernel-source').textContent = source;
@@ -187,12 +201,23 @@ async function train(): Promise<void> {
   const bounds = boundsOf(data);
   const canvas = $<HTMLCanvasElement>('#regions');
   const chart = $<SVGSVGElement>('#chart');
-  Object.assign(t, { running: true, done: false, steps: config.steps, points: [], stepsPerSecond: 0, error: undefined });
+  Object.assign(t, {
+    running: true,
+    done: false,
+    steps: config.steps,
+    points: [],
+    stepsPerSecond: 0,
+    error: undefined,
+  });
   stopRequested = false;
   $<HTMLButtonElement>('#train').disabled = true;
   $<HTMLButtonElement>('#stop').disabled = false;
   $('#regions-caption').textContent =
-    data.features === 2 ? 'decision regions, redrawn while training' : data.features === 1 ? 'the fitted curve, redrawn while training' : `${data.name} has ${data.features} features: no plane to draw`;
+    data.features === 2
+      ? 'decision regions, redrawn while training'
+      : data.features === 1
+        ? 'the fitted curve, redrawn while training'
+        : `${data.name} has ${data.features} features: no plane to draw`;
   const logEvery = 10;
   const drawEvery = 50;
   const started = performance.now();
@@ -208,7 +233,9 @@ async function train(): Promise<void> {
         $('#stat-acc').textContent = accuracy === undefined ? '–' : `${(100 * accuracy).toFixed(1)}%`;
         $('#stat-rate').textContent = t.stepsPerSecond.toFixed(1);
         drawTrainingChart(chart, t.points, config.steps);
-        console.log(`[webgrad-demo] step ${step} loss ${loss.toFixed(4)}${accuracy === undefined ? '' : ` accuracy ${accuracy.toFixed(3)}`}`);
+        console.log(
+          `[webgrad-demo] step ${step} loss ${loss.toFixed(4)}${accuracy === undefined ? '' : ` accuracy ${accuracy.toFixed(3)}`}`,
+        );
       }
       if (data.features <= 2 && (step % drawEvery === 0 || step === 1 || step === config.steps)) {
         await drawRegions(canvas, rt, training.model, data, bounds);
@@ -277,14 +304,24 @@ async function speed(): Promise<void> {
         s.rows.push(row);
         const tr = body.insertRow();
         const name = row.library === 'TF.js' ? 'TF.js' : row.kernel;
-        for (const v of [name, row.shape, row.transpose, row.ms.toFixed(2), row.gflops.toFixed(2)]) tr.insertCell().textContent = v;
+        for (const v of [name, row.shape, row.transpose, row.ms.toFixed(2), row.gflops.toFixed(2)])
+          tr.insertCell().textContent = v;
         // The chart shows the square products; the table has every case.
         const squares = s.rows.filter((r) => /^\d+³$/.test(r.shape));
-        drawBars(chart, squares.map((r) => ({ group: r.shape, series: r.library === 'webgrad' ? r.transpose : `TF.js ${r.transpose}`, value: r.gflops })), 'GFLOP/s');
+        drawBars(
+          chart,
+          squares.map((r) => ({
+            group: r.shape,
+            series: r.library === 'webgrad' ? r.transpose : `TF.js ${r.transpose}`,
+            value: r.gflops,
+          })),
+          'GFLOP/s',
+        );
       },
       (line) => ($('#speed-source').textContent = `running: ${line.trim().replace(/\s+/g, ' ')}`),
     );
-    $('#speed-source').textContent = `Timed in this page on ${rt.info.backend === 'webgpu' ? state.adapter : 'the CPU reference'}, by ${source}${wantTf ? (tf ? '; TF.js WebGPU beside it' : '; TF.js could not start') : ''}.`;
+    $('#speed-source').textContent =
+      `Timed in this page on ${rt.info.backend === 'webgpu' ? state.adapter : 'the CPU reference'}, by ${source}${wantTf ? (tf ? '; TF.js WebGPU beside it' : '; TF.js could not start') : ''}.`;
   } catch (e) {
     s.error = e instanceof Error ? e.message : String(e);
   }

@@ -43,7 +43,13 @@ export function boundsOf(data: Dataset): Bounds {
  * each cell in its class's colour, paler where the model is less sure; then the data points on top.
  * For the 1-D regression set it draws the model's curve through the points instead.
  */
-export async function drawRegions(canvas: HTMLCanvasElement, rt: Runtime, model: Module, data: Dataset, b: Bounds): Promise<void> {
+export async function drawRegions(
+  canvas: HTMLCanvasElement,
+  rt: Runtime,
+  model: Module,
+  data: Dataset,
+  b: Bounds,
+): Promise<void> {
   const ctx = canvas.getContext('2d')!;
   const { width, height } = canvas;
   const px = (x: number) => ((x - b.x0) / (b.x1 - b.x0)) * width;
@@ -100,7 +106,12 @@ export async function drawRegions(canvas: HTMLCanvasElement, rt: Runtime, model:
   drawPoints(ctx, data, px, py);
 }
 
-function drawPoints(ctx: CanvasRenderingContext2D, data: Dataset, px: (x: number) => number, py: (y: number) => number): void {
+function drawPoints(
+  ctx: CanvasRenderingContext2D,
+  data: Dataset,
+  px: (x: number) => number,
+  py: (y: number) => number,
+): void {
   for (let i = 0; i < data.size; i++) {
     const [x, y] = data.features === 1 ? [data.x[i], data.y[i]] : [data.x[2 * i], data.x[2 * i + 1]];
     const [r, g, b] = data.classes > 0 ? CLASS_COLORS[data.y[i] % CLASS_COLORS.length] : [90, 90, 90];

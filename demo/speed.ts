@@ -39,7 +39,8 @@ function speedCases(rt: Runtime): SpeedCase[] {
   const sizes = cpu ? [32, 64, 128] : small ? [64, 128, 256] : [256, 512, 1024, 2048, 4096];
   const cases: SpeedCase[] = [];
   for (const n of sizes) {
-    for (const [transpose, transposeA, transposeB] of TRANSPOSES) cases.push({ shape: `${n}³`, transpose, m: n, n, k: n, transposeA, transposeB });
+    for (const [transpose, transposeA, transposeB] of TRANSPOSES)
+      cases.push({ shape: `${n}³`, transpose, m: n, n, k: n, transposeA, transposeB });
   }
   if (cpu) return cases;
   const [batch, hidden] = small ? [128, 256] : [1024, 2048];
@@ -48,9 +49,33 @@ function speedCases(rt: Runtime): SpeedCase[] {
   const plain = { transposeA: false, transposeB: false };
   cases.push(
     { shape: `MLP X·W1 ${batch}×784·784×${hidden}`, transpose: '', m: batch, n: hidden, k: 784, ...plain },
-    { shape: `MLP dX=G·W1ᵀ ${batch}×${hidden}·(784×${hidden})ᵀ`, transpose: '', m: batch, n: 784, k: hidden, transposeA: false, transposeB: true },
-    { shape: `MLP dW1=Xᵀ·G (${batch}×784)ᵀ·${batch}×${hidden}`, transpose: '', m: 784, n: hidden, k: batch, transposeA: true, transposeB: false },
-    { shape: `split-K dW (${rows}×${wide})ᵀ·${rows}×${narrow}`, transpose: '', m: wide, n: narrow, k: rows, transposeA: true, transposeB: false },
+    {
+      shape: `MLP dX=G·W1ᵀ ${batch}×${hidden}·(784×${hidden})ᵀ`,
+      transpose: '',
+      m: batch,
+      n: 784,
+      k: hidden,
+      transposeA: false,
+      transposeB: true,
+    },
+    {
+      shape: `MLP dW1=Xᵀ·G (${batch}×784)ᵀ·${batch}×${hidden}`,
+      transpose: '',
+      m: 784,
+      n: hidden,
+      k: batch,
+      transposeA: true,
+      transposeB: false,
+    },
+    {
+      shape: `split-K dW (${rows}×${wide})ᵀ·${rows}×${narrow}`,
+      transpose: '',
+      m: wide,
+      n: narrow,
+      k: rows,
+      transposeA: true,
+      transposeB: false,
+    },
     { shape: `GEMV 1×${d}·${d}×${d}`, transpose: '', m: 1, n: d, k: d, ...plain },
   );
   return cases;
@@ -72,7 +97,12 @@ function median(times: number[]): number {
  * `reps` products and one wait, which amortises the wait (and TF.js's read-back) over the batch.
  * Returns how the times were taken, for the caption.
  */
-export async function runSpeed(rt: Runtime, tf: TfLike | null, onRow: (row: SpeedRow) => void, log: (line: string) => void): Promise<string> {
+export async function runSpeed(
+  rt: Runtime,
+  tf: TfLike | null,
+  onRow: (row: SpeedRow) => void,
+  log: (line: string) => void,
+): Promise<string> {
   const reps = rt.info.software ? 3 : 20;
   const timestamps = rt.info.backend === 'webgpu' && rt.info.features.includes('timestamp-query');
   for (const c of speedCases(rt)) {
@@ -82,13 +112,27 @@ export async function runSpeed(rt: Runtime, tf: TfLike | null, onRow: (row: Spee
     onRow({ shape: c.shape, transpose: c.transpose, library: 'webgrad', kernel, ms, gflops: gflops(ms) });
     if (tf) {
       const tfMs = await timeTfjs(tf, c, reps, timestamps);
-      onRow({ shape: c.shape, transpose: c.transpose, library: 'TF.js', kernel: 'tfjs-webgpu', ms: tfMs, gflops: gflops(tfMs) });
+      onRow({
+        shape: c.shape,
+        transpose: c.transpose,
+        library: 'TF.js',
+        kernel: 'tfjs-webgpu',
+        ms: tfMs,
+        gflops: gflops(tfMs),
+      });
     }
   }
-  return timestamps ? `GPU timestamps (rt.profile; tf.time for TF.js), the median of ${reps} products` : `wall time per product over ${reps} products`;
+  return timestamps
+    ? `GPU timestamps (rt.profile; tf.time for TF.js), the median of ${reps} products`
+    : `wall time per product over ${reps} products`;
 }
 
-async function timeWebgrad(rt: Runtime, c: SpeedCase, reps: number, timestamps: boolean): Promise<{ ms: number; kernel: string }> {
+async function timeWebgrad(
+  rt: Runtime,
+  c: SpeedCase,
+  reps: number,
+  timestamps: boolean,
+): Promise<{ ms: number; kernel: string }> {
   const a = rt.tensor(values(c.m * c.k, 0), c.transposeA ? [c.k, c.m] : [c.m, c.k]);
   const b = rt.tensor(values(c.k * c.n, 1), c.transposeB ? [c.n, c.k] : [c.k, c.n]);
   const options = { transposeA: c.transposeA, transposeB: c.transposeB };

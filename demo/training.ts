@@ -1,4 +1,11 @@
-import { data as datasets, type Dataset, type Module, type Optimizer, type Runtime, type Tensor } from '../src/index.js';
+import {
+  data as datasets,
+  type Dataset,
+  type Module,
+  type Optimizer,
+  type Runtime,
+  type Tensor,
+} from '../src/index.js';
 
 export interface TrainConfig {
   dataset: 'spiral' | 'moons' | 'circles' | 'iris' | 'regression';
@@ -68,7 +75,8 @@ export class Training {
         ? rt.optim.sgd({ lr: config.lr, momentum: 0.9 })
         : rt.optim.adam({ lr: config.lr, weightDecay: config.optimizer === 'adamw' ? 0.01 : 0 });
     this.full = batchTensors(rt, data, data.x, data.y, data.size);
-    this.batches = config.batch >= data.size ? null : datasets.minibatches(data, { batchSize: config.batch, seed: 1, epochs: 1e9 });
+    this.batches =
+      config.batch >= data.size ? null : datasets.minibatches(data, { batchSize: config.batch, seed: 1, epochs: 1e9 });
     this.lossAndGrads = rt.valueAndGrad((_params: Tensor[], x: Tensor, y: Tensor) => {
       const out = this.model.forward(x);
       return this.data.classes > 0 ? rt.softmaxCrossEntropy(out, y) : rt.mseLoss(out, y);

@@ -100,7 +100,10 @@ export async function runWalkthrough(gpu: Runtime | null, cpu: Runtime, seed: nu
 }
 
 /** The three matrices side by side, the differences under them, and the trace with the transposed kernel marked. */
-export function renderWalkthrough(w: Walkthrough, into: { result: HTMLElement; verdict: HTMLElement; trace: HTMLElement }): void {
+export function renderWalkthrough(
+  w: Walkthrough,
+  into: { result: HTMLElement; verdict: HTMLElement; trace: HTMLElement },
+): void {
   const [rows, cols] = w.shape;
   const matrix = (title: string, values: ArrayLike<number> | null, note: string) => {
     const box = document.createElement('div');

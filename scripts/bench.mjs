@@ -18,8 +18,14 @@ const passed = argv.filter((a, i) => a !== '--bundle-only' && (outIndex < 0 || (
 const rawPlugin = {
   name: 'raw',
   setup(b) {
-    b.onResolve({ filter: /\?raw$/ }, (args) => ({ path: resolve(args.resolveDir, args.path.slice(0, -4)), namespace: 'raw' }));
-    b.onLoad({ filter: /.*/, namespace: 'raw' }, (args) => ({ contents: readFileSync(args.path, 'utf8'), loader: 'text' }));
+    b.onResolve({ filter: /\?raw$/ }, (args) => ({
+      path: resolve(args.resolveDir, args.path.slice(0, -4)),
+      namespace: 'raw',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'raw' }, (args) => ({
+      contents: readFileSync(args.path, 'utf8'),
+      loader: 'text',
+    }));
   },
 };
 
@@ -33,7 +39,9 @@ await build({
   external: ['webgpu', 'vite', 'playwright'],
   plugins: [rawPlugin],
   // Some of TF.js calls require(); an ES module bundle has none of its own.
-  banner: { js: "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 if (bundleOnly) {
@@ -44,6 +52,7 @@ if (bundleOnly) {
 const env = { ...process.env };
 // No GPU driver here: Dawn runs on SwiftShader, the Vulkan CPU implementation Chromium ships.
 const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
-if (!env.VK_ICD_FILENAMES && !existsSync('/dev/nvidia0') && !existsSync('/dev/dri') && existsSync(swiftshader)) env.VK_ICD_FILENAMES = swiftshader;
+if (!env.VK_ICD_FILENAMES && !existsSync('/dev/nvidia0') && !existsSync('/dev/dri') && existsSync(swiftshader))
+  env.VK_ICD_FILENAMES = swiftshader;
 const result = spawnSync(process.execPath, [outfile, ...passed], { stdio: 'inherit', env, cwd: root });
 process.exit(result.status ?? 1);

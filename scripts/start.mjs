@@ -21,10 +21,12 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log(`usage: npm start [-- --headless | --no-headless] [--screenshot FILE] [--steps N] [--log-every N] [--port N]`);
+  console.log(
+    `usage: npm start [-- --headless | --no-headless] [--screenshot FILE] [--steps N] [--log-every N] [--port N]`,
+  );
   process.exit(0);
 }
-const headless = args['no-headless'] ? false : args.headless ?? (!process.env.DISPLAY || Boolean(process.env.CI));
+const headless = args['no-headless'] ? false : (args.headless ?? (!process.env.DISPLAY || Boolean(process.env.CI)));
 const REQUIRED_ACCURACY = 0.95;
 
 const { createServer } = await import('vite');
@@ -106,7 +108,9 @@ async function drive(pageUrl) {
     await page.click('#train');
     await page.waitForFunction(() => window.webgradDemo.training.done, null, { timeout: 600_000, polling: 500 });
     await page.click('#speed-run');
-    await page.waitForFunction(() => window.webgradDemo.speed.done, null, { timeout: 120_000, polling: 500 }).catch(() => undefined);
+    await page
+      .waitForFunction(() => window.webgradDemo.speed.done, null, { timeout: 120_000, polling: 500 })
+      .catch(() => undefined);
 
     const screenshot = resolve(args.screenshot ?? join(tmpdir(), 'webgrad-demo.png'));
     await page.screenshot({ path: screenshot, fullPage: true });
@@ -118,8 +122,12 @@ async function drive(pageUrl) {
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     if (t.error) console.error(`training failed: ${t.error}`);
     if (w.error) console.error(`walk-through failed: ${w.error}`);
-    console.log(`final: step ${last?.step ?? 0}, loss ${last?.loss.toFixed(4)}, accuracy ${last?.accuracy?.toFixed(3)}, ${t.stepsPerSecond.toFixed(1)} steps/s`);
-    console.log(`walk-through: ∂L/∂Wᵀ from ${w.kernel || 'no transposed kernel'}, max |GPU − CPU| ${w.maxGpuCpu.toExponential(2)} (${w.gpuMatchesCpu ? 'matches' : 'DOES NOT MATCH'}), max |CPU − FD| ${w.maxCpuFd.toExponential(2)}`);
+    console.log(
+      `final: step ${last?.step ?? 0}, loss ${last?.loss.toFixed(4)}, accuracy ${last?.accuracy?.toFixed(3)}, ${t.stepsPerSecond.toFixed(1)} steps/s`,
+    );
+    console.log(
+      `walk-through: ∂L/∂Wᵀ from ${w.kernel || 'no transposed kernel'}, max |GPU − CPU| ${w.maxGpuCpu.toExponential(2)} (${w.gpuMatchesCpu ? 'matches' : 'DOES NOT MATCH'}), max |CPU − FD| ${w.maxCpuFd.toExponential(2)}`,
+    );
     console.log(`regions drawn ${state.regionsDrawn} times; screenshot: ${screenshot}; ${seconds} s in all`);
     const converged = (last?.accuracy ?? 0) >= REQUIRED_ACCURACY;
     if (!converged) console.error(`FAILED: accuracy ${last?.accuracy} is below ${REQUIRED_ACCURACY}`);

@@ -53,7 +53,14 @@ export type { TensorData, NumericArray } from './core/tensor-data.js';
 export { uniformRandom, normalRandom } from './core/random.js';
 // Training: layers, optimizers, data sets, safetensors.
 export { Nn, Linear, Mlp, type Activation, type LinearOptions, type Module, type Initializer } from './nn/index.js';
-export { LayerNorm, RmsNorm, Dropout, Sequential, type LayerNormModuleOptions, type RmsNormModuleOptions } from './nn/index.js';
+export {
+  LayerNorm,
+  RmsNorm,
+  Dropout,
+  Sequential,
+  type LayerNormModuleOptions,
+  type RmsNormModuleOptions,
+} from './nn/index.js';
 export { initialWeights } from './nn/init.js';
 export type { ValueAndGrad } from './nn/functional.js';
 export { Optimizer, Sgd, Adam, type SgdOptions, type AdamOptions } from './optim/optimizer.js';

@@ -21,14 +21,20 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : /\.ts$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
+    return statSync(path).isDirectory()
+      ? filesUnder(path)
+      : /\.ts$/.test(name) && !name.endsWith('.d.ts')
+        ? [path]
+        : [];
   });
 }
 
 /** The relative imports of a file (value and type imports, re-exports and dynamic imports), resolved to .ts paths. */
 function importsOf(file: string): string[] {
   const source = readFileSync(file, 'utf8');
-  const specifiers = [...source.matchAll(/(?:from\s*|import\s*\(\s*|^import\s+)['"](\.[^'"?]+)(?:\?[^'"]*)?['"]/gm)].map((m) => m[1]);
+  const specifiers = [
+    ...source.matchAll(/(?:from\s*|import\s*\(\s*|^import\s+)['"](\.[^'"?]+)(?:\?[^'"]*)?['"]/gm),
+  ].map((m) => m[1]);
   return specifiers.map((s) => resolve(dirname(file), s).replace(/\.js$/, '.ts'));
 }
 
@@ -99,7 +105,8 @@ describe('architecture', () => {
       }
       for (const target of targets) {
         const to = layerOf(target);
-        if (to !== from && !allowed.includes(to)) violations.push(`${relative(root, file)} → ${relative(root, target)} (${from} may not import ${to})`);
+        if (to !== from && !allowed.includes(to))
+          violations.push(`${relative(root, file)} → ${relative(root, target)} (${from} may not import ${to})`);
       }
     }
     expect(violations).toEqual([]);

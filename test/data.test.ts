@@ -11,7 +11,8 @@ describe('synthetic data sets', () => {
       expect(a.x.every(Number.isFinite)).toBe(true);
       if (a.classes > 0) {
         expect(a.y.length).toBe(a.size);
-        for (let c = 0; c < a.classes; c++) expect(a.y.filter((v) => v === c).length).toBeGreaterThan(0.3 * (a.size / a.classes));
+        for (let c = 0; c < a.classes; c++)
+          expect(a.y.filter((v) => v === c).length).toBeGreaterThan(0.3 * (a.size / a.classes));
       } else {
         expect(a.y.every(Number.isFinite)).toBe(true);
       }
@@ -29,7 +30,8 @@ describe('synthetic data sets', () => {
 
   it('circles: the inner class has the smaller radius', () => {
     const c = data.circles({ noise: 0 });
-    for (let i = 0; i < c.size; i++) expect(Math.hypot(c.x[2 * i], c.x[2 * i + 1])).toBeCloseTo(c.y[i] === 1 ? 0.5 : 1, 5);
+    for (let i = 0; i < c.size; i++)
+      expect(Math.hypot(c.x[2 * i], c.x[2 * i + 1])).toBeCloseTo(c.y[i] === 1 ? 0.5 : 1, 5);
   });
 
   it('regressionCurve follows sin(2x) + 0.3x without noise', () => {
@@ -81,7 +83,9 @@ describe('minibatches', () => {
 
   it('dropLast, no shuffle, and regression targets', () => {
     expect([...data.minibatches(d, { batchSize: 4, dropLast: true })].map((b) => b.size)).toEqual([4, 4]);
-    expect(Array.from([...data.minibatches(d, { batchSize: 10, shuffle: false })][0].indices)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(Array.from([...data.minibatches(d, { batchSize: 10, shuffle: false })][0].indices)).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
     const r = data.regressionCurve({ points: 5 });
     const [batch] = [...data.minibatches(r, { batchSize: 5, shuffle: false })];
     expect(batch.y).toEqual(r.y);

@@ -68,7 +68,8 @@ function canvasColours(page: Page): Promise<number> {
     const canvas = document.querySelector('#regions') as HTMLCanvasElement;
     const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
     const colours = new Set<number>();
-    for (let i = 0; i < pixels.length; i += 4 * 37) colours.add((pixels[i] << 16) | (pixels[i + 1] << 8) | pixels[i + 2]);
+    for (let i = 0; i < pixels.length; i += 4 * 37)
+      colours.add((pixels[i] << 16) | (pixels[i + 1] << 8) | pixels[i + 2]);
     return colours.size;
   });
 }
@@ -89,7 +90,9 @@ describe('the demo page', () => {
     state = await trainBriefly(page, 'moons', 20);
     expect(state.training.error).toBeUndefined();
     expect(state.training.points.map((p) => p.step)).toEqual([1, 10, 20]);
-    expect(state.training.points.every((p) => Number.isFinite(p.loss) && p.accuracy! >= 0 && p.accuracy! <= 1)).toBe(true);
+    expect(state.training.points.every((p) => Number.isFinite(p.loss) && p.accuracy! >= 0 && p.accuracy! <= 1)).toBe(
+      true,
+    );
     expect(state.regionsDrawn).toBeGreaterThanOrEqual(2);
     expect(await canvasColours(page)).toBeGreaterThan(10);
     const lossPath = await page.getAttribute('#chart path:nth-of-type(1)', 'd');

@@ -26,7 +26,12 @@ const tables = [
   { name: 'unary', source: unaryShader.source, selector: 'OP', codes: UNARY_CODES },
   { name: 'binary', source: binaryShader.source, selector: 'OP', codes: BINARY_CODES },
   { name: 'ternary', source: ternaryShader.source, selector: 'OP', codes: TERNARY_CODES },
-  { name: 'activation', source: new Shader('activation', activationWgsl).source, selector: 'ACTIVATION', codes: ACTIVATION_CODES },
+  {
+    name: 'activation',
+    source: new Shader('activation', activationWgsl).source,
+    selector: 'ACTIVATION',
+    codes: ACTIVATION_CODES,
+  },
 ];
 
 describe('op tables and their WGSL switches', () => {

@@ -28,17 +28,37 @@ describe('bad input on the GPU runtime: a clear error at the call, and the runti
   const a = () => rt.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
   const cases: [string, () => unknown, RegExp][] = [
     ['wrong data length', () => rt.tensor([1, 2, 3], [2, 2]), /tensor: 3 values do not fill shape \[2,2\]/],
-    ['a zero dimension', () => rt.tensor([], [0, 3]), /dimension 0 of shape \[0,3\] is 0; dimensions must be positive integers/],
+    [
+      'a zero dimension',
+      () => rt.tensor([], [0, 3]),
+      /dimension 0 of shape \[0,3\] is 0; dimensions must be positive integers/,
+    ],
     ['a negative dimension', () => rt.zeros([2, -1]), /dimension 1 of shape \[2,-1\] is -1/],
     ['a non-integer dimension', () => rt.ones([1.5]), /dimension 0 of shape \[1.5\] is 1.5/],
-    ['non-broadcastable shapes', () => rt.add(a(), rt.tensor([1, 2], [2])), /add: shapes \[2,3\] and \[2\] do not broadcast/],
-    ['a matmul dimension mismatch', () => rt.matmul(a(), a()), /matmul: inner dimensions differ: A \[2,3\] · B \[2,3\]: 3 ≠ 2/],
-    ['a disposed tensor', () => {
-      const t = a();
-      t.dispose();
-      return rt.relu(t);
-    }, /relu: tensor \[2,3\] was disposed/],
-    ['a tensor from another runtime', () => rt.mul(a(), other.tensor([1, 2, 3, 4, 5, 6], [2, 3])), /mul: tensor \[2,3\] belongs to another runtime/],
+    [
+      'non-broadcastable shapes',
+      () => rt.add(a(), rt.tensor([1, 2], [2])),
+      /add: shapes \[2,3\] and \[2\] do not broadcast/,
+    ],
+    [
+      'a matmul dimension mismatch',
+      () => rt.matmul(a(), a()),
+      /matmul: inner dimensions differ: A \[2,3\] · B \[2,3\]: 3 ≠ 2/,
+    ],
+    [
+      'a disposed tensor',
+      () => {
+        const t = a();
+        t.dispose();
+        return rt.relu(t);
+      },
+      /relu: tensor \[2,3\] was disposed/,
+    ],
+    [
+      'a tensor from another runtime',
+      () => rt.mul(a(), other.tensor([1, 2, 3, 4, 5, 6], [2, 3])),
+      /mul: tensor \[2,3\] belongs to another runtime/,
+    ],
   ];
   for (const [what, call, message] of cases) {
     it(what, async () => {
@@ -62,10 +82,12 @@ describe('bad input on the GPU runtime: a clear error at the call, and the runti
   it('a result larger than the device can bind is refused before anything is dispatched', async () => {
     const before = rt.memory();
     const submissions = rt.stats().submissions;
-    expect(() => rt.zeros([70000, 70000])).toThrow(/fill: a result of shape \[70000,70000\] needs 19600000000 bytes; this device binds at most \d+/);
-    expect(() =>
-      rt.tidy(() => rt.matmul(rt.zeros([100000, 1]), rt.zeros([1, 100000]))),
-    ).toThrow(/matmul: a result of shape \[100000,100000\] needs 40000000000 bytes/);
+    expect(() => rt.zeros([70000, 70000])).toThrow(
+      /fill: a result of shape \[70000,70000\] needs 19600000000 bytes; this device binds at most \d+/,
+    );
+    expect(() => rt.tidy(() => rt.matmul(rt.zeros([100000, 1]), rt.zeros([1, 100000])))).toThrow(
+      /matmul: a result of shape \[100000,100000\] needs 40000000000 bytes/,
+    );
     expect(rt.stats().submissions).toBe(submissions);
     await expectUsable(before);
   });
@@ -100,7 +122,9 @@ describe('values and failures inside the GPU', () => {
       const x = rt.tensor([1, 2, 3], [3]);
       const big = rt.scale(rt.add(x, 1), 1e30); // fine: up to 4e30
       const y = rt.exp(rt.mul(big, big)); // mul overflows float32 to Inf; exp of it is Inf too
-      await expect(y.data()).rejects.toThrow(/checkNumerics: mul \[3\] · \[3\] → \[3\] is the first op whose output holds NaN or Inf/);
+      await expect(y.data()).rejects.toThrow(
+        /checkNumerics: mul \[3\] · \[3\] → \[3\] is the first op whose output holds NaN or Inf/,
+      );
       // Clean work after it passes the check.
       expect(Array.from(await rt.add(x, 1).data())).toEqual([2, 3, 4]);
       x.dispose();

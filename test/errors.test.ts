@@ -16,18 +16,34 @@ describe('errors on the CPU runtime', async () => {
     ['zero dimension', () => rt.tensor([], [0, 3]), /tensor: dimension 0 of shape \[0,3\] is 0/],
     ['negative dimension', () => rt.tensor([1], [-1]), /tensor: dimension 0 of shape \[-1\] is -1/],
     ['fractional dimension', () => rt.tensor([1, 2], [1.5, 2]), /tensor: dimension 0 of shape \[1.5,2\] is 1.5/],
-    ['matmul inner dimensions', () => rt.matmul(rt.zeros([2, 3]), rt.zeros([4, 5])), /matmul: inner dimensions differ: A \[2,3\] · B \[4,5\]: 3 ≠ 4/],
+    [
+      'matmul inner dimensions',
+      () => rt.matmul(rt.zeros([2, 3]), rt.zeros([4, 5])),
+      /matmul: inner dimensions differ: A \[2,3\] · B \[4,5\]: 3 ≠ 4/,
+    ],
     [
       'matmul inner dimensions, transposed',
       () => rt.matmul(rt.zeros([2, 3]), rt.zeros([4, 5]), { transposeB: true }),
       /matmul: inner dimensions differ: A \[2,3\] · Bᵀ \[4,5\] \(used as \[5,4\]\): 3 ≠ 5/,
     ],
-    ['matmul rank', () => rt.matmul(rt.zeros([2]), rt.zeros([2, 2])), /matmul: operands must have rank 2 or more, got \[2\] and \[2,2\]/],
+    [
+      'matmul rank',
+      () => rt.matmul(rt.zeros([2]), rt.zeros([2, 2])),
+      /matmul: operands must have rank 2 or more, got \[2\] and \[2,2\]/,
+    ],
     ['broadcast', () => rt.add(rt.zeros([2, 3]), rt.zeros([2])), /add: shapes \[2,3\] and \[2\] do not broadcast/],
-    ['mse shapes', () => rt.mseLoss(rt.zeros([2, 3]), rt.zeros([3, 2])), /mseLoss: shapes \[2,3\] and \[3,2\] must be equal/],
+    [
+      'mse shapes',
+      () => rt.mseLoss(rt.zeros([2, 3]), rt.zeros([3, 2])),
+      /mseLoss: shapes \[2,3\] and \[3,2\] must be equal/,
+    ],
     ['sum axis', () => rt.sum(rt.zeros([2, 3]), 2), /sum: axis 2 is out of range for shape \[2,3\]/],
     ['labels', () => rt.softmaxCrossEntropy(rt.zeros([2, 3]), [0, 3]), /softmaxCrossEntropy: label 1 is 3/],
-    ['transpose rank', () => rt.transpose(rt.zeros([4])), /transpose: expects at least 2 dimensions to swap the last two, got \[4\]/],
+    [
+      'transpose rank',
+      () => rt.transpose(rt.zeros([4])),
+      /transpose: expects at least 2 dimensions to swap the last two, got \[4\]/,
+    ],
     ['another runtime', () => rt.add(rt.zeros([2]), other.zeros([2])), /add: tensor \[2\] belongs to another runtime/],
     [
       'disposed',
@@ -52,7 +68,9 @@ describe('errors on the CPU runtime', async () => {
 
   it('grad of a non-scalar', async () => {
     const x = rt.tensor([1, 2], [2], { requiresGrad: true });
-    await expect(rt.grad(rt.mul(x, 2), [x])).rejects.toThrow(/grad: the loss must be a scalar \(one element\), got shape \[2\]/);
+    await expect(rt.grad(rt.mul(x, 2), [x])).rejects.toThrow(
+      /grad: the loss must be a scalar \(one element\), got shape \[2\]/,
+    );
     await stillWorks(rt);
   });
 

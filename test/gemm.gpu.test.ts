@@ -2,7 +2,20 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../src/index.js';
 import type { MatmulPlan } from '../src/index.js';
-import { absMatmul, cpuRuntime, dotBound, expectBitEqual, expectClose, f32, gpuRuntime, randomArray, read, rng, stored, TRANSPOSES } from './helpers.js';
+import {
+  absMatmul,
+  cpuRuntime,
+  dotBound,
+  expectBitEqual,
+  expectClose,
+  f32,
+  gpuRuntime,
+  randomArray,
+  read,
+  rng,
+  stored,
+  TRANSPOSES,
+} from './helpers.js';
 
 let gpu: Runtime;
 let cpu: Runtime;
@@ -67,7 +80,12 @@ async function check(plan: MatmulPlan, [m, n, k]: [number, number, number], ta: 
   const out = await read(traced.value);
   gpu.matmulPlan = null;
   const ref = await read(cpu.matmul(cpu.tensor(a, aShape), cpu.tensor(b, bShape), options));
-  expectClose(out, ref, dotBound(absMatmul(a, aShape, b, bShape, ta, tb), k), `${planName(plan)} ${m}x${n}x${k} ta=${ta} tb=${tb}`);
+  expectClose(
+    out,
+    ref,
+    dotBound(absMatmul(a, aShape, b, bShape, ta, tb), k),
+    `${planName(plan)} ${m}x${n}x${k} ta=${ta} tb=${tb}`,
+  );
   return traced.dispatches.filter((d) => d.op === 'matmul');
 }
 
@@ -107,7 +125,10 @@ describe('split-K: partial sums per K range, then a second pass in a fixed order
       for (const [ta, tb] of transposes) {
         for (const shape of SPLIT_SHAPES) {
           const dispatches = await check(plan, shape, ta, tb);
-          expect(dispatches.map((d) => d.kernel)).toEqual([`matmul_${plan.variant}_splitk_${ta ? 't' : 'n'}${tb ? 't' : 'n'}`, 'matmul_splitk_sum']);
+          expect(dispatches.map((d) => d.kernel)).toEqual([
+            `matmul_${plan.variant}_splitk_${ta ? 't' : 'n'}${tb ? 't' : 'n'}`,
+            'matmul_splitk_sum',
+          ]);
         }
       }
     });
@@ -125,7 +146,8 @@ describe('split-K: partial sums per K range, then a second pass in a fixed order
     // Repeats agreeing prove nothing if every run is NaN (unwritten) or equally wrong: the first is checked too.
     const ref = await read(cpu.matmul(cpu.tensor(aData, [k, m]), cpu.tensor(bData, [k, n]), { transposeA: true }));
     expectClose(first, ref, dotBound(absMatmul(aData, [k, m], bData, [k, n], true, false), k), 'split 7, K = 999');
-    for (let i = 0; i < 3; i++) expectBitEqual(await gpu.matmul(a, b, { transposeA: true }).data(), first, `repeat ${i}`);
+    for (let i = 0; i < 3; i++)
+      expectBitEqual(await gpu.matmul(a, b, { transposeA: true }).data(), first, `repeat ${i}`);
   });
 });
 
@@ -161,7 +183,13 @@ describe('the kernel choice', () => {
     expect(result.candidates.length).toBeGreaterThan(1);
     expect(result.kernel.startsWith('matmul_')).toBe(true);
     const traced = await check(result.plan, [48, 40, 64], false, true);
-    const chosen = await gpu.trace(() => gpu.matmul(gpu.tensor(new Float32Array(48 * 64).fill(1), [48, 64]), gpu.tensor(new Float32Array(40 * 64).fill(1), [40, 64]), { transposeB: true }));
+    const chosen = await gpu.trace(() =>
+      gpu.matmul(
+        gpu.tensor(new Float32Array(48 * 64).fill(1), [48, 64]),
+        gpu.tensor(new Float32Array(40 * 64).fill(1), [40, 64]),
+        { transposeB: true },
+      ),
+    );
     expect(chosen.dispatches.find((d) => d.op === 'matmul')!.kernel).toBe(traced[0].kernel);
     expect(Array.from(await chosen.value.data()).every((v) => v === 64)).toBe(true);
   });

@@ -12,7 +12,10 @@ let cpu: Runtime;
 
 beforeAll(async () => {
   if (!process.env.VK_ICD_FILENAMES) {
-    expect(existsSync(SWIFTSHADER_ICD), `no Vulkan driver for Dawn: install Debian's chromium or set VK_ICD_FILENAMES`).toBe(true);
+    expect(
+      existsSync(SWIFTSHADER_ICD),
+      `no Vulkan driver for Dawn: install Debian's chromium or set VK_ICD_FILENAMES`,
+    ).toBe(true);
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   }
   gpu = await createRuntime({ backend: 'webgpu', gpu: create([]) });
@@ -49,14 +52,22 @@ describe('gemv_subgroup', () => {
       const bias = f32(randomArray(n, random));
       const options = { transposeA: ta, transposeB: tb };
       gpu.matmulPlan = { variant: 'gemv_subgroup', splits: 1 };
-      const { value: out, dispatches } = await gpu.trace(() => read(gpu.matmul(gpu.tensor(a, aShape), gpu.tensor(b, bShape), options)));
-      expect(dispatches.filter((d) => d.op === 'matmul').map((d) => d.kernel)).toEqual([`matmul_gemv_subgroup_${ta ? 't' : 'n'}${tb ? 't' : 'n'}`]);
+      const { value: out, dispatches } = await gpu.trace(() =>
+        read(gpu.matmul(gpu.tensor(a, aShape), gpu.tensor(b, bShape), options)),
+      );
+      expect(dispatches.filter((d) => d.op === 'matmul').map((d) => d.kernel)).toEqual([
+        `matmul_gemv_subgroup_${ta ? 't' : 'n'}${tb ? 't' : 'n'}`,
+      ]);
       const ref = await read(cpu.matmul(cpu.tensor(a, aShape), cpu.tensor(b, bShape), options));
       expectClose(out, ref, dotBound(absMatmul(a, aShape, b, bShape, ta, tb), k), 'matmul');
 
       if (ta) return; // the fused linear takes x as stored
-      const fused = await read(gpu.linear(gpu.tensor(a, aShape), gpu.tensor(b, bShape), gpu.tensor(bias, [n]), 'tanh', { transposeW: tb }));
-      const refFused = await read(cpu.linear(cpu.tensor(a, aShape), cpu.tensor(b, bShape), cpu.tensor(bias, [n]), 'tanh', { transposeW: tb }));
+      const fused = await read(
+        gpu.linear(gpu.tensor(a, aShape), gpu.tensor(b, bShape), gpu.tensor(bias, [n]), 'tanh', { transposeW: tb }),
+      );
+      const refFused = await read(
+        cpu.linear(cpu.tensor(a, aShape), cpu.tensor(b, bShape), cpu.tensor(bias, [n]), 'tanh', { transposeW: tb }),
+      );
       expectClose(fused, refFused, relBound(refFused, 64, 4 * k * 2 ** -24 * 3), 'linear');
     });
   }
@@ -70,17 +81,29 @@ describe('gemv_subgroup', () => {
     expect(variants[0]).toContain('gemv_subgroup');
     expect(variants[1]).not.toContain('gemv_subgroup');
     // Which candidate wins is timing; what can be checked is that the winner is the one used afterwards, and correctly.
-    for (const [i, transposeB] of [[0, true], [1, false]] as const) {
+    for (const [i, transposeB] of [
+      [0, true],
+      [1, false],
+    ] as const) {
       const random = rng(900 + i);
       const a = f32(randomArray(512, random));
       const b = f32(randomArray(256 * 512, random));
       const bShape = transposeB ? [256, 512] : [512, 256];
-      const traced = await gpu.trace(() => read(gpu.matmul(gpu.tensor(a, [1, 512]), gpu.tensor(b, bShape), { transposeB })));
+      const traced = await gpu.trace(() =>
+        read(gpu.matmul(gpu.tensor(a, [1, 512]), gpu.tensor(b, bShape), { transposeB })),
+      );
       const kernel = traced.dispatches.find((d) => d.op === 'matmul')!.kernel;
       expect(results[i].kernel.split(' ')[0], `shape ${i}`).toBe(kernel);
       const ref = await read(cpu.matmul(cpu.tensor(a, [1, 512]), cpu.tensor(b, bShape), { transposeB }));
-      expectClose(traced.value, ref, dotBound(absMatmul(a, [1, 512], b, bShape, false, transposeB), 512), `tuned shape ${i}`);
+      expectClose(
+        traced.value,
+        ref,
+        dotBound(absMatmul(a, [1, 512], b, bShape, false, transposeB), 512),
+        `tuned shape ${i}`,
+      );
     }
-    console.log(`SwiftShader, 1×512·(256×512)ᵀ: ${results[0].candidates.map((c) => `${c.kernel} ${c.ms.toFixed(2)} ms`).join('; ')}`);
+    console.log(
+      `SwiftShader, 1×512·(256×512)ᵀ: ${results[0].candidates.map((c) => `${c.kernel} ${c.ms.toFixed(2)} ms`).join('; ')}`,
+    );
   });
 });

@@ -22,11 +22,23 @@ const UNARY_CHECKS: Record<UnaryName, Check> = {
   abs: { label: 'abs', inputs: [{ shape: [2, 5] }], f: (rt, [x]) => rt.abs(x) },
   sin: { label: 'sin', inputs: [{ shape: [2, 5], lo: -3, hi: 3 }], f: (rt, [x]) => rt.sin(x) },
   cos: { label: 'cos', inputs: [{ shape: [2, 5], lo: -3, hi: 3 }], f: (rt, [x]) => rt.cos(x) },
-  pow: { label: 'pow, odd exponent of negative bases', inputs: [{ shape: [2, 5], lo: -2, hi: 2 }], f: (rt, [x]) => rt.pow(x, 3) },
+  pow: {
+    label: 'pow, odd exponent of negative bases',
+    inputs: [{ shape: [2, 5], lo: -2, hi: 2 }],
+    f: (rt, [x]) => rt.pow(x, 3),
+  },
   clamp: { label: 'clamp', inputs: [{ shape: [4, 5] }], f: (rt, [x]) => rt.clamp(x, -0.5, 0.4) },
   leakyRelu: { label: 'leakyRelu', inputs: [{ shape: [4, 5] }], f: (rt, [x]) => rt.leakyRelu(x, 0.2) },
-  clampGradMask: { label: 'clampGradMask, through clamp', inputs: [{ shape: [4, 5] }], f: (rt, [x]) => rt.clamp(x, -0.3, 0.6) },
-  leakyReluSlope: { label: 'leakyReluSlope, through leakyRelu', inputs: [{ shape: [4, 5] }], f: (rt, [x]) => rt.leakyRelu(x) },
+  clampGradMask: {
+    label: 'clampGradMask, through clamp',
+    inputs: [{ shape: [4, 5] }],
+    f: (rt, [x]) => rt.clamp(x, -0.3, 0.6),
+  },
+  leakyReluSlope: {
+    label: 'leakyReluSlope, through leakyRelu',
+    inputs: [{ shape: [4, 5] }],
+    f: (rt, [x]) => rt.leakyRelu(x),
+  },
 };
 
 /** An arithmetic op under each broadcasting pattern; the second operand stays in [lo, hi]. */
@@ -53,7 +65,9 @@ const BINARY_CHECKS: Record<BinaryName, Check[]> = {
   mul: broadcasts('mul'),
   div: broadcasts('div', 0.5, 2),
   reluGrad: [{ label: 'reluGrad, through relu', inputs: [{ shape: [4, 5] }], f: (rt, [x]) => rt.relu(x) }],
-  tanhGrad: [{ label: 'tanhGrad, through tanh', inputs: [{ shape: [4, 5], lo: -3, hi: 3 }], f: (rt, [x]) => rt.tanh(x) }],
+  tanhGrad: [
+    { label: 'tanhGrad, through tanh', inputs: [{ shape: [4, 5], lo: -3, hi: 3 }], f: (rt, [x]) => rt.tanh(x) },
+  ],
   geluGrad: [
     {
       label: 'geluGrad, through linear with gelu',
@@ -62,12 +76,28 @@ const BINARY_CHECKS: Record<BinaryName, Check[]> = {
     },
   ],
   maximum: [
-    { label: 'maximum, same shape', inputs: [{ shape: [3, 4] }, { shape: [3, 4] }], f: (rt, [a, b]) => rt.maximum(a, b) },
-    { label: 'maximum, row vector [n]', inputs: [{ shape: [3, 4] }, { shape: [4] }], f: (rt, [a, b]) => rt.maximum(a, b) },
+    {
+      label: 'maximum, same shape',
+      inputs: [{ shape: [3, 4] }, { shape: [3, 4] }],
+      f: (rt, [a, b]) => rt.maximum(a, b),
+    },
+    {
+      label: 'maximum, row vector [n]',
+      inputs: [{ shape: [3, 4] }, { shape: [4] }],
+      f: (rt, [a, b]) => rt.maximum(a, b),
+    },
   ],
   minimum: [
-    { label: 'minimum, same shape', inputs: [{ shape: [3, 4] }, { shape: [3, 4] }], f: (rt, [a, b]) => rt.minimum(a, b) },
-    { label: 'minimum, column [m,1]', inputs: [{ shape: [3, 1] }, { shape: [3, 4] }], f: (rt, [a, b]) => rt.minimum(a, b) },
+    {
+      label: 'minimum, same shape',
+      inputs: [{ shape: [3, 4] }, { shape: [3, 4] }],
+      f: (rt, [a, b]) => rt.minimum(a, b),
+    },
+    {
+      label: 'minimum, column [m,1]',
+      inputs: [{ shape: [3, 1] }, { shape: [3, 4] }],
+      f: (rt, [a, b]) => rt.minimum(a, b),
+    },
   ],
   // A comparison is a constant of the product: a's gradient is the 0/1 mask, b's is 0, as finite differences agree.
   greater: [comparison('greater')],
@@ -75,14 +105,32 @@ const BINARY_CHECKS: Record<BinaryName, Check[]> = {
   less: [comparison('less')],
   lessEqual: [comparison('lessEqual')],
   equal: [comparison('equal')],
-  sigmoidGrad: [{ label: 'sigmoidGrad, through sigmoid', inputs: [{ shape: [4, 5], lo: -4, hi: 4 }], f: (rt, [x]) => rt.sigmoid(x) }],
-  siluGrad: [{ label: 'siluGrad, through silu', inputs: [{ shape: [4, 5], lo: -4, hi: 4 }], f: (rt, [x]) => rt.silu(x) }],
+  sigmoidGrad: [
+    {
+      label: 'sigmoidGrad, through sigmoid',
+      inputs: [{ shape: [4, 5], lo: -4, hi: 4 }],
+      f: (rt, [x]) => rt.sigmoid(x),
+    },
+  ],
+  siluGrad: [
+    { label: 'siluGrad, through silu', inputs: [{ shape: [4, 5], lo: -4, hi: 4 }], f: (rt, [x]) => rt.silu(x) },
+  ],
   absGrad: [{ label: 'absGrad, through abs', inputs: [{ shape: [4, 5] }], f: (rt, [x]) => rt.abs(x) }],
-  maximumMask: [{ label: 'maximumMask, through maximum', inputs: [{ shape: [4, 5] }, { shape: [5] }], f: (rt, [a, b]) => rt.maximum(a, b) }],
+  maximumMask: [
+    {
+      label: 'maximumMask, through maximum',
+      inputs: [{ shape: [4, 5] }, { shape: [5] }],
+      f: (rt, [a, b]) => rt.maximum(a, b),
+    },
+  ],
 };
 
 function comparison(op: 'greater' | 'greaterEqual' | 'less' | 'lessEqual' | 'equal'): Check {
-  return { label: `${op}, as a constant in a · (a ${op} b)`, inputs: [{ shape: [3, 4] }, { shape: [4] }], f: (rt, [a, b]) => rt.mul(a, rt[op](a, b)) };
+  return {
+    label: `${op}, as a constant in a · (a ${op} b)`,
+    inputs: [{ shape: [3, 4] }, { shape: [4] }],
+    f: (rt, [a, b]) => rt.mul(a, rt[op](a, b)),
+  };
 }
 
 describe('CPU gradients against finite differences (float64)', () => {
@@ -112,9 +160,11 @@ describe('CPU gradients against finite differences (float64)', () => {
         rt.matmul(a, b, { transposeA: ta, transposeB: tb }),
       ));
   }
-  it('matmul with K = 1 and a single row', () => gradcheck('matmul', [{ shape: [1, 1] }, { shape: [1, 3] }], (rt, [a, b]) => rt.matmul(a, b)));
+  it('matmul with K = 1 and a single row', () =>
+    gradcheck('matmul', [{ shape: [1, 1] }, { shape: [1, 3] }], (rt, [a, b]) => rt.matmul(a, b)));
   it('transpose', () => gradcheck('transpose', [{ shape: [3, 5] }], (rt, [x]) => rt.transpose(x)));
-  it('a tensor used twice accumulates', () => gradcheck('x·x + x', [{ shape: [3, 3] }], (rt, [x]) => rt.add(rt.mul(x, x), x)));
+  it('a tensor used twice accumulates', () =>
+    gradcheck('x·x + x', [{ shape: [3, 3] }], (rt, [x]) => rt.add(rt.mul(x, x), x)));
   it('sum over everything', () => gradcheck('sum', [{ shape: [3, 4] }], (rt, [x]) => rt.sum(x)));
   it('sum over rows (axis 0)', () => gradcheck('sum0', [{ shape: [3, 4] }], (rt, [x]) => rt.sum(x, 0)));
   it('sum over columns (axis 1)', () => gradcheck('sum1', [{ shape: [3, 4] }], (rt, [x]) => rt.sum(x, 1)));
@@ -129,23 +179,31 @@ describe('CPU gradients against finite differences (float64)', () => {
   it('softmaxCrossEntropy with class indices', () =>
     gradcheck('sce-idx', [{ shape: [3, 5], lo: -4, hi: 4 }], (rt, [x]) => rt.softmaxCrossEntropy(x, [4, 0, 2])));
   it('a two-layer MLP', () =>
-    gradcheck(
-      'mlp',
-      [{ shape: [5, 3] }, { shape: [3, 4] }, { shape: [4] }, { shape: [4, 2] }],
-      (rt, [x, w1, b1, w2]) => rt.matmul(rt.tanh(rt.add(rt.matmul(x, w1), b1)), w2),
+    gradcheck('mlp', [{ shape: [5, 3] }, { shape: [3, 4] }, { shape: [4] }, { shape: [4, 2] }], (rt, [x, w1, b1, w2]) =>
+      rt.matmul(rt.tanh(rt.add(rt.matmul(x, w1), b1)), w2),
     ));
 });
 
 // ---- normalisation and dropout (src/ops/norm.ts, src/ops/dropout.ts) ----
 describe('finite differences: layerNorm, rmsNorm, dropout', () => {
   it('layerNorm with γ and β, 3-D x', () =>
-    gradcheck('layerNorm', [{ shape: [2, 3, 5] }, { shape: [5], lo: 0.5, hi: 2 }, { shape: [5] }], (rt, [x, g, b]) => rt.layerNorm(x, g, b)));
+    gradcheck('layerNorm', [{ shape: [2, 3, 5] }, { shape: [5], lo: 0.5, hi: 2 }, { shape: [5] }], (rt, [x, g, b]) =>
+      rt.layerNorm(x, g, b),
+    ));
   it('layerNorm without γ and β, rows offset from 0', () =>
-    gradcheck('layerNorm plain', [{ shape: [4, 6], lo: 2, hi: 5 }], (rt, [x]) => rt.layerNorm(x, null, null, { eps: 1e-3 })));
-  it('layerNorm with β only, a single row', () => gradcheck('layerNorm β', [{ shape: [7] }, { shape: [7] }], (rt, [x, b]) => rt.layerNorm(x, null, b)));
-  it('rmsNorm with γ', () => gradcheck('rmsNorm', [{ shape: [3, 4] }, { shape: [4] }], (rt, [x, g]) => rt.rmsNorm(x, g)));
-  it('rmsNorm without γ, 3-D x', () => gradcheck('rmsNorm plain', [{ shape: [2, 2, 3] }], (rt, [x]) => rt.rmsNorm(x, null, { eps: 1e-2 })));
-  it('dropout with a fixed seed', () => gradcheck('dropout', [{ shape: [4, 9] }], (rt, [x]) => rt.dropout(x, 0.3, { seed: 7 })));
+    gradcheck('layerNorm plain', [{ shape: [4, 6], lo: 2, hi: 5 }], (rt, [x]) =>
+      rt.layerNorm(x, null, null, { eps: 1e-3 }),
+    ));
+  it('layerNorm with β only, a single row', () =>
+    gradcheck('layerNorm β', [{ shape: [7] }, { shape: [7] }], (rt, [x, b]) => rt.layerNorm(x, null, b)));
+  it('rmsNorm with γ', () =>
+    gradcheck('rmsNorm', [{ shape: [3, 4] }, { shape: [4] }], (rt, [x, g]) => rt.rmsNorm(x, g)));
+  it('rmsNorm without γ, 3-D x', () =>
+    gradcheck('rmsNorm plain', [{ shape: [2, 2, 3] }], (rt, [x]) => rt.rmsNorm(x, null, { eps: 1e-2 })));
+  it('dropout with a fixed seed', () =>
+    gradcheck('dropout', [{ shape: [4, 9] }], (rt, [x]) => rt.dropout(x, 0.3, { seed: 7 })));
   it('dropout from the runtime generator, under layerNorm', () =>
-    gradcheck('dropout then layerNorm', [{ shape: [3, 8] }, { shape: [8] }], (rt, [x, g]) => rt.layerNorm(rt.dropout(x, 0.25, { seed: 3 }), g)));
+    gradcheck('dropout then layerNorm', [{ shape: [3, 8] }, { shape: [8] }], (rt, [x, g]) =>
+      rt.layerNorm(rt.dropout(x, 0.25, { seed: 3 }), g),
+    ));
 });

@@ -47,7 +47,13 @@ describe('expectClose', () => {
   it('a bound scaled by max|ref| becomes infinite when the reference overflows, and is then rejected', () => {
     const ref = [1, Infinity];
     const scale = Math.max(...ref.map(Math.abs));
-    expect(() => expectClose([5, Infinity], ref, ref.map(() => 1e-3 * scale))).toThrow(/a bound must be a finite number/);
+    expect(() =>
+      expectClose(
+        [5, Infinity],
+        ref,
+        ref.map(() => 1e-3 * scale),
+      ),
+    ).toThrow(/a bound must be a finite number/);
   });
 
   it('dotBound and relBound grow with the reduction length and the magnitude', () => {

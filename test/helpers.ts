@@ -85,7 +85,14 @@ export function dotBound(absProduct: ArrayLike<number>, k: number, c = 4, atol =
 }
 
 /** (|A|·|B|) for op(A)·op(B), in float64. */
-export function absMatmul(a: ArrayLike<number>, aShape: number[], b: ArrayLike<number>, bShape: number[], ta = false, tb = false): Float64Array {
+export function absMatmul(
+  a: ArrayLike<number>,
+  aShape: number[],
+  b: ArrayLike<number>,
+  bShape: number[],
+  ta = false,
+  tb = false,
+): Float64Array {
   const [m, k] = ta ? [aShape[1], aShape[0]] : aShape;
   const n = tb ? bShape[0] : bShape[1];
   const out = new Float64Array(m * n);

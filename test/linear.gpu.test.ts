@@ -73,7 +73,9 @@ async function compare(c: Case, activation: Activation, seed: number) {
   const label = `${activation} ${c.batch}x${c.inputs}→${c.outputs}${c.bias ? ' +b' : ''}${c.transposeW ? ' wᵀ' : ''}`;
   // The forward sums K = inputs products plus the bias; act and its derivative are 1-Lipschitz-ish near these values,
   // so the matmul bound (with the bias in the magnitudes) carries over, plus a few ulps of the activation itself.
-  const zMagnitude = absMatmul(x, [c.batch, c.inputs], w, [c.inputs, c.outputs]).map((v, i) => v + (c.bias ? Math.abs(g.inputs.b[i % c.outputs]) : 0));
+  const zMagnitude = absMatmul(x, [c.batch, c.inputs], w, [c.inputs, c.outputs]).map(
+    (v, i) => v + (c.bias ? Math.abs(g.inputs.b[i % c.outputs]) : 0),
+  );
   const yBound = dotBound(zMagnitude, c.inputs + 1).map((v, i) => v + 8 * 2 ** -24 * Math.abs(ref.y[i]) + 1e-6);
   expectClose(g.y, ref.y, yBound, `${label}: y`);
   // dZ = r ⊙ act'(z) with |act'| ≤ 1.13 (gelu); dX = dZ·Wᵀ reduces over outputs, dW = Xᵀ·dZ over the batch.
@@ -82,7 +84,12 @@ async function compare(c: Case, activation: Activation, seed: number) {
   const dwBound = dotBound(absMatmul(x, [c.batch, c.inputs], absR, [c.batch, c.outputs], true, false), c.batch, 16);
   expectClose(g.dX, ref.dX, dxBound, `${label}: dX`);
   // Both gradients of w are in its stored layout ([out, in] with transposeW); the bound was computed [in, out].
-  expectClose(g.dW, ref.dW, c.transposeW ? transposed(Float32Array.from(dwBound), c.inputs, c.outputs) : dwBound, `${label}: dW`);
+  expectClose(
+    g.dW,
+    ref.dW,
+    c.transposeW ? transposed(Float32Array.from(dwBound), c.inputs, c.outputs) : dwBound,
+    `${label}: dW`,
+  );
   if (ref.dB) {
     const dbBound = Float64Array.from({ length: c.outputs }, () => 1e-5 + 16 * c.batch * 2 ** -24 * 1.13);
     expectClose(g.dB!, ref.dB, dbBound, `${label}: db`);

@@ -7,7 +7,14 @@ import { randomArray, rng } from './helpers.js';
 const ACTIVATIONS: Activation[] = ['identity', 'relu', 'tanh', 'gelu'];
 
 /** L = Σ act(x·w + b) ⊙ r as a float64 number, on the reference. */
-async function loss(rt: Runtime, x: Float64Array, w: Float64Array, b: Float64Array, r: Float64Array, activation: Activation) {
+async function loss(
+  rt: Runtime,
+  x: Float64Array,
+  w: Float64Array,
+  b: Float64Array,
+  r: Float64Array,
+  activation: Activation,
+) {
   const y = rt.linear(rt.tensor(x, [3, 4]), rt.tensor(w, [4, 5]), rt.tensor(b, [5]), activation);
   return (await rt.sum(rt.mul(y, rt.tensor(r, [3, 5]))).dataF64())[0];
 }
@@ -35,7 +42,10 @@ describe('linear on the reference backend', () => {
           const minus = params.map((v) => v.slice());
           plus[p][i] += eps;
           minus[p][i] -= eps;
-          const numeric = ((await loss(rt, plus[0], plus[1], plus[2], r, activation)) - (await loss(rt, minus[0], minus[1], minus[2], r, activation))) / (2 * eps);
+          const numeric =
+            ((await loss(rt, plus[0], plus[1], plus[2], r, activation)) -
+              (await loss(rt, minus[0], minus[1], minus[2], r, activation))) /
+            (2 * eps);
           expect(Math.abs(grads[p][i] - numeric)).toBeLessThanOrEqual(1e-6 + 1e-6 * Math.abs(numeric));
         }
       }

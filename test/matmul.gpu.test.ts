@@ -1,6 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../src/index.js';
-import { absMatmul, cpuRuntime, dotBound, expectClose, f32, gpuRuntime, randomArray, read, rng, stored, TRANSPOSES } from './helpers.js';
+import {
+  absMatmul,
+  cpuRuntime,
+  dotBound,
+  expectClose,
+  f32,
+  gpuRuntime,
+  randomArray,
+  read,
+  rng,
+  stored,
+  TRANSPOSES,
+} from './helpers.js';
 
 let gpu: Runtime;
 let cpu: Runtime;
@@ -53,7 +65,9 @@ describe('the transposed-gradient identities', () => {
     // The same parameter stored as V = Wᵀ [N,K], used as Z = X·Vᵀ.
     const wt = new Float32Array(n * k);
     for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) wt[j * k + i] = w[i * n + j];
-    const W = transposedParam ? rt.tensor(wt, [n, k], { requiresGrad: true }) : rt.tensor(w, [k, n], { requiresGrad: true });
+    const W = transposedParam
+      ? rt.tensor(wt, [n, k], { requiresGrad: true })
+      : rt.tensor(w, [k, n], { requiresGrad: true });
     const traced = await rt.trace(async () => {
       const z = rt.matmul(X, W, { transposeB: transposedParam });
       const loss = rt.sum(rt.mul(z, rt.tensor(r, [m, n])));
@@ -76,7 +90,12 @@ describe('the transposed-gradient identities', () => {
     const refDV = new Float64Array(n * k);
     for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) refDV[j * k + i] = ref.dW[i * n + j];
     expectClose(transposed.dW, refDV, dotBound(absMatmul(r, rShape, x, xShape, true, false), m), '∂L/∂Wᵀ = (Xᵀ·G)ᵀ');
-    expectClose(transposed.dX, ref.dX, dotBound(absMatmul(r, rShape, w, [k, n], false, true), n), '∂L/∂X with Wᵀ stored');
+    expectClose(
+      transposed.dX,
+      ref.dX,
+      dotBound(absMatmul(r, rShape, w, [k, n], false, true), n),
+      '∂L/∂X with Wᵀ stored',
+    );
 
     // Kernel names are matmul_<variant>_<transposes>; the variant depends on the adapter, the suffix must not.
     const kernels = (d: typeof plain.dispatches) =>

@@ -43,7 +43,9 @@ async function loop(compiled: boolean) {
       baseStats = rt.stats();
     }
     const { x, y } = inputs[s % 2];
-    const loss = await rt.tidy(async () => (await (await step(rt.tensor(x, [BATCH, IN]), rt.tensor(y, [BATCH, OUT]))).data())[0]);
+    const loss = await rt.tidy(
+      async () => (await (await step(rt.tensor(x, [BATCH, IN]), rt.tensor(y, [BATCH, OUT]))).data())[0],
+    );
     if (s === 0) first = loss;
     last = loss;
   }
@@ -52,7 +54,14 @@ async function loop(compiled: boolean) {
   compiledStep?.dispose();
   opt.dispose();
   mlp.dispose();
-  return { baseline, end, allocations: endStats.allocations - baseStats.allocations, submissions: endStats.submissions - baseStats.submissions, first, last };
+  return {
+    baseline,
+    end,
+    allocations: endStats.allocations - baseStats.allocations,
+    submissions: endStats.submissions - baseStats.submissions,
+    first,
+    last,
+  };
 }
 
 describe(`memory over ${STEPS} training steps`, () => {

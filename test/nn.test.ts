@@ -76,7 +76,12 @@ describe('rt.nn', () => {
       [8, 3, 'none'],
     ]);
     expect(Object.keys(model.namedParams())).toEqual([
-      'layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias', 'layers.2.weight', 'layers.2.bias',
+      'layers.0.weight',
+      'layers.0.bias',
+      'layers.1.weight',
+      'layers.1.bias',
+      'layers.2.weight',
+      'layers.2.bias',
     ]);
     expect(model.forward(rt.tensor(new Float32Array(20).fill(0.1), [5, 4])).shape).toEqual([5, 3]);
   });
@@ -91,7 +96,9 @@ describe('rt.nn', () => {
     const rt = await createRuntime({ backend: 'cpu' });
     expect(() => rt.nn.linear(0, 2)).toThrow(/inFeatures must be a positive integer/);
     expect(() => rt.nn.mlp([3])).toThrow(/at least \[in, out\]/);
-    expect(() => rt.nn.mlp([3, 2], 'swish' as never)).toThrow(/activation must be one of identity, relu, tanh, gelu or 'none'/);
+    expect(() => rt.nn.mlp([3, 2], 'swish' as never)).toThrow(
+      /activation must be one of identity, relu, tanh, gelu or 'none'/,
+    );
   });
 });
 
@@ -102,7 +109,9 @@ describe('valueAndGrad and accuracy', () => {
     const x = rt.tensor([0.1, 0.2, -0.3, 0.4, 0.9, -1], [3, 2]);
     const labels = [0, 2, 1];
     const before = rt.memory().liveTensors;
-    const vg = rt.valueAndGrad((_params, input: typeof x, y: number[]) => rt.softmaxCrossEntropy(model.forward(input), y));
+    const vg = rt.valueAndGrad((_params, input: typeof x, y: number[]) =>
+      rt.softmaxCrossEntropy(model.forward(input), y),
+    );
     const { value, grads } = await vg(model.params(), x, labels);
     expect(rt.memory().liveTensors).toBe(before + 1 + grads.length);
     expect(value.shape).toEqual([]);
@@ -115,7 +124,9 @@ describe('valueAndGrad and accuracy', () => {
   it('rejects a non-scalar loss', async () => {
     const rt = await createRuntime({ backend: 'cpu' });
     const w = rt.tensor([1, 2], [2], { requiresGrad: true });
-    await expect(rt.valueAndGrad(([p]) => rt.mul(p, 2))([w])).rejects.toThrow(/the loss must be a scalar, got shape \[2\]/);
+    await expect(rt.valueAndGrad(([p]) => rt.mul(p, 2))([w])).rejects.toThrow(
+      /the loss must be a scalar, got shape \[2\]/,
+    );
   });
 
   it('accuracy from class indices and from one-hot rows', async () => {

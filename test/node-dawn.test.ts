@@ -12,7 +12,10 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 describe('Node with Dawn', () => {
   it('trains the transposed-gradient identity end to end', async () => {
     if (!process.env.VK_ICD_FILENAMES) {
-      expect(existsSync(SWIFTSHADER_ICD), `no Vulkan driver for Dawn: install Debian's chromium (for ${SWIFTSHADER_ICD}) or set VK_ICD_FILENAMES`).toBe(true);
+      expect(
+        existsSync(SWIFTSHADER_ICD),
+        `no Vulkan driver for Dawn: install Debian's chromium (for ${SWIFTSHADER_ICD}) or set VK_ICD_FILENAMES`,
+      ).toBe(true);
       process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
     }
     const rt = await createRuntime({ backend: 'webgpu', gpu: create([]) });
@@ -24,9 +27,13 @@ describe('Node with Dawn', () => {
     const x = rt.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
     const v = rt.tensor([1, 0, -1, 2, 1, 0, 0, 1, 1, -2, 0.5, 3], [4, 3], { requiresGrad: true });
     const g = rt.tensor([1, -1, 2, 0, 0.5, 1, -2, 3], [2, 4]);
-    const { value: grads, dispatches } = await rt.trace(() => rt.grad(rt.sum(rt.mul(rt.matmul(x, v, { transposeB: true }), g)), [v]));
+    const { value: grads, dispatches } = await rt.trace(() =>
+      rt.grad(rt.sum(rt.mul(rt.matmul(x, v, { transposeB: true }), g)), [v]),
+    );
     const expected = [];
-    for (let n = 0; n < 4; n++) for (let k = 0; k < 3; k++) expected.push(1 * [1, -1, 2, 0][n] * [1, 2, 3][k] + [0.5, 1, -2, 3][n] * [4, 5, 6][k]);
+    for (let n = 0; n < 4; n++)
+      for (let k = 0; k < 3; k++)
+        expected.push(1 * [1, -1, 2, 0][n] * [1, 2, 3][k] + [0.5, 1, -2, 3][n] * [4, 5, 6][k]);
     expect(Array.from(await grads[0].data())).toEqual(expected);
     expect(dispatches.filter((d) => d.op === 'matmul').map((d) => d.kernel.slice(-2))).toEqual(['nt', 'tn']);
     rt.destroy();
@@ -47,7 +54,9 @@ describe('Node with Dawn', () => {
       gpu: (gpu, [x], _p, out) => gpu.dispatch({ name: 'broken', shader: broken }, { x, out }, [1]),
     });
     const y = apply(rt, brokenOp, [rt.tensor([1], [1])], undefined);
-    await expect(y.data()).rejects.toThrow(/kernel broken: pipeline creation failed: broken\.wgsl:3:\d+: .*undefinedName/);
+    await expect(y.data()).rejects.toThrow(
+      /kernel broken: pipeline creation failed: broken\.wgsl:3:\d+: .*undefinedName/,
+    );
     expect(Array.from(await rt.add(rt.tensor([1, 2], [2]), 1).data())).toEqual([2, 3]);
     rt.destroy();
   });

@@ -29,24 +29,116 @@ const SIZES = [1, 3, 17, 33, 65];
 // One case per elementwise op, keyed by the op tables: an op without a case here does not compile.
 const UNARY_CASES: Record<UnaryName, (m: number, n: number) => Case> = {
   relu: (m, n) => ({ name: `relu [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.relu(x), reduction: 1 }),
-  tanh: (m, n) => ({ name: `tanh [${m},${n}]`, inputs: [{ shape: [m, n], lo: -3, hi: 3 }], f: (rt, [x]) => rt.tanh(x), reduction: 1, ulps: 4096 }),
-  exp: (m, n) => ({ name: `exp [${m},${n}]`, inputs: [{ shape: [m, n], lo: -2, hi: 2 }], f: (rt, [x]) => rt.exp(x), reduction: 1, ulps: 512 }),
-  log: (m, n) => ({ name: `log [${m},${n}]`, inputs: [{ shape: [m, n], lo: 0.1, hi: 4 }], f: (rt, [x]) => rt.log(x), reduction: 1, ulps: 512 }),
+  tanh: (m, n) => ({
+    name: `tanh [${m},${n}]`,
+    inputs: [{ shape: [m, n], lo: -3, hi: 3 }],
+    f: (rt, [x]) => rt.tanh(x),
+    reduction: 1,
+    ulps: 4096,
+  }),
+  exp: (m, n) => ({
+    name: `exp [${m},${n}]`,
+    inputs: [{ shape: [m, n], lo: -2, hi: 2 }],
+    f: (rt, [x]) => rt.exp(x),
+    reduction: 1,
+    ulps: 512,
+  }),
+  log: (m, n) => ({
+    name: `log [${m},${n}]`,
+    inputs: [{ shape: [m, n], lo: 0.1, hi: 4 }],
+    f: (rt, [x]) => rt.log(x),
+    reduction: 1,
+    ulps: 512,
+  }),
   neg: (m, n) => ({ name: `neg [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.neg(x), reduction: 1 }),
-  scale: (m, n) => ({ name: `scale [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.scale(x, 0.75), reduction: 1 }),
-  square: (m, n) => ({ name: `square [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.square(x), reduction: 1 }),
-  sigmoid: (m, n) => ({ name: `sigmoid [${m},${n}]`, inputs: [{ shape: [m, n], lo: -6, hi: 6 }], f: (rt, [x]) => rt.sigmoid(x), reduction: 1, ulps: 64 }),
-  gelu: (m, n) => ({ name: `gelu [${m},${n}]`, inputs: [{ shape: [m, n], lo: -3, hi: 3 }], f: (rt, [x]) => rt.gelu(x), reduction: 1, ulps: 4096 }),
-  silu: (m, n) => ({ name: `silu [${m},${n}]`, inputs: [{ shape: [m, n], lo: -6, hi: 6 }], f: (rt, [x]) => rt.silu(x), reduction: 1, ulps: 64 }),
-  softplus: (m, n) => ({ name: `softplus [${m},${n}]`, inputs: [{ shape: [m, n], lo: -6, hi: 6 }], f: (rt, [x]) => rt.softplus(x), reduction: 1, ulps: 512 }),
-  sqrt: (m, n) => ({ name: `sqrt [${m},${n}]`, inputs: [{ shape: [m, n], lo: 0.1, hi: 4 }], f: (rt, [x]) => rt.sqrt(x), reduction: 1, ulps: 16 }),
-  rsqrt: (m, n) => ({ name: `rsqrt [${m},${n}]`, inputs: [{ shape: [m, n], lo: 0.1, hi: 4 }], f: (rt, [x]) => rt.rsqrt(x), reduction: 1, ulps: 32 }),
+  scale: (m, n) => ({
+    name: `scale [${m},${n}]`,
+    inputs: [{ shape: [m, n] }],
+    f: (rt, [x]) => rt.scale(x, 0.75),
+    reduction: 1,
+  }),
+  square: (m, n) => ({
+    name: `square [${m},${n}]`,
+    inputs: [{ shape: [m, n] }],
+    f: (rt, [x]) => rt.square(x),
+    reduction: 1,
+  }),
+  sigmoid: (m, n) => ({
+    name: `sigmoid [${m},${n}]`,
+    inputs: [{ shape: [m, n], lo: -6, hi: 6 }],
+    f: (rt, [x]) => rt.sigmoid(x),
+    reduction: 1,
+    ulps: 64,
+  }),
+  gelu: (m, n) => ({
+    name: `gelu [${m},${n}]`,
+    inputs: [{ shape: [m, n], lo: -3, hi: 3 }],
+    f: (rt, [x]) => rt.gelu(x),
+    reduction: 1,
+    ulps: 4096,
+  }),
+  silu: (m, n) => ({
+    name: `silu [${m},${n}]`,
+    inputs: [{ shape: [m, n], lo: -6, hi: 6 }],
+    f: (rt, [x]) => rt.silu(x),
+    reduction: 1,
+    ulps: 64,
+  }),
+  softplus: (m, n) => ({
+    name: `softplus [${m},${n}]`,
+    inputs: [{ shape: [m, n], lo: -6, hi: 6 }],
+    f: (rt, [x]) => rt.softplus(x),
+    reduction: 1,
+    ulps: 512,
+  }),
+  sqrt: (m, n) => ({
+    name: `sqrt [${m},${n}]`,
+    inputs: [{ shape: [m, n], lo: 0.1, hi: 4 }],
+    f: (rt, [x]) => rt.sqrt(x),
+    reduction: 1,
+    ulps: 16,
+  }),
+  rsqrt: (m, n) => ({
+    name: `rsqrt [${m},${n}]`,
+    inputs: [{ shape: [m, n], lo: 0.1, hi: 4 }],
+    f: (rt, [x]) => rt.rsqrt(x),
+    reduction: 1,
+    ulps: 32,
+  }),
   abs: (m, n) => ({ name: `abs [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.abs(x), reduction: 1 }),
-  sin: (m, n) => ({ name: `sin [${m},${n}]`, inputs: [{ shape: [m, n], lo: -3, hi: 3 }], f: (rt, [x]) => rt.sin(x), reduction: 1, ulps: 16 }),
-  cos: (m, n) => ({ name: `cos [${m},${n}]`, inputs: [{ shape: [m, n], lo: -3, hi: 3 }], f: (rt, [x]) => rt.cos(x), reduction: 1, ulps: 16 }),
-  pow: (m, n) => ({ name: `pow ³ [${m},${n}]`, inputs: [{ shape: [m, n], lo: -2, hi: 2 }], f: (rt, [x]) => rt.pow(x, 3), reduction: 1, ulps: 16 }),
-  clamp: (m, n) => ({ name: `clamp [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.clamp(x, -0.5, 0.4), reduction: 1 }),
-  leakyRelu: (m, n) => ({ name: `leakyRelu [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.leakyRelu(x, 0.1), reduction: 1 }),
+  sin: (m, n) => ({
+    name: `sin [${m},${n}]`,
+    inputs: [{ shape: [m, n], lo: -3, hi: 3 }],
+    f: (rt, [x]) => rt.sin(x),
+    reduction: 1,
+    ulps: 16,
+  }),
+  cos: (m, n) => ({
+    name: `cos [${m},${n}]`,
+    inputs: [{ shape: [m, n], lo: -3, hi: 3 }],
+    f: (rt, [x]) => rt.cos(x),
+    reduction: 1,
+    ulps: 16,
+  }),
+  pow: (m, n) => ({
+    name: `pow ³ [${m},${n}]`,
+    inputs: [{ shape: [m, n], lo: -2, hi: 2 }],
+    f: (rt, [x]) => rt.pow(x, 3),
+    reduction: 1,
+    ulps: 16,
+  }),
+  clamp: (m, n) => ({
+    name: `clamp [${m},${n}]`,
+    inputs: [{ shape: [m, n] }],
+    f: (rt, [x]) => rt.clamp(x, -0.5, 0.4),
+    reduction: 1,
+  }),
+  leakyRelu: (m, n) => ({
+    name: `leakyRelu [${m},${n}]`,
+    inputs: [{ shape: [m, n] }],
+    f: (rt, [x]) => rt.leakyRelu(x, 0.1),
+    reduction: 1,
+  }),
   clampGradMask: (m, n) => ({
     name: `clampGradMask [${m},${n}]`,
     inputs: [{ shape: [m, n] }],
@@ -64,9 +156,24 @@ const UNARY_CASES: Record<UnaryName, (m: number, n: number) => Case> = {
 };
 
 const BINARY_CASES: Record<BinaryName, (m: number, n: number) => Case> = {
-  add: (m, n) => ({ name: `add [${m},${n}] + [${n}]`, inputs: [{ shape: [m, n] }, { shape: [n] }], f: (rt, [a, b]) => rt.add(a, b), reduction: m }),
-  sub: (m, n) => ({ name: `sub [${m},1] − [${m},${n}]`, inputs: [{ shape: [m, 1] }, { shape: [m, n] }], f: (rt, [a, b]) => rt.sub(a, b), reduction: n }),
-  mul: (m, n) => ({ name: `mul [${m},${n}] · scalar`, inputs: [{ shape: [m, n] }, { shape: [] }], f: (rt, [a, b]) => rt.mul(a, b), reduction: m * n }),
+  add: (m, n) => ({
+    name: `add [${m},${n}] + [${n}]`,
+    inputs: [{ shape: [m, n] }, { shape: [n] }],
+    f: (rt, [a, b]) => rt.add(a, b),
+    reduction: m,
+  }),
+  sub: (m, n) => ({
+    name: `sub [${m},1] − [${m},${n}]`,
+    inputs: [{ shape: [m, 1] }, { shape: [m, n] }],
+    f: (rt, [a, b]) => rt.sub(a, b),
+    reduction: n,
+  }),
+  mul: (m, n) => ({
+    name: `mul [${m},${n}] · scalar`,
+    inputs: [{ shape: [m, n] }, { shape: [] }],
+    f: (rt, [a, b]) => rt.mul(a, b),
+    reduction: m * n,
+  }),
   div: (m, n) => ({
     name: `div [${m},${n}] / [${n}]`,
     inputs: [{ shape: [m, n] }, { shape: [n], lo: 0.5, hi: 2 }],
@@ -77,8 +184,18 @@ const BINARY_CASES: Record<BinaryName, (m: number, n: number) => Case> = {
   reluGrad: (m, n) => gradHelper('reluGrad', m, n, 1),
   tanhGrad: (m, n) => gradHelper('tanhGrad', m, n, 1),
   geluGrad: (m, n) => gradHelper('geluGrad', m, n, 4096),
-  maximum: (m, n) => ({ name: `maximum [${m},${n}], [${n}]`, inputs: [{ shape: [m, n] }, { shape: [n] }], f: (rt, [a, b]) => rt.maximum(a, b), reduction: m }),
-  minimum: (m, n) => ({ name: `minimum [${m},1], [${m},${n}]`, inputs: [{ shape: [m, 1] }, { shape: [m, n] }], f: (rt, [a, b]) => rt.minimum(a, b), reduction: n }),
+  maximum: (m, n) => ({
+    name: `maximum [${m},${n}], [${n}]`,
+    inputs: [{ shape: [m, n] }, { shape: [n] }],
+    f: (rt, [a, b]) => rt.maximum(a, b),
+    reduction: m,
+  }),
+  minimum: (m, n) => ({
+    name: `minimum [${m},1], [${m},${n}]`,
+    inputs: [{ shape: [m, 1] }, { shape: [m, n] }],
+    f: (rt, [a, b]) => rt.minimum(a, b),
+    reduction: n,
+  }),
   // Against maximum(a, b) or minimum(a, b), so that half the pairs tie and the ≥, ≤ and = paths are exercised.
   greater: (m, n) => comparison('greater', m, n, (rt, a, b) => rt.greater(a, b)),
   greaterEqual: (m, n) => comparison('greaterEqual', m, n, (rt, a, b) => rt.greaterEqual(a, rt.maximum(a, b))),
@@ -92,12 +209,26 @@ const BINARY_CASES: Record<BinaryName, (m: number, n: number) => Case> = {
 };
 
 function comparison(op: BinaryName, m: number, n: number, f: (rt: Runtime, a: Tensor, b: Tensor) => Tensor): Case {
-  return { name: `${op} [${m},${n}], [${n}]`, inputs: [{ shape: [m, n] }, { shape: [n] }], f: (rt, [a, b]) => f(rt, a, b), reduction: 1, ulps: 0, forwardOnly: true };
+  return {
+    name: `${op} [${m},${n}], [${n}]`,
+    inputs: [{ shape: [m, n] }, { shape: [n] }],
+    f: (rt, [a, b]) => f(rt, a, b),
+    reduction: 1,
+    ulps: 0,
+    forwardOnly: true,
+  };
 }
 
 function gradHelper(op: BinaryName, m: number, n: number, ulps: number): Case {
   const inputs = [{ shape: [m, n] }, { shape: [m, n], lo: -3, hi: 3 }];
-  return { name: `${op} [${m},${n}]`, inputs, f: (_rt, [g, x]) => binary(op, g, x), reduction: 1, ulps, forwardOnly: true };
+  return {
+    name: `${op} [${m},${n}]`,
+    inputs,
+    f: (_rt, [g, x]) => binary(op, g, x),
+    reduction: 1,
+    ulps,
+    forwardOnly: true,
+  };
 }
 
 const cases: Case[] = [];
@@ -109,9 +240,19 @@ for (const m of SIZES) {
     { name: `sum [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.sum(x), reduction: m * n },
     { name: `sum axis 0 [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.sum(x, 0), reduction: m },
     { name: `sum axis 1 [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.sum(x, 1), reduction: n },
-    { name: `mean axis 0 and all [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.add(rt.mean(x, 0), rt.mean(x)), reduction: m * n },
+    {
+      name: `mean axis 0 and all [${m},${n}]`,
+      inputs: [{ shape: [m, n] }],
+      f: (rt, [x]) => rt.add(rt.mean(x, 0), rt.mean(x)),
+      reduction: m * n,
+    },
     { name: `transpose [${m},${n}]`, inputs: [{ shape: [m, n] }], f: (rt, [x]) => rt.transpose(x), reduction: 1 },
-    { name: `mseLoss [${m},${n}]`, inputs: [{ shape: [m, n] }, { shape: [m, n] }], f: (rt, [p, t]) => rt.mseLoss(p, t), reduction: m * n },
+    {
+      name: `mseLoss [${m},${n}]`,
+      inputs: [{ shape: [m, n] }, { shape: [m, n] }],
+      f: (rt, [p, t]) => rt.mseLoss(p, t),
+      reduction: m * n,
+    },
     {
       name: `softmaxCrossEntropy [${m},${n}] one-hot`,
       inputs: [{ shape: [m, n], lo: -6, hi: 6 }],
@@ -126,7 +267,14 @@ for (const m of SIZES) {
     {
       name: `softmaxCrossEntropy [${m},${n}] class indices`,
       inputs: [{ shape: [m, n], lo: -6, hi: 6 }],
-      f: (rt, [x]) => rt.softmaxCrossEntropy(x, rt.tensor(Array.from({ length: m }, (_, i) => (i * 5) % n), [m])),
+      f: (rt, [x]) =>
+        rt.softmaxCrossEntropy(
+          x,
+          rt.tensor(
+            Array.from({ length: m }, (_, i) => (i * 5) % n),
+            [m],
+          ),
+        ),
       reduction: m * n,
       ulps: 64,
     },
@@ -137,7 +285,18 @@ for (const m of SIZES) {
 async function run(rt: Runtime, c: Case, seed: number) {
   const random = rng(seed);
   const xs = c.inputs.map((i) =>
-    rt.tensor(f32(randomArray(i.shape.reduce((a, b) => a * b, 1), random, i.lo, i.hi)), i.shape, { requiresGrad: !c.forwardOnly }),
+    rt.tensor(
+      f32(
+        randomArray(
+          i.shape.reduce((a, b) => a * b, 1),
+          random,
+          i.lo,
+          i.hi,
+        ),
+      ),
+      i.shape,
+      { requiresGrad: !c.forwardOnly },
+    ),
   );
   const y = c.f(rt, xs);
   const r = rt.tensor(f32(randomArray(y.size, random)), y.shape);

@@ -23,13 +23,21 @@ const OPTIMIZERS: [string, MakeOptimizer][] = [
   ['adamw', (rt) => rt.optim.adam({ lr: 0.02, betas: [0.8, 0.95], eps: 1e-6, weightDecay: 0.1 })],
 ];
 
-const kernelOf = (name: string) => (name.startsWith('adam') ? 'adam' : name.includes('momentum') ? 'sgd_momentum' : 'sgd');
+const kernelOf = (name: string) =>
+  name.startsWith('adam') ? 'adam' : name.includes('momentum') ? 'sgd_momentum' : 'sgd';
 
 describe('optimizer kernels on the GPU against the float64 reference, over several steps', () => {
   for (const [name, make] of OPTIMIZERS) {
     it(`${name}: one in-place kernel per parameter, parameters and state match`, async () => {
       const random = rng(name.length * 31);
-      const inits = SHAPES.map((s) => f32(randomArray(s.reduce((a, b) => a * b, 1), random)));
+      const inits = SHAPES.map((s) =>
+        f32(
+          randomArray(
+            s.reduce((a, b) => a * b, 1),
+            random,
+          ),
+        ),
+      );
       const gp = SHAPES.map((s, i) => gpu.tensor(inits[i], s, { requiresGrad: true }));
       const cp = SHAPES.map((s, i) => cpu.tensor(inits[i], s, { requiresGrad: true }));
       const buffers = gp.map((p) => p.storage as { buffer: GPUBuffer } | null);
@@ -38,12 +46,31 @@ describe('optimizer kernels on the GPU against the float64 reference, over sever
       const steps = 5;
       for (let step = 0; step < steps; step++) {
         // Gradients away from zero, so that Adam's 1/√v does not amplify rounding.
-        const grads = SHAPES.map((s) => f32(randomArray(s.reduce((a, b) => a * b, 1), random, 0.1, 1).map((v, i) => (i % 2 ? v : -v))));
-        const { dispatches } = await gpu.trace(() => gOpt.step(gp, SHAPES.map((s, i) => gpu.tensor(grads[i], s))));
+        const grads = SHAPES.map((s) =>
+          f32(
+            randomArray(
+              s.reduce((a, b) => a * b, 1),
+              random,
+              0.1,
+              1,
+            ).map((v, i) => (i % 2 ? v : -v)),
+          ),
+        );
+        const { dispatches } = await gpu.trace(() =>
+          gOpt.step(
+            gp,
+            SHAPES.map((s, i) => gpu.tensor(grads[i], s)),
+          ),
+        );
         // A step is exactly one update kernel per parameter (Adam then counts the step on the device, once).
         const expected = SHAPES.map(() => kernelOf(name));
-        expect(dispatches.map((d) => d.kernel)).toEqual(name.startsWith('adam') ? [...expected, 'count_step'] : expected);
-        cOpt.step(cp, SHAPES.map((s, i) => cpu.tensor(grads[i], s)));
+        expect(dispatches.map((d) => d.kernel)).toEqual(
+          name.startsWith('adam') ? [...expected, 'count_step'] : expected,
+        );
+        cOpt.step(
+          cp,
+          SHAPES.map((s, i) => cpu.tensor(grads[i], s)),
+        );
       }
       // Identity, not toEqual: a GPUBuffer has no own enumerable keys, so any two buffers compare deeply equal.
       gp.forEach((p, i) => {
@@ -60,7 +87,12 @@ describe('optimizer kernels on the GPU against the float64 reference, over sever
         expect(gState.length).toBe(cState.length);
         for (let s = 0; s < gState.length; s++) {
           const sRef = await read(cState[s]);
-          expectClose(await read(gState[s]), sRef, Float64Array.from(sRef, (v) => 1e-7 + 16 * steps * ULP * Math.abs(v)), `${name} state ${s} of ${i}`);
+          expectClose(
+            await read(gState[s]),
+            sRef,
+            Float64Array.from(sRef, (v) => 1e-7 + 16 * steps * ULP * Math.abs(v)),
+            `${name} state ${s} of ${i}`,
+          );
         }
       }
     });

@@ -53,7 +53,7 @@ describe('optimizer updates on the CPU reference', () => {
         for (let i = 0; i < 3; i++) {
           m[i] = b1 * m[i] + (1 - b1) * g[i];
           v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-          const update = (m[i] / (1 - b1 ** t)) / (Math.sqrt(v[i] / (1 - b2 ** t)) + eps);
+          const update = m[i] / (1 - b1 ** t) / (Math.sqrt(v[i] / (1 - b2 ** t)) + eps);
           expected[i] = expected[i] * (1 - lr * weightDecay) - lr * update;
         }
       });

@@ -9,7 +9,13 @@ import { expectClose, f32, randomArray, read, rng } from './helpers.js';
 const ULP = 2 ** -24;
 
 /** atol + c·R·2⁻²⁴·scale: the float32 error of R accumulated terms; the CPU backend meets it with room to spare. */
-function reductionBound(expected: ArrayLike<number>, terms: number, scale: ArrayLike<number> = expected, c = 8, atol = 1e-6): Float64Array {
+function reductionBound(
+  expected: ArrayLike<number>,
+  terms: number,
+  scale: ArrayLike<number> = expected,
+  c = 8,
+  atol = 1e-6,
+): Float64Array {
   return Float64Array.from(expected, (_, i) => atol + c * Math.max(terms, 1) * ULP * Math.abs(scale[i]));
 }
 
@@ -21,7 +27,11 @@ function strides(shape: number[]): number[] {
 }
 
 /** Σ (and Σ|x|) over one axis by explicit multi-index loops: a different indexing from the library's outer/inner split. */
-function sumAxis(x: ArrayLike<number>, shape: number[], axis: number): { sums: Float64Array; abs: Float64Array; shape: number[] } {
+function sumAxis(
+  x: ArrayLike<number>,
+  shape: number[],
+  axis: number,
+): { sums: Float64Array; abs: Float64Array; shape: number[] } {
   const outShape = shape.filter((_, d) => d !== axis);
   const size = outShape.reduce((a, b) => a * b, 1);
   const sums = new Float64Array(size);
@@ -70,14 +80,28 @@ export function definePinnedValueTests(backend: string, makeRuntime: () => Promi
 
     it('mean of random ragged matrices against float64 loops, over each axis and all', async () => {
       const random = rng(404);
-      for (const [m, n] of [[7, 13], [1, 65], [65, 1], [33, 17]]) {
+      for (const [m, n] of [
+        [7, 13],
+        [1, 65],
+        [65, 1],
+        [33, 17],
+      ]) {
         const data = f32(randomArray(m * n, random, -2, 3));
         const x = rt.tensor(data, [m, n]);
         for (const axis of [0, 1]) {
           const { sums, abs } = sumAxis(data, [m, n], axis);
           const count = axis === 0 ? m : n;
           const expected = Array.from(sums, (s) => s / count);
-          expectClose(await values(rt.mean(x, axis)), expected, reductionBound(expected, count, Array.from(abs, (a) => a / count)), `mean axis ${axis} [${m},${n}]`);
+          expectClose(
+            await values(rt.mean(x, axis)),
+            expected,
+            reductionBound(
+              expected,
+              count,
+              Array.from(abs, (a) => a / count),
+            ),
+            `mean axis ${axis} [${m},${n}]`,
+          );
         }
         let total = 0;
         let totalAbs = 0;
@@ -85,7 +109,12 @@ export function definePinnedValueTests(backend: string, makeRuntime: () => Promi
           total += v;
           totalAbs += Math.abs(v);
         }
-        expectClose(await values(rt.mean(x)), [total / (m * n)], reductionBound([0], m * n, [totalAbs / (m * n)]), `mean [${m},${n}]`);
+        expectClose(
+          await values(rt.mean(x)),
+          [total / (m * n)],
+          reductionBound([0], m * n, [totalAbs / (m * n)]),
+          `mean [${m},${n}]`,
+        );
       }
     });
   });
@@ -124,7 +153,11 @@ export function definePinnedValueTests(backend: string, makeRuntime: () => Promi
     });
 
     // Row widths on both sides of the kernel's 32-class switch, rows not a multiple of the workgroup.
-    for (const [m, n] of [[5, 3], [3, 40], [70, 2]]) {
+    for (const [m, n] of [
+      [5, 3],
+      [3, 40],
+      [70, 2],
+    ]) {
       it(`softmax cross-entropy [${m},${n}]: class indices (array and tensor) and one-hot all equal the log-sum-exp formula`, async () => {
         const random = rng(m * 100 + n);
         const logits = f32(randomArray(m * n, random, -4, 4));
@@ -136,7 +169,8 @@ export function definePinnedValueTests(backend: string, makeRuntime: () => Promi
           let sumExp = 0;
           for (let j = 0; j < n; j++) sumExp += Math.exp(logits[i * n + j]);
           loss += Math.log(sumExp) - logits[i * n + classes[i]];
-          for (let j = 0; j < n; j++) grad[i * n + j] = (Math.exp(logits[i * n + j]) / sumExp - (j === classes[i] ? 1 : 0)) / m;
+          for (let j = 0; j < n; j++)
+            grad[i * n + j] = (Math.exp(logits[i * n + j]) / sumExp - (j === classes[i] ? 1 : 0)) / m;
         }
         loss /= m;
         const oneHot = new Float32Array(m * n);
@@ -182,7 +216,16 @@ export function definePinnedValueTests(backend: string, makeRuntime: () => Promi
           const means = Array.from(sums, (v) => v / shape[axis]);
           const m = rt.mean(x, axis);
           expect(m.shape).toEqual(outShape);
-          expectClose(await values(m), means, reductionBound(means, shape[axis], Array.from(abs, (v) => v / shape[axis])), `mean axis ${axis}`);
+          expectClose(
+            await values(m),
+            means,
+            reductionBound(
+              means,
+              shape[axis],
+              Array.from(abs, (v) => v / shape[axis]),
+            ),
+            `mean axis ${axis}`,
+          );
           // Each element feeds exactly one mean, with weight 1/(length of the axis).
           const [g] = await rt.grad(rt.sum(m), [x]);
           expectClose(await values(g), new Array(size).fill(1 / shape[axis]), 1e-7, `grad mean axis ${axis}`);
@@ -260,7 +303,12 @@ export function definePinnedValueTests(backend: string, makeRuntime: () => Promi
       expect(await values(a.relu())).toEqual([1, 0, 4, 0.5]);
       expectClose(await values(a.tanh()), [1, -2, 4, 0.5].map(Math.tanh), 1e-6, 'tanh');
       expectClose(await values(a.exp()), [1, -2, 4, 0.5].map(Math.exp), relExp([1, -2, 4, 0.5].map(Math.exp)), 'exp');
-      expectClose(await values(rt.tensor([1, 2, 4, 0.5], [2, 2]).log()), [0, Math.LN2, 2 * Math.LN2, -Math.LN2], 1e-6, 'log');
+      expectClose(
+        await values(rt.tensor([1, 2, 4, 0.5], [2, 2]).log()),
+        [0, Math.LN2, 2 * Math.LN2, -Math.LN2],
+        1e-6,
+        'log',
+      );
       expect(await values(a.sum())).toEqual([3.5]);
       expect(await values(a.sum(0))).toEqual([5, -1.5]);
       expect(await values(a.sum(1))).toEqual([-1, 4.5]);

@@ -46,7 +46,11 @@ const writesEvens = defineOp<{ shape: number[] }>({
   gpu(gpu, _inputs, _p, out) {
     const size = out.shape.reduce((a, b) => a * b, 1);
     const bits = new Uint32Array(Float32Array.of(2).buffer)[0];
-    gpu.dispatch({ name: 'even_only', shader: evenOnlyShader }, { out, params: { size, value: bits } }, grid1d(Math.ceil(size / 64)));
+    gpu.dispatch(
+      { name: 'even_only', shader: evenOnlyShader },
+      { out, params: { size, value: bits } },
+      grid1d(Math.ceil(size / 64)),
+    );
   },
 });
 
@@ -99,26 +103,61 @@ describe('tensors past the first dimension of the dispatch grid (more than 4,194
   });
 
   it('elementwise kernels (unary, binary, broadcast) write every element, against closed forms', async () => {
-    const x = rt.tensor(Float32Array.from({ length: SIZE }, (_, i) => pattern(i)), [M, N]);
-    const y = rt.tensor(Float32Array.from({ length: SIZE }, (_, i) => i % 4), [M, N]);
-    const row = rt.tensor(Float32Array.from({ length: N }, (_, j) => j % 8), [N]);
-    expect(firstMismatch(await rt.add(x, y).data(), (i) => pattern(i) + (i % 4)), 'add').toBe(-1);
-    expect(firstMismatch(await rt.relu(x).data(), (i) => Math.max(0, pattern(i))), 'relu').toBe(-1);
-    expect(firstMismatch(await rt.scale(x, 0.5).data(), (i) => pattern(i) * 0.5), 'scale').toBe(-1);
-    expect(firstMismatch(await rt.sub(x, row).data(), (i) => pattern(i) - ((i % N) % 8)), 'sub row').toBe(-1);
+    const x = rt.tensor(
+      Float32Array.from({ length: SIZE }, (_, i) => pattern(i)),
+      [M, N],
+    );
+    const y = rt.tensor(
+      Float32Array.from({ length: SIZE }, (_, i) => i % 4),
+      [M, N],
+    );
+    const row = rt.tensor(
+      Float32Array.from({ length: N }, (_, j) => j % 8),
+      [N],
+    );
+    expect(
+      firstMismatch(await rt.add(x, y).data(), (i) => pattern(i) + (i % 4)),
+      'add',
+    ).toBe(-1);
+    expect(
+      firstMismatch(await rt.relu(x).data(), (i) => Math.max(0, pattern(i))),
+      'relu',
+    ).toBe(-1);
+    expect(
+      firstMismatch(await rt.scale(x, 0.5).data(), (i) => pattern(i) * 0.5),
+      'scale',
+    ).toBe(-1);
+    expect(
+      firstMismatch(await rt.sub(x, row).data(), (i) => pattern(i) - ((i % N) % 8)),
+      'sub row',
+    ).toBe(-1);
     [x, y, row].forEach((t) => t.dispose());
   });
 
   it('an SGD step and an Adam step update every element in place, against closed forms', async () => {
-    const p = rt.tensor(Float32Array.from({ length: SIZE }, (_, i) => pattern(i)), [M, N], { requiresGrad: true });
-    const g = rt.tensor(Float32Array.from({ length: SIZE }, (_, i) => (i % 7) - 3), [M, N]);
+    const p = rt.tensor(
+      Float32Array.from({ length: SIZE }, (_, i) => pattern(i)),
+      [M, N],
+      { requiresGrad: true },
+    );
+    const g = rt.tensor(
+      Float32Array.from({ length: SIZE }, (_, i) => (i % 7) - 3),
+      [M, N],
+    );
     rt.optim.sgd({ lr: 0.5 }).step([p], [g]);
-    expect(firstMismatch(await p.data(), (i) => pattern(i) - 0.5 * ((i % 7) - 3)), 'sgd').toBe(-1);
+    expect(
+      firstMismatch(await p.data(), (i) => pattern(i) - 0.5 * ((i % 7) - 3)),
+      'sgd',
+    ).toBe(-1);
 
     // Adam's first step moves each parameter by lr·g/(|g| + ε) (the bias corrections cancel): lr·sign(g), or 0.
     // The betas and 1 − β₂ = 0.001 are rounded to float32 on the device, about 1e-5 relative; a skipped
     // element is off by the whole step, lr.
-    const q = rt.tensor(Float32Array.from({ length: SIZE }, (_, i) => pattern(i)), [M, N], { requiresGrad: true });
+    const q = rt.tensor(
+      Float32Array.from({ length: SIZE }, (_, i) => pattern(i)),
+      [M, N],
+      { requiresGrad: true },
+    );
     rt.optim.adam({ lr: 0.25, eps: 1e-8 }).step([q], [g]);
     const values = await q.data();
     const expected = (i: number) => pattern(i) - 0.25 * Math.sign((i % 7) - 3);

@@ -9,8 +9,16 @@ afterAll(() => rt?.destroy());
 
 describe('rt.profile', () => {
   it('times every kernel of a training step by name and shape, eager and replayed', async () => {
-    const w1 = rt.tensor(Float32Array.from({ length: 20 * 32 }, (_, i) => Math.sin(i) * 0.2), [20, 32], { requiresGrad: true });
-    const w2 = rt.tensor(Float32Array.from({ length: 32 * 4 }, (_, i) => Math.cos(i) * 0.2), [32, 4], { requiresGrad: true });
+    const w1 = rt.tensor(
+      Float32Array.from({ length: 20 * 32 }, (_, i) => Math.sin(i) * 0.2),
+      [20, 32],
+      { requiresGrad: true },
+    );
+    const w2 = rt.tensor(
+      Float32Array.from({ length: 32 * 4 }, (_, i) => Math.cos(i) * 0.2),
+      [32, 4],
+      { requiresGrad: true },
+    );
     const params = [w1, w2];
     const opt = rt.optim.sgd({ lr: 0.1 });
     const body = async (x: Tensor, y: Tensor) => {
@@ -18,8 +26,14 @@ describe('rt.profile', () => {
       opt.step(params, await rt.grad(loss, params));
       return loss;
     };
-    const x = rt.tensor(Float32Array.from({ length: 16 * 20 }, (_, i) => Math.cos(i)), [16, 20]);
-    const y = rt.tensor(Float32Array.from({ length: 16 * 4 }, (_, i) => (i % 5 === 0 ? 1 : 0)), [16, 4]);
+    const x = rt.tensor(
+      Float32Array.from({ length: 16 * 20 }, (_, i) => Math.cos(i)),
+      [16, 20],
+    );
+    const y = rt.tensor(
+      Float32Array.from({ length: 16 * 4 }, (_, i) => (i % 5 === 0 ? 1 : 0)),
+      [16, 4],
+    );
     const expected = rt.info.features.includes('timestamp-query') ? 'timestamp-query' : 'wall';
 
     const eager = await rt.profile(() => rt.trace(() => body(x, y)));
@@ -36,10 +50,22 @@ describe('rt.profile', () => {
     // Profiling must not change what the step computes: its loss equals the same step on the CPU.
     const loss = (await eager.value.value.data())[0];
     const cpu = await createRuntime({ backend: 'cpu' });
-    const cw1 = cpu.tensor(Float32Array.from({ length: 20 * 32 }, (_, i) => Math.sin(i) * 0.2), [20, 32]);
-    const cw2 = cpu.tensor(Float32Array.from({ length: 32 * 4 }, (_, i) => Math.cos(i) * 0.2), [32, 4]);
-    const cx = cpu.tensor(Float32Array.from({ length: 16 * 20 }, (_, i) => Math.cos(i)), [16, 20]);
-    const cy = cpu.tensor(Float32Array.from({ length: 16 * 4 }, (_, i) => (i % 5 === 0 ? 1 : 0)), [16, 4]);
+    const cw1 = cpu.tensor(
+      Float32Array.from({ length: 20 * 32 }, (_, i) => Math.sin(i) * 0.2),
+      [20, 32],
+    );
+    const cw2 = cpu.tensor(
+      Float32Array.from({ length: 32 * 4 }, (_, i) => Math.cos(i) * 0.2),
+      [32, 4],
+    );
+    const cx = cpu.tensor(
+      Float32Array.from({ length: 16 * 20 }, (_, i) => Math.cos(i)),
+      [16, 20],
+    );
+    const cy = cpu.tensor(
+      Float32Array.from({ length: 16 * 4 }, (_, i) => (i % 5 === 0 ? 1 : 0)),
+      [16, 4],
+    );
     const cpuLoss = (await cpu.softmaxCrossEntropy(cpu.matmul(cpu.relu(cpu.matmul(cx, cw1)), cw2), cy).data())[0];
     expect(Math.abs(loss - cpuLoss)).toBeLessThanOrEqual(1e-5 * Math.abs(cpuLoss));
 
@@ -61,7 +87,9 @@ describe('rt.profile', () => {
     const empty = await rt.profile(() => 42);
     expect(empty.value).toBe(42);
     expect(empty.kernels).toEqual([]);
-    await expect(rt.profile(() => rt.matmul(rt.zeros([2, 3]), rt.zeros([2, 3])))).rejects.toThrow(/inner dimensions differ/);
+    await expect(rt.profile(() => rt.matmul(rt.zeros([2, 3]), rt.zeros([2, 3])))).rejects.toThrow(
+      /inner dimensions differ/,
+    );
     const before = rt.stats().submissions;
     await rt.add(rt.ones([2]), 1).data();
     expect(rt.stats().submissions - before).toBe(1);

@@ -66,21 +66,39 @@ describe('safetensors', () => {
   it('rejects malformed files with a clear error', () => {
     const one = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } };
     expect(() => decodeSafetensors(new Uint8Array(5))).toThrow(/needs at least the 8-byte header length/);
-    expect(() => decodeSafetensors(fixture(one, [1, 2], 1000))).toThrow(/header length 1000 runs past the end of the file/);
+    expect(() => decodeSafetensors(fixture(one, [1, 2], 1000))).toThrow(
+      /header length 1000 runs past the end of the file/,
+    );
     expect(() => decodeSafetensors(fixture(one, [1, 2], 2 ** 40))).toThrow(/runs past the end/);
     expect(() => decodeSafetensors(fixture('{"a": ', []))).toThrow(/not valid UTF-8 JSON/);
-    expect(() => decodeSafetensors(fixture({ a: { dtype: 'Q7', shape: [2], data_offsets: [0, 8] } }, [1, 2]))).toThrow(/tensor 'a' has an unknown dtype "Q7"/);
-    expect(() => decodeSafetensors(fixture({ a: { dtype: 'F16', shape: [4], data_offsets: [0, 8] } }, [1, 2]))).toThrow(/'a' is F16; webgrad loads F32 tensors only/);
+    expect(() => decodeSafetensors(fixture({ a: { dtype: 'Q7', shape: [2], data_offsets: [0, 8] } }, [1, 2]))).toThrow(
+      /tensor 'a' has an unknown dtype "Q7"/,
+    );
+    expect(() => decodeSafetensors(fixture({ a: { dtype: 'F16', shape: [4], data_offsets: [0, 8] } }, [1, 2]))).toThrow(
+      /'a' is F16; webgrad loads F32 tensors only/,
+    );
     const overlapping = {
       a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
       b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
     };
-    expect(() => decodeSafetensors(fixture(overlapping, [1, 2, 3]))).toThrow(/tensors 'a' and 'b' have overlapping data_offsets/);
-    expect(() => decodeSafetensors(fixture({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, [1, 2]))).toThrow(/needs 12 bytes, but data_offsets \[0, 8\] hold 8/);
-    expect(() => decodeSafetensors(fixture({ a: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, [1, 2]))).toThrow(/run past the end of the data/);
-    expect(() => decodeSafetensors(fixture({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, [1, 2]))).toThrow(/belong to no tensor/);
-    expect(() => decodeSafetensors(fixture(one, [1, 2, 3]))).toThrow(/the last 4 bytes of the data belong to no tensor/);
-    expect(() => decodeSafetensors(fixture({ a: { dtype: 'F32', shape: [-1], data_offsets: [0, 0] } }, []))).toThrow(/bad shape/);
+    expect(() => decodeSafetensors(fixture(overlapping, [1, 2, 3]))).toThrow(
+      /tensors 'a' and 'b' have overlapping data_offsets/,
+    );
+    expect(() => decodeSafetensors(fixture({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, [1, 2]))).toThrow(
+      /needs 12 bytes, but data_offsets \[0, 8\] hold 8/,
+    );
+    expect(() =>
+      decodeSafetensors(fixture({ a: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, [1, 2])),
+    ).toThrow(/run past the end of the data/);
+    expect(() => decodeSafetensors(fixture({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, [1, 2]))).toThrow(
+      /belong to no tensor/,
+    );
+    expect(() => decodeSafetensors(fixture(one, [1, 2, 3]))).toThrow(
+      /the last 4 bytes of the data belong to no tensor/,
+    );
+    expect(() => decodeSafetensors(fixture({ a: { dtype: 'F32', shape: [-1], data_offsets: [0, 0] } }, []))).toThrow(
+      /bad shape/,
+    );
   });
 
   it('refuses to write a tensor named __metadata__', () => {

@@ -22,7 +22,10 @@ function mlpStep(rt: Runtime) {
     opt.step(params, await rt.grad(loss, params));
     return loss;
   };
-  const x = rt.tensor(Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)), [4, 6]);
+  const x = rt.tensor(
+    Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)),
+    [4, 6],
+  );
   const y = rt.tensor([1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0], [4, 3]);
   return { body, x, y, dispose: () => [mlp, x, y].forEach((t) => t.dispose()) };
 }

@@ -1,4 +1,14 @@
-import type { Backend, BackendInput, DebugOptions, DispatchRecord, KernelTime, LostInfo, Profiler, SchedulerStats, Storage } from '../core/backend.js';
+import type {
+  Backend,
+  BackendInput,
+  DebugOptions,
+  DispatchRecord,
+  KernelTime,
+  LostInfo,
+  Profiler,
+  SchedulerStats,
+  Storage,
+} from '../core/backend.js';
 import type { InPlaceKernelDef, KernelDef } from '../core/kernel.js';
 import { describeShapes, formatShape, sizeOf, type Shape } from '../core/shape.js';
 
@@ -20,7 +30,14 @@ export class CpuBackend implements Backend {
   readonly profiler = new CpuProfiler();
   private liveBytes = 0;
   private peakBytes = 0;
-  private readonly counters: SchedulerStats = { submissions: 0, allocations: 0, dispatches: 0, recordings: 0, replays: 0, pipelines: 0 };
+  private readonly counters: SchedulerStats = {
+    submissions: 0,
+    allocations: 0,
+    dispatches: 0,
+    recordings: 0,
+    replays: 0,
+    pipelines: 0,
+  };
 
   upload(data: ArrayLike<number>, shape: Shape): Storage {
     return this.adopt(Float64Array.from(data as ArrayLike<number>), shape);
@@ -39,17 +56,38 @@ export class CpuBackend implements Backend {
     const operands = inputs.map((i) => ({ data: (i.storage as CpuStorage).data, shape: i.shape }));
     const started = this.profiler.active ? performance.now() : 0;
     const data = op.cpu(operands, params, outShape);
-    if (this.profiler.active) this.profiler.add(op.name, inputs.map((i) => i.shape), outShape, performance.now() - started);
+    if (this.profiler.active)
+      this.profiler.add(
+        op.name,
+        inputs.map((i) => i.shape),
+        outShape,
+        performance.now() - started,
+      );
     this.counters.dispatches++;
-    this.trace?.push({ op: op.name, kernel: `cpu:${op.name}`, shapes: inputs.map((i) => i.shape), outShape, detail: {} });
+    this.trace?.push({
+      op: op.name,
+      kernel: `cpu:${op.name}`,
+      shapes: inputs.map((i) => i.shape),
+      outShape,
+      detail: {},
+    });
     return this.adopt(data, outShape);
   }
 
   runInPlace<P>(op: InPlaceKernelDef<P>, inputs: BackendInput[], params: P): void {
     if (this.dryRun) return;
     this.counters.dispatches++;
-    op.cpu(inputs.map((i) => ({ data: (i.storage as CpuStorage).data, shape: i.shape })), params);
-    this.trace?.push({ op: op.name, kernel: `cpu:${op.name}`, shapes: inputs.map((i) => i.shape), outShape: inputs[0]?.shape ?? [], detail: {} });
+    op.cpu(
+      inputs.map((i) => ({ data: (i.storage as CpuStorage).data, shape: i.shape })),
+      params,
+    );
+    this.trace?.push({
+      op: op.name,
+      kernel: `cpu:${op.name}`,
+      shapes: inputs.map((i) => i.shape),
+      outShape: inputs[0]?.shape ?? [],
+      detail: {},
+    });
   }
 
   copy(src: Storage, shape: Shape, into?: Storage): Storage {

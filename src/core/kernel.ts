@@ -69,7 +69,12 @@ export interface Dispatcher {
   readonly features: ReadonlySet<string>;
   /** A CPU rasteriser (SwiftShader, llvmpipe): barriers are expensive there, registers cheap. */
   readonly software: boolean;
-  dispatch(kernel: Kernel, bindings: Bindings, workgroups: readonly number[], detail?: Record<string, number | boolean | string>): void;
+  dispatch(
+    kernel: Kernel,
+    bindings: Bindings,
+    workgroups: readonly number[],
+    detail?: Record<string, number | boolean | string>,
+  ): void;
   /**
    * A pooled buffer of at least `elements` floats for the op being run (split-K partial sums, say). It goes back
    * to the pool when the op has recorded its dispatches; later dispatches run after these, so reuse is safe.

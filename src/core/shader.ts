@@ -28,7 +28,10 @@ export class Shader {
 
   // Appended rather than prepended: `enable` directives must come first, and the compiler's line numbers then
   // still point into the kernel's own file.
-  constructor(readonly name: string, source: string) {
+  constructor(
+    readonly name: string,
+    source: string,
+  ) {
     this.source = `${source}\n${preludeSource}`;
   }
 
@@ -62,7 +65,12 @@ function bindingInfo(shader: string, v: VariableInfo): BindingInfo {
       binding: v.binding,
       kind: 'uniform',
       size: struct.size,
-      members: struct.members.map((m) => ({ name: m.name, offset: m.offset, size: m.size, type: m.type.getTypeName() })),
+      members: struct.members.map((m) => ({
+        name: m.name,
+        offset: m.offset,
+        size: m.size,
+        type: m.type.getTypeName(),
+      })),
     };
   }
   if (v.resourceType === 1) {
@@ -83,7 +91,9 @@ export function packUniform(shader: string, info: BindingInfo, values: UniformVa
     const scalars = typeof value === 'number' ? [value] : value;
     // Values past the member would silently land in the next one (a rank-8 shape given to a vec4, say).
     if (scalars.length * 4 > member.size) {
-      throw new Error(`shader ${shader}: uniform '${info.name}' member '${member.name}' (${member.type}) holds ${member.size / 4} values, given ${scalars.length}`);
+      throw new Error(
+        `shader ${shader}: uniform '${info.name}' member '${member.name}' (${member.type}) holds ${member.size / 4} values, given ${scalars.length}`,
+      );
     }
     const isFloat = member.type.includes('f32');
     const isSigned = member.type.includes('i32');

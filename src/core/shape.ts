@@ -26,7 +26,9 @@ export function checkShape(op: string, shape: unknown): Shape {
   }
   shape.forEach((d, i) => {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 1) {
-      throw new Error(`${op}: dimension ${i} of shape ${formatShape(shape)} is ${String(d)}; dimensions must be positive integers`);
+      throw new Error(
+        `${op}: dimension ${i} of shape ${formatShape(shape)} is ${String(d)}; dimensions must be positive integers`,
+      );
     }
   });
   return Object.freeze([...shape]);
@@ -44,7 +46,9 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): Shape {
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new Error(`${op}: shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast (dimension ${i}: ${da} vs ${db})`);
+      throw new Error(
+        `${op}: shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast (dimension ${i}: ${da} vs ${db})`,
+      );
     }
     out.push(Math.max(da, db));
   }

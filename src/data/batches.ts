@@ -29,8 +29,10 @@ export interface MinibatchOptions {
  */
 export function* minibatches(data: Dataset, options: MinibatchOptions): Generator<Minibatch> {
   const { batchSize, shuffle = true, seed = 0, dropLast = false, epochs = 1 } = options;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`minibatches: batchSize must be a positive integer, got ${batchSize}`);
-  if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`minibatches: epochs must be a non-negative integer, got ${epochs}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`minibatches: batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(epochs) || epochs < 0)
+    throw new Error(`minibatches: epochs must be a non-negative integer, got ${epochs}`);
   const targets = data.classes > 0 ? 1 : data.y.length / data.size;
   const random = uniformRandom(seed);
   const order = Int32Array.from({ length: data.size }, (_, i) => i);

@@ -10,7 +10,8 @@ export interface SyntheticOptions {
 }
 
 function checkCount(name: string, n: number): number {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: the number of points must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`${name}: the number of points must be a positive integer, got ${n}`);
   return n;
 }
 

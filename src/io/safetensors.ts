@@ -18,11 +18,30 @@ export interface SafetensorsContents {
   metadata: Record<string, string>;
 }
 
-const KNOWN_DTYPES = ['BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'F64', 'I64', 'U64'];
+const KNOWN_DTYPES = [
+  'BOOL',
+  'U8',
+  'I8',
+  'F8_E5M2',
+  'F8_E4M3',
+  'I16',
+  'U16',
+  'F16',
+  'BF16',
+  'I32',
+  'U32',
+  'F32',
+  'F64',
+  'I64',
+  'U64',
+];
 const METADATA_KEY = '__metadata__';
 
 /** Encodes float32 tensors as safetensors bytes, in the order given; the header is padded to 8 bytes. */
-export function encodeSafetensors(tensors: Record<string, NamedArray>, metadata: Record<string, string> = {}): Uint8Array<ArrayBuffer> {
+export function encodeSafetensors(
+  tensors: Record<string, NamedArray>,
+  metadata: Record<string, string> = {},
+): Uint8Array<ArrayBuffer> {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) {
     for (const [k, v] of Object.entries(metadata)) {
@@ -32,9 +51,11 @@ export function encodeSafetensors(tensors: Record<string, NamedArray>, metadata:
   }
   let offset = 0;
   for (const [name, { shape, data }] of Object.entries(tensors)) {
-    if (name === METADATA_KEY) throw new Error(`saveSafetensors: '${METADATA_KEY}' is reserved and cannot name a tensor`);
+    if (name === METADATA_KEY)
+      throw new Error(`saveSafetensors: '${METADATA_KEY}' is reserved and cannot name a tensor`);
     const elements = sizeOf(shape);
-    if (elements !== data.length) throw new Error(`saveSafetensors: '${name}' has ${data.length} values for shape [${shape.join(', ')}]`);
+    if (elements !== data.length)
+      throw new Error(`saveSafetensors: '${name}' has ${data.length} values for shape [${shape.join(', ')}]`);
     header[name] = { dtype: 'F32', shape: [...shape], data_offsets: [offset, offset + data.length * 4] };
     offset += data.length * 4;
   }
@@ -67,7 +88,9 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
   if (headerLength > bytes.length - 8) {
-    fail(`the header length ${headerLength} runs past the end of the file (${bytes.length - 8} bytes after the length)`);
+    fail(
+      `the header length ${headerLength} runs past the end of the file (${bytes.length - 8} bytes after the length)`,
+    );
   }
   let header: unknown;
   try {
@@ -91,21 +114,36 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
       }
       continue;
     }
-    const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof dtype !== 'string' || !KNOWN_DTYPES.includes(dtype)) fail(`tensor '${name}' has an unknown dtype ${JSON.stringify(dtype)}`);
+    const {
+      dtype,
+      shape,
+      data_offsets: offsets,
+    } = (entry ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof dtype !== 'string' || !KNOWN_DTYPES.includes(dtype))
+      fail(`tensor '${name}' has an unknown dtype ${JSON.stringify(dtype)}`);
     if (dtype !== 'F32') fail(`tensor '${name}' is ${dtype}; webgrad loads F32 tensors only`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
       fail(`tensor '${name}' has a bad shape ${JSON.stringify(shape)}; it must be a list of non-negative integers`);
     }
-    const okOffsets = Array.isArray(offsets) && offsets.length === 2 && offsets.every((o) => Number.isInteger(o) && o >= 0) && offsets[0] <= offsets[1];
-    if (!okOffsets) fail(`tensor '${name}' has bad data_offsets ${JSON.stringify(offsets)}; they must be [begin, end] with begin ≤ end`);
+    const okOffsets =
+      Array.isArray(offsets) &&
+      offsets.length === 2 &&
+      offsets.every((o) => Number.isInteger(o) && o >= 0) &&
+      offsets[0] <= offsets[1];
+    if (!okOffsets)
+      fail(
+        `tensor '${name}' has bad data_offsets ${JSON.stringify(offsets)}; they must be [begin, end] with begin ≤ end`,
+      );
     const [begin, end] = offsets as [number, number];
     const dims = shape as number[];
     const elements = sizeOf(dims);
     if (end - begin !== elements * 4) {
-      fail(`tensor '${name}' of shape [${dims.join(', ')}] needs ${elements * 4} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`);
+      fail(
+        `tensor '${name}' of shape [${dims.join(', ')}] needs ${elements * 4} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`,
+      );
     }
-    if (end > dataLength) fail(`tensor '${name}' data_offsets [${begin}, ${end}] run past the end of the data (${dataLength} bytes)`);
+    if (end > dataLength)
+      fail(`tensor '${name}' data_offsets [${begin}, ${end}] run past the end of the data (${dataLength} bytes)`);
     spans.push({ name, begin, end });
     const data = new Float32Array(elements);
     for (let i = 0; i < elements; i++) data[i] = view.getFloat32(dataStart + begin + 4 * i, true);
@@ -115,7 +153,8 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
   let covered = 0;
   spans.forEach((span, i) => {
     if (span.begin < covered) fail(`tensors '${spans[i - 1].name}' and '${span.name}' have overlapping data_offsets`);
-    if (span.begin > covered) fail(`bytes ${covered}–${span.begin} of the data belong to no tensor (a hole before '${span.name}')`);
+    if (span.begin > covered)
+      fail(`bytes ${covered}–${span.begin} of the data belong to no tensor (a hole before '${span.name}')`);
     covered = span.end;
   });
   if (covered !== dataLength) fail(`the last ${dataLength - covered} bytes of the data belong to no tensor`);
@@ -123,7 +162,10 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
 }
 
 /** Reads the tensors back and encodes them as a safetensors file. */
-export async function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
+export async function saveSafetensors(
+  tensors: Record<string, Tensor>,
+  metadata?: Record<string, string>,
+): Promise<Uint8Array<ArrayBuffer>> {
   const arrays: Record<string, NamedArray> = {};
   for (const [name, t] of Object.entries(tensors)) arrays[name] = { shape: [...t.shape], data: await t.data() };
   return encodeSafetensors(arrays, metadata);

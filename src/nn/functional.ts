@@ -21,8 +21,10 @@ export function valueAndGrad<A extends unknown[]>(
   return (params, ...args) =>
     rt.tidy(async () => {
       const loss = await fn(params, ...args);
-      if (!(loss instanceof Tensor)) throw new Error(`valueAndGrad: the function must return a scalar Tensor, got ${typeof loss}`);
-      if (loss.size !== 1) throw new Error(`valueAndGrad: the loss must be a scalar, got shape ${formatShape(loss.shape)}`);
+      if (!(loss instanceof Tensor))
+        throw new Error(`valueAndGrad: the function must return a scalar Tensor, got ${typeof loss}`);
+      if (loss.size !== 1)
+        throw new Error(`valueAndGrad: the loss must be a scalar, got shape ${formatShape(loss.shape)}`);
       const grads = await rt.grad(loss, params);
       // A copy without a tape node, so that the graph behind the loss can be freed now.
       const value = rt.noGrad(() => rt.scale(loss, 1));
@@ -36,7 +38,8 @@ export function valueAndGrad<A extends unknown[]>(
  */
 export async function accuracy(rt: OpsContext, logits: Tensor, labels: Tensor | ArrayLike<number>): Promise<number> {
   checkTensors('accuracy', rt, [logits]);
-  if (logits.rank !== 2) throw new Error(`accuracy: logits must be 2-D [batch, classes], got ${formatShape(logits.shape)}`);
+  if (logits.rank !== 2)
+    throw new Error(`accuracy: logits must be 2-D [batch, classes], got ${formatShape(logits.shape)}`);
   const [m, n] = logits.shape;
   let classes: ArrayLike<number>;
   if (labels instanceof Tensor) {
@@ -44,9 +47,13 @@ export async function accuracy(rt: OpsContext, logits: Tensor, labels: Tensor | 
     const values = await labels.data();
     if (labels.rank === 2 && labels.shape[0] === m && labels.shape[1] === n) classes = argmaxRows(values, m, n);
     else if (labels.rank === 1 && labels.shape[0] === m) classes = values;
-    else throw new Error(`accuracy: labels ${formatShape(labels.shape)} match neither [${m}] nor logits ${formatShape(logits.shape)}`);
+    else
+      throw new Error(
+        `accuracy: labels ${formatShape(labels.shape)} match neither [${m}] nor logits ${formatShape(logits.shape)}`,
+      );
   } else {
-    if (labels.length !== m) throw new Error(`accuracy: ${labels.length} labels for ${m} rows of logits ${formatShape(logits.shape)}`);
+    if (labels.length !== m)
+      throw new Error(`accuracy: ${labels.length} labels for ${m} rows of logits ${formatShape(logits.shape)}`);
     classes = labels;
   }
   const predicted = argmaxRows(await logits.data(), m, n);

@@ -3,7 +3,14 @@ import { uniformRandom } from '../core/random.js';
 import { Linear, Mlp, type Activation, type LinearOptions } from './layers.js';
 import { resolveActivation } from '../ops/activation.js';
 import { initialWeights, type Initializer } from './init.js';
-import { Dropout, LayerNorm, RmsNorm, Sequential, type LayerNormModuleOptions, type RmsNormModuleOptions } from './modules.js';
+import {
+  Dropout,
+  LayerNorm,
+  RmsNorm,
+  Sequential,
+  type LayerNormModuleOptions,
+  type RmsNormModuleOptions,
+} from './modules.js';
 import type { Module } from './layers.js';
 
 export interface MlpOptions {
@@ -37,7 +44,8 @@ export class Nn {
 
   /** A multilayer perceptron over `sizes` = [in, hidden…, out]; the output layer has no activation. */
   mlp(sizes: readonly number[], activation: Activation = 'relu', options: MlpOptions = {}): Mlp {
-    if (!Array.isArray(sizes) || sizes.length < 2) throw new Error(`nn.mlp: sizes must list at least [in, out], got ${JSON.stringify(sizes)}`);
+    if (!Array.isArray(sizes) || sizes.length < 2)
+      throw new Error(`nn.mlp: sizes must list at least [in, out], got ${JSON.stringify(sizes)}`);
     resolveActivation('nn.mlp', activation);
     const seed = options.seed ?? this.nextSeed();
     const layers: Linear[] = [];
@@ -48,7 +56,9 @@ export class Nn {
           this.linear(sizes[i], sizes[i + 1], {
             bias: options.bias,
             activation: last ? 'none' : activation,
-            init: options.init ?? ((activation === 'relu' || activation === 'gelu') && !last ? 'heNormal' : 'glorotUniform'),
+            init:
+              options.init ??
+              ((activation === 'relu' || activation === 'gelu') && !last ? 'heNormal' : 'glorotUniform'),
             seed: seed + i,
           }),
         );

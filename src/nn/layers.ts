@@ -47,15 +47,22 @@ export class Linear implements Module {
     readonly outFeatures: number,
     options: LinearOptions & { seed: number },
   ) {
-    for (const [name, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+    for (const [name, v] of [
+      ['inFeatures', inFeatures],
+      ['outFeatures', outFeatures],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`nn.linear: ${name} must be a positive integer, got ${v}`);
     }
     this.activation = options.activation ?? 'none';
     resolveActivation('nn.linear', this.activation);
-    const init = options.init ?? (this.activation === 'relu' || this.activation === 'gelu' ? 'heNormal' : 'glorotUniform');
+    const init =
+      options.init ?? (this.activation === 'relu' || this.activation === 'gelu' ? 'heNormal' : 'glorotUniform');
     const values = initialWeights(init, inFeatures, outFeatures, options.seed);
     this.weight = rt.keep(rt.tensor(values, [outFeatures, inFeatures], { requiresGrad: true }));
-    this.bias = options.bias === false ? null : rt.keep(rt.tensor(new Float32Array(outFeatures), [outFeatures], { requiresGrad: true }));
+    this.bias =
+      options.bias === false
+        ? null
+        : rt.keep(rt.tensor(new Float32Array(outFeatures), [outFeatures], { requiresGrad: true }));
   }
 
   forward(x: Tensor): Tensor {

@@ -42,5 +42,7 @@ export function resolveActivation(op: string, activation: unknown): ActivationKi
   if (activation === 'none') return 'identity';
   if (typeof activation === 'string' && Object.hasOwn(ACTIVATIONS, activation)) return activation as ActivationKind;
   const names = Object.keys(ACTIVATIONS).join(', ');
-  throw new Error(`${op}: activation must be one of ${names} or 'none' (the identity), got ${JSON.stringify(activation)}`);
+  throw new Error(
+    `${op}: activation must be one of ${names} or 'none' (the identity), got ${JSON.stringify(activation)}`,
+  );
 }

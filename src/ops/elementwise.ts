@@ -1,5 +1,14 @@
 import { apply, defineOp, Tensor, type Context, type OpDef } from '../tensor/tensor.js';
-import { broadcastShapes, broadcastStrides, padLeft, sameShape, sizeOf, formatShape, stridedIndex, type Shape } from '../core/shape.js';
+import {
+  broadcastShapes,
+  broadcastStrides,
+  padLeft,
+  sameShape,
+  sizeOf,
+  formatShape,
+  stridedIndex,
+  type Shape,
+} from '../core/shape.js';
 import { elementwiseGrid } from '../core/kernel.js';
 import { codesOf, Shader, wgslCodes } from '../core/shader.js';
 import { gelu, geluDerivative, sigmoid, softplus } from './scalar.js';
@@ -44,14 +53,18 @@ const UNARY = {
   softplus: { cpu: softplus, vjp: (g, x): Tensor => binary('mul', g, unary('sigmoid', x)) },
   sqrt: { cpu: Math.sqrt, vjp: (g, _x, y): Tensor => binary('div', g, unary('scale', y, 2)) },
   // d x^(−1/2) = −½·y³, from the output.
-  rsqrt: { cpu: (x) => 1 / Math.sqrt(x), vjp: (g, _x, y): Tensor => binary('mul', g, unary('scale', unary('pow', y, 3), -0.5)) },
+  rsqrt: {
+    cpu: (x) => 1 / Math.sqrt(x),
+    vjp: (g, _x, y): Tensor => binary('mul', g, unary('scale', unary('pow', y, 3), -0.5)),
+  },
   abs: { cpu: Math.abs, vjp: (g, x): Tensor => binary('absGrad', g, x) },
   sin: { cpu: Math.sin, vjp: (g, x): Tensor => binary('mul', g, unary('cos', x)) },
   cos: { cpu: Math.cos, vjp: (g, x): Tensor => unary('neg', binary('mul', g, unary('sin', x))) },
   // JavaScript's ** is NumPy's power for real numbers: (−2)³ = −8, (−2)^0.5 = NaN.
   pow: {
     cpu: (x, e) => x ** e,
-    vjp: (g, x, _y, e): Tensor => (e === 0 ? unary('scale', g, 0) : binary('mul', g, unary('scale', unary('pow', x, e - 1), e))),
+    vjp: (g, x, _y, e): Tensor =>
+      e === 0 ? unary('scale', g, 0) : binary('mul', g, unary('scale', unary('pow', x, e - 1), e)),
   },
   clamp: {
     cpu: (x, lo, hi) => Math.min(Math.max(x, lo), hi),
@@ -74,7 +87,10 @@ const BINARY = {
   // d(a/b)/db = −(a/b)/b, so the output is reused.
   div: {
     cpu: (a, b) => a / b,
-    vjp: (g, _a, b, out): Grads => [() => binary('div', g, b), () => unary('neg', binary('div', binary('mul', g, out), b))],
+    vjp: (g, _a, b, out): Grads => [
+      () => binary('div', g, b),
+      () => unary('neg', binary('div', binary('mul', g, out), b)),
+    ],
   },
   // Gradient helpers, a = the upstream gradient: used by VJPs, not differentiated themselves.
   reluGrad: { cpu: (g, x) => (x > 0 ? g : 0) },
@@ -83,11 +99,17 @@ const BINARY = {
   // A tie splits the gradient in half between a and b (a subgradient, and their sum is still g).
   maximum: {
     cpu: (a, b) => Math.max(a, b),
-    vjp: (g, a, b): Grads => [() => binary('mul', g, binary('maximumMask', a, b)), () => binary('mul', g, binary('maximumMask', b, a))],
+    vjp: (g, a, b): Grads => [
+      () => binary('mul', g, binary('maximumMask', a, b)),
+      () => binary('mul', g, binary('maximumMask', b, a)),
+    ],
   },
   minimum: {
     cpu: (a, b) => Math.min(a, b),
-    vjp: (g, a, b): Grads => [() => binary('mul', g, binary('maximumMask', b, a)), () => binary('mul', g, binary('maximumMask', a, b))],
+    vjp: (g, a, b): Grads => [
+      () => binary('mul', g, binary('maximumMask', b, a)),
+      () => binary('mul', g, binary('maximumMask', a, b)),
+    ],
   },
   // Comparisons: 1 or 0, and no VJP, so their outputs never require a gradient and the tape treats them as data.
   greater: { cpu: (a, b) => (a > b ? 1 : 0) },
@@ -179,7 +201,10 @@ function binaryOp(name: BinaryName, { cpu: f, vjp }: BinaryRow): OpDef<undefined
 }
 
 function opsOf<K extends string, R, P>(table: Record<K, R>, op: (name: K, row: R) => OpDef<P>): Record<K, OpDef<P>> {
-  return Object.fromEntries(Object.entries(table).map(([name, row]) => [name, op(name as K, row as R)])) as Record<K, OpDef<P>>;
+  return Object.fromEntries(Object.entries(table).map(([name, row]) => [name, op(name as K, row as R)])) as Record<
+    K,
+    OpDef<P>
+  >;
 }
 
 const UNARY_OPS = opsOf<UnaryName, UnaryRow, UnaryParams>(UNARY, unaryOp);

@@ -31,7 +31,12 @@ function publicOp<F extends (...args: never[]) => Tensor | Tensor[]>(name: strin
     const given = args.flatMap((a, i) =>
       i < tensors ? [a] : Array.isArray(a) ? a.filter((t) => t instanceof Tensor) : a instanceof Tensor ? [a] : [],
     );
-    const owner = this instanceof Tensor ? this.owner : isContext(this) ? this : (given.find((a) => a instanceof Tensor) as Tensor | undefined)?.owner;
+    const owner =
+      this instanceof Tensor
+        ? this.owner
+        : isContext(this)
+          ? this
+          : (given.find((a) => a instanceof Tensor) as Tensor | undefined)?.owner;
     if (owner) checkTensors(name, owner, given);
     return (fn as unknown as (...values: unknown[]) => Tensor | Tensor[])(...args);
   } as unknown as F;
@@ -217,7 +222,9 @@ export interface TensorOps {
 
 export const TENSOR_OPS: TensorOps = {
   matmul: publicOp('matmul', 2, (a, b, options = {}) => matmul(a, b, options)),
-  linear: publicOp('linear', 2, (x, w, bias, activation = 'identity', options = {}) => linear(x, w, bias, activation, options)),
+  linear: publicOp('linear', 2, (x, w, bias, activation = 'identity', options = {}) =>
+    linear(x, w, bias, activation, options),
+  ),
   transpose: publicOp('transpose', 1, (a, axes) => transpose(a, axes)),
   permute: publicOp('permute', 1, (a, axes) => permute(a, axes)),
   reshape: publicOp('reshape', 1, (a, shape) => reshape(a, shape)),
@@ -259,7 +266,9 @@ export const TENSOR_OPS: TensorOps = {
   cos: publicOp('cos', 1, (a) => unary('cos', a)),
   pow: publicOp('pow', 1, (a, exponent) => unary('pow', a, checkConstant('pow', 'exponent', exponent, a))),
   clamp: publicOp('clamp', 1, (a, lo, hi) => clamp(a, lo, hi)),
-  leakyRelu: publicOp('leakyRelu', 1, (a, alpha = 0.01) => unary('leakyRelu', a, checkConstant('leakyRelu', 'alpha', alpha, a))),
+  leakyRelu: publicOp('leakyRelu', 1, (a, alpha = 0.01) =>
+    unary('leakyRelu', a, checkConstant('leakyRelu', 'alpha', alpha, a)),
+  ),
   maximum: publicOp('maximum', 0, (a, b) => binary('maximum', a, b)),
   minimum: publicOp('minimum', 0, (a, b) => binary('minimum', a, b)),
   greater: publicOp('greater', 0, (a, b) => binary('greater', a, b)),
@@ -268,7 +277,9 @@ export const TENSOR_OPS: TensorOps = {
   lessEqual: publicOp('lessEqual', 0, (a, b) => binary('lessEqual', a, b)),
   equal: publicOp('equal', 0, (a, b) => binary('equal', a, b)),
   mseLoss: publicOp('mseLoss', 2, (pred, target) => mseLoss(pred, target)),
-  softmaxCrossEntropy: publicOp('softmaxCrossEntropy', 1, (logits, labels, options = {}) => softmaxCrossEntropy(logits, labels, options)),
+  softmaxCrossEntropy: publicOp('softmaxCrossEntropy', 1, (logits, labels, options = {}) =>
+    softmaxCrossEntropy(logits, labels, options),
+  ),
   softmax: publicOp('softmax', 1, (a, axis = -1) => softmax(a, axis)),
   logSoftmax: publicOp('logSoftmax', 1, (a, axis = -1) => logSoftmax(a, axis)),
   attention: publicOp('attention', 3, (q, k, v, options = {}) => {

@@ -26,13 +26,18 @@ export const linearOp = defineOp<LinearParams>({
   name: 'linear',
   shape([x, w, b], { activation, transposeW }) {
     resolveActivation('linear', activation);
-    if (x.length !== 2 || w.length !== 2) throw new Error(`linear: x and w must be 2-D, got ${formatShape(x)} and ${formatShape(w)}`);
+    if (x.length !== 2 || w.length !== 2)
+      throw new Error(`linear: x and w must be 2-D, got ${formatShape(x)} and ${formatShape(w)}`);
     const [inputs, outputs] = transposeW ? [w[1], w[0]] : [w[0], w[1]];
     if (x[1] !== inputs) {
-      throw new Error(`linear: x ${formatShape(x)} has ${x[1]} features but w${transposeW ? 'ᵀ' : ''} ${formatShape(w)} expects ${inputs}`);
+      throw new Error(
+        `linear: x ${formatShape(x)} has ${x[1]} features but w${transposeW ? 'ᵀ' : ''} ${formatShape(w)} expects ${inputs}`,
+      );
     }
     if (b && (b.length !== 1 || b[0] !== outputs)) {
-      throw new Error(`linear: bias ${formatShape(b)} must be [${outputs}], one value per output of w ${formatShape(w)}`);
+      throw new Error(
+        `linear: bias ${formatShape(b)} must be [${outputs}], one value per output of w ${formatShape(w)}`,
+      );
     }
     return [x[0], outputs];
   },
@@ -51,7 +56,18 @@ export const linearOp = defineOp<LinearParams>({
   },
   gpu(gpu, [x, w, bias], { activation, transposeW }, out) {
     const [m, n] = out.shape;
-    dispatchMatmul(gpu, { a: x, b: w, bias, out, m, n, k: x.shape[1], transposeA: false, transposeB: transposeW, activation });
+    dispatchMatmul(gpu, {
+      a: x,
+      b: w,
+      bias,
+      out,
+      m,
+      n,
+      k: x.shape[1],
+      transposeA: false,
+      transposeB: transposeW,
+      activation,
+    });
   },
   // Y = act(Z), Z = X·W + b; G = ∂L/∂Y [B,out]. First dZ = G ⊙ act'(Z), then the matmul VJP with dZ.
   vjp(g, [x, w, b], p, y) {
@@ -74,7 +90,16 @@ function activationGrad(g: Tensor, y: Tensor, [x, w, b]: Tensor[], p: LinearPara
   return binary(grad.op, g, grad.from === 'output' ? y : linear(x, w, b, 'identity', p));
 }
 
-export function linear(x: Tensor, w: Tensor, bias?: Tensor | null, activation: Activation = 'identity', options: LinearOptions = {}): Tensor {
+export function linear(
+  x: Tensor,
+  w: Tensor,
+  bias?: Tensor | null,
+  activation: Activation = 'identity',
+  options: LinearOptions = {},
+): Tensor {
   const kind = resolveActivation('linear', activation);
-  return apply(x.owner, linearOp, bias ? [x, w, bias] : [x, w], { activation: kind, transposeW: options.transposeW ?? false });
+  return apply(x.owner, linearOp, bias ? [x, w, bias] : [x, w], {
+    activation: kind,
+    transposeW: options.transposeW ?? false,
+  });
 }

@@ -65,7 +65,11 @@ export const softmaxCrossEntropyRowsOp = defineOp({
   gpu(gpu, [logits, labels], _p, out) {
     const { m, n } = rows(logits.shape);
     const { entry, workgroups } = rowLayout('forward', m, n);
-    gpu.dispatch({ name: 'softmax_cross_entropy', shader: sceShader, entry }, { logits, labels, out, params: { m, n } }, workgroups);
+    gpu.dispatch(
+      { name: 'softmax_cross_entropy', shader: sceShader, entry },
+      { logits, labels, out, params: { m, n } },
+      workgroups,
+    );
   },
   // Labels are data: they get no gradient.
   vjp: (g, [logits, labels]) => [apply(g.owner, softmaxCrossEntropyGradOp, [logits, labels, g], undefined), null],
@@ -77,7 +81,9 @@ export const softmaxCrossEntropyGradOp = defineOp({
   shape([logits, labels, rowGrad]) {
     checkLogits('softmaxCrossEntropyGrad', logits, labels);
     if (!sameShape(rowGrad, logits.slice(0, -1))) {
-      throw new Error(`softmaxCrossEntropyGrad: row gradient ${formatShape(rowGrad)} does not match logits ${formatShape(logits)}`);
+      throw new Error(
+        `softmaxCrossEntropyGrad: row gradient ${formatShape(rowGrad)} does not match logits ${formatShape(logits)}`,
+      );
     }
     return logits;
   },
@@ -96,7 +102,11 @@ export const softmaxCrossEntropyGradOp = defineOp({
   gpu(gpu, [logits, labels, rowGrad], _p, out) {
     const { m, n } = rows(logits.shape);
     const { entry, workgroups } = rowLayout('backward', m, n);
-    gpu.dispatch({ name: 'softmax_cross_entropy_grad', shader: sceShader, entry }, { logits, labels, rowGrad, out, params: { m, n } }, workgroups);
+    gpu.dispatch(
+      { name: 'softmax_cross_entropy_grad', shader: sceShader, entry },
+      { logits, labels, rowGrad, out, params: { m, n } },
+      workgroups,
+    );
   },
 });
 
@@ -170,13 +180,20 @@ const REDUCTIONS: readonly string[] = ['mean', 'sum', 'none'];
  * Softmax cross-entropy of logits [..., C] against class indices [...] or one-hot (or soft) labels [..., C].
  * Stable for any logits: each row is shifted by its maximum.
  */
-export function softmaxCrossEntropy(logits: Tensor, labels: ClassLabels, options: SoftmaxCrossEntropyOptions = {}): Tensor {
+export function softmaxCrossEntropy(
+  logits: Tensor,
+  labels: ClassLabels,
+  options: SoftmaxCrossEntropyOptions = {},
+): Tensor {
   const op = 'softmaxCrossEntropy';
   const reduction = options.reduction ?? 'mean';
-  if (!REDUCTIONS.includes(reduction)) throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got ${String(reduction)}`);
+  if (!REDUCTIONS.includes(reduction))
+    throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got ${String(reduction)}`);
   const ignoreIndex = options.ignoreIndex;
-  if (ignoreIndex !== undefined && !Number.isInteger(ignoreIndex)) throw new Error(`${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
-  if (logits.rank < 1) throw new Error(`${op}: logits must be [..., classes], got a scalar ${formatShape(logits.shape)}`);
+  if (ignoreIndex !== undefined && !Number.isInteger(ignoreIndex))
+    throw new Error(`${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  if (logits.rank < 1)
+    throw new Error(`${op}: logits must be [..., classes], got a scalar ${formatShape(logits.shape)}`);
   const positions = logits.shape.slice(0, -1);
   const { m, n } = rows(logits.shape);
   let distributions: Tensor;
@@ -197,7 +214,9 @@ export function softmaxCrossEntropy(logits: Tensor, labels: ClassLabels, options
   } else {
     const { values, shape } = flattenLabels(labels, logits.shape);
     if (values.length !== m || (shape.length > 1 && !sameShape(shape, positions))) {
-      throw new Error(`${op}: ${values.length} class indices ${formatShape(shape)} for ${m} positions ${formatShape(positions)} of logits ${formatShape(logits.shape)}`);
+      throw new Error(
+        `${op}: ${values.length} class indices ${formatShape(shape)} for ${m} positions ${formatShape(positions)} of logits ${formatShape(logits.shape)}`,
+      );
     }
     const oneHotLabels = new Float32Array(m * n);
     let kept = 0;
@@ -205,7 +224,9 @@ export function softmaxCrossEntropy(logits: Tensor, labels: ClassLabels, options
       if (c === ignoreIndex) return;
       if (!Number.isInteger(c) || c < 0 || c >= n) {
         const allowed = ignoreIndex === undefined ? '' : ` (or the ignoreIndex ${ignoreIndex})`;
-        throw new Error(`${op}: label ${i} is ${c}; class indices must be integers in [0, ${n})${allowed} for logits ${formatShape(logits.shape)}`);
+        throw new Error(
+          `${op}: label ${i} is ${c}; class indices must be integers in [0, ${n})${allowed} for logits ${formatShape(logits.shape)}`,
+        );
       }
       oneHotLabels[i * n + c] = 1;
       kept++;

@@ -48,7 +48,10 @@ export interface MatmulBatch {
 /** The batch dimensions the kernels' uniform holds. */
 export const BATCH_SLOTS = 8;
 
-const padBatch = (values: readonly number[], fill: number) => [...new Array<number>(BATCH_SLOTS - values.length).fill(fill), ...values];
+const padBatch = (values: readonly number[], fill: number) => [
+  ...new Array<number>(BATCH_SLOTS - values.length).fill(fill),
+  ...values,
+];
 
 function batchUniform(batch: MatmulBatch | undefined) {
   return {
@@ -78,7 +81,8 @@ export function planFor(gpu: Dispatcher, s: MatmulShape): MatmulPlan {
   const state = matmulState(gpu);
   const traits = adapterTraits(gpu);
   // A forced GEMV applies to GEMV shapes only (the subgroup one to k-contiguous lines); a forced blocked variant to any shape.
-  const applies = (p: MatmulPlan) => (p.variant === 'gemv_subgroup' ? traits.subgroups && isRowDotGemv(s) : p.variant !== 'gemv' || isGemvShape(s));
+  const applies = (p: MatmulPlan) =>
+    p.variant === 'gemv_subgroup' ? traits.subgroups && isRowDotGemv(s) : p.variant !== 'gemv' || isGemvShape(s);
   if (state.forced && applies(state.forced)) return state.forced;
   const tuned = state.tuned.get(shapeClass(s));
   return tuned && applies(tuned) ? tuned : chooseMatmulPlan(s, traits);
@@ -105,9 +109,18 @@ export function dispatchMatmul(gpu: Dispatcher, p: MatmulProblem, chosen: Matmul
   const count = p.batch?.count ?? 1;
   const plan = count > 1 ? batchedPlan(chosen, gpu.software) : chosen;
   if (count > gpu.limits.maxComputeWorkgroupsPerDimension) {
-    throw new Error(`matmul: ${count} batched products; this device dispatches at most ${gpu.limits.maxComputeWorkgroupsPerDimension}`);
+    throw new Error(
+      `matmul: ${count} batched products; this device dispatches at most ${gpu.limits.maxComputeWorkgroupsPerDimension}`,
+    );
   }
-  const detail: Record<string, number | boolean> = { transposeA: p.transposeA, transposeB: p.transposeB, M: p.m, N: p.n, K: p.k, splits: plan.splits };
+  const detail: Record<string, number | boolean> = {
+    transposeA: p.transposeA,
+    transposeB: p.transposeB,
+    M: p.m,
+    N: p.n,
+    K: p.k,
+    splits: plan.splits,
+  };
   if (count > 1) detail.batch = count;
   const epilogue = { HAS_BIAS: p.bias !== undefined, ACTIVATION: ACTIVATION_CODES[p.activation] };
   // A bias-less kernel still declares the binding; any read-only buffer satisfies it.
@@ -126,17 +139,28 @@ export function dispatchMatmul(gpu: Dispatcher, p: MatmulProblem, chosen: Matmul
   const name = kernelName(p, { ...plan, splits: used });
   const params = { M: p.m, N: p.n, K: p.k, kChunk, splits: used, ...batchUniform(p.batch) };
   if (used === 1) {
-    gpu.dispatch({ name, shader, constants: { ...constants, ...epilogue, CHECK_BOUNDS: !fits, SPLIT: false } }, { a: p.a, b: p.b, aScalars: p.a, bScalars: p.b, bias, out: p.out, params }, grid, detail);
+    gpu.dispatch(
+      { name, shader, constants: { ...constants, ...epilogue, CHECK_BOUNDS: !fits, SPLIT: false } },
+      { a: p.a, b: p.b, aScalars: p.a, bScalars: p.b, bias, out: p.out, params },
+      grid,
+      detail,
+    );
     return;
   }
   const elements = used * p.m * p.n;
   const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
-  if (elements * 4 > limit) throw new Error(`matmul: split-K partials need ${elements * 4} bytes; this device binds at most ${limit}`);
+  if (elements * 4 > limit)
+    throw new Error(`matmul: split-K partials need ${elements * 4} bytes; this device binds at most ${limit}`);
   const partials = gpu.scratch(elements);
-  gpu.dispatch({ name, shader, constants: { ...constants, CHECK_BOUNDS: !fits, SPLIT: true } }, { a: p.a, b: p.b, aScalars: p.a, bScalars: p.b, bias: p.a, out: partials, params }, grid, {
-    ...detail,
-    splits: used,
-  });
+  gpu.dispatch(
+    { name, shader, constants: { ...constants, CHECK_BOUNDS: !fits, SPLIT: true } },
+    { a: p.a, b: p.b, aScalars: p.a, bScalars: p.b, bias: p.a, out: partials, params },
+    grid,
+    {
+      ...detail,
+      splits: used,
+    },
+  );
   gpu.dispatch(
     { name: 'matmul_splitk_sum', shader: splitkShader, constants: epilogue },
     { partials, bias, out: p.out, params: { M: p.m, N: p.n, splits: used } },
@@ -157,7 +181,13 @@ function blockedKernel(p: MatmulProblem, plan: MatmulPlan) {
   }
   const micro = plan.variant === 'tile128' ? 8 : 4;
   const tileK = plan.tileK ?? 16;
-  return { shader: tiledShader, constants: { ...common, MICRO: micro, TILE_K: tileK }, blockM: 16 * micro, blockN: 16 * micro, stepK: tileK };
+  return {
+    shader: tiledShader,
+    constants: { ...common, MICRO: micro, TILE_K: tileK },
+    blockM: 16 * micro,
+    blockN: 16 * micro,
+    stepK: tileK,
+  };
 }
 
 function dispatchGemv(
@@ -177,7 +207,16 @@ function dispatchGemv(
   const vec = (rowDot ? p.k : lines) % 4 === 0;
   const kernel = subgroups
     ? { name: kernelName(p, { variant: 'gemv_subgroup', splits: 1 }), shader: gemvSubgroupShader, constants: epilogue }
-    : { name: kernelName(p, { variant: 'gemv', splits: 1 }), shader: gemvShader, constants: { ROW_DOT: rowDot, VEC: vec, ...epilogue } };
+    : {
+        name: kernelName(p, { variant: 'gemv', splits: 1 }),
+        shader: gemvShader,
+        constants: { ROW_DOT: rowDot, VEC: vec, ...epilogue },
+      };
   // One bias per output along N; a single column (N = 1) adds bias[0] to every row.
-  gpu.dispatch(kernel, { mat, x, bias, out: p.out, params: { J: lines, K: p.k, biasStride: rowVector ? 1 : 0 } }, [Math.ceil(lines / 64), 1, 1], detail);
+  gpu.dispatch(
+    kernel,
+    { mat, x, bias, out: p.out, params: { J: lines, K: p.k, biasStride: rowVector ? 1 : 0 } },
+    [Math.ceil(lines / 64), 1, 1],
+    detail,
+  );
 }

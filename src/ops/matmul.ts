@@ -61,7 +61,9 @@ function layout(a: Shape, b: Shape, p: MatmulParams): Layout {
   const [m, k] = p.transposeA ? [cols(a), rows(a)] : [rows(a), cols(a)];
   const [kb, n] = p.transposeB ? [cols(b), rows(b)] : [rows(b), cols(b)];
   if (k !== kb) {
-    throw new Error(`matmul: inner dimensions differ: ${operand('A', a, p.transposeA)} · ${operand('B', b, p.transposeB)}: ${k} ≠ ${kb}`);
+    throw new Error(
+      `matmul: inner dimensions differ: ${operand('A', a, p.transposeA)} · ${operand('B', b, p.transposeB)}: ${k} ≠ ${kb}`,
+    );
   }
   const batchA = a.slice(0, -2);
   const batchB = b.slice(0, -2);
@@ -102,7 +104,9 @@ function mergedBatch(l: Layout): MatmulBatch {
     bStrides.push(l.bStrides[i]);
   });
   if (shape.length > BATCH_SLOTS) {
-    throw new Error(`matmul: batch ${formatShape(l.batchShape)} needs ${shape.length} batch dimensions; the kernels take ${BATCH_SLOTS}`);
+    throw new Error(
+      `matmul: batch ${formatShape(l.batchShape)} needs ${shape.length} batch dimensions; the kernels take ${BATCH_SLOTS}`,
+    );
   }
   return { count: sizeOf(l.batchShape), shape, aStrides, bStrides };
 }
@@ -144,10 +148,24 @@ export const matmulOp: OpDef<MatmulParams> = defineOp<MatmulParams>({
   },
   gpu(gpu, [a, b], p, out) {
     const l = layout(a.shape, b.shape, p);
-    const problem = { a, b, out, k: l.k, n: l.n, transposeA: p.transposeA, transposeB: p.transposeB, activation: 'identity' as const };
+    const problem = {
+      a,
+      b,
+      out,
+      k: l.k,
+      n: l.n,
+      transposeA: p.transposeA,
+      transposeB: p.transposeB,
+      activation: 'identity' as const,
+    };
     if (p.foldK || l.batchShape.length === 0) return dispatchMatmul(gpu, { ...problem, m: l.m });
     // A's batch is contiguous [B·M, K]: the same buffer seen as one taller matrix.
-    if (l.foldM) return dispatchMatmul(gpu, { ...problem, a: { buffer: a.buffer, shape: [sizeOf(a.shape) / l.k, l.k] }, m: sizeOf(a.shape) / l.k });
+    if (l.foldM)
+      return dispatchMatmul(gpu, {
+        ...problem,
+        a: { buffer: a.buffer, shape: [sizeOf(a.shape) / l.k, l.k] },
+        m: sizeOf(a.shape) / l.k,
+      });
     dispatchMatmul(gpu, { ...problem, m: l.m, batch: mergedBatch(l) });
   },
   // Z = op(A)·op(B), G = ∂L/∂Z [..., M, N]. Each gradient is one matmul whose flags absorb the transposes, nothing

@@ -18,7 +18,13 @@ import broadcastSource from '../../shaders/broadcast.wgsl?raw';
 type RowReducer = (x: Float64Array, base: number, stride: number, count: number, scale: number) => number;
 
 /** The first index whose value `better` prefers to every earlier one: the first occurrence on ties. */
-function firstBest(x: Float64Array, base: number, stride: number, count: number, better: (v: number, best: number) => boolean) {
+function firstBest(
+  x: Float64Array,
+  base: number,
+  stride: number,
+  count: number,
+  better: (v: number, best: number) => boolean,
+) {
   let index = 0;
   for (let r = 1; r < count; r++) if (better(x[base + r * stride], x[base + index * stride])) index = r;
   return index;
@@ -73,7 +79,11 @@ export interface ReduceParams {
 /** The input seen as [outer, reduce, inner] around the reduced run of axes. */
 export function split(shape: Shape, axis: number | null, until = axis === null ? shape.length : axis + 1) {
   if (axis === null) return { outer: 1, reduce: sizeOf(shape), inner: 1 };
-  return { outer: sizeOf(shape.slice(0, axis)), reduce: sizeOf(shape.slice(axis, until)), inner: sizeOf(shape.slice(until)) };
+  return {
+    outer: sizeOf(shape.slice(0, axis)),
+    reduce: sizeOf(shape.slice(axis, until)),
+    inner: sizeOf(shape.slice(until)),
+  };
 }
 
 /** The input's shape with the reduced run (or every axis) kept as 1. */
@@ -97,7 +107,8 @@ export function reduceOp(name: ReducerName, vjp?: OpDef<ReduceParams>['vjp']): O
       const { outer, reduce, inner } = split(x.shape, axis, until);
       const out = new Float64Array(outer * inner);
       for (let o = 0; o < outer; o++) {
-        for (let i = 0; i < inner; i++) out[o * inner + i] = reduceRow(x.data, o * reduce * inner + i, inner, reduce, scale);
+        for (let i = 0; i < inner; i++)
+          out[o * inner + i] = reduceRow(x.data, o * reduce * inner + i, inner, reduce, scale);
       }
       return out;
     },
@@ -110,7 +121,12 @@ export function reduceOp(name: ReducerName, vjp?: OpDef<ReduceParams>['vjp']): O
       // (logSumExp) per workgroup, read back included). Long rows over few outputs get a workgroup each.
       const byColumn = inner >= 64 || reduce <= 64 || (reduce <= 4096 && (inner > 1 || gpu.software));
       gpu.dispatch(
-        { name: byColumn ? `${name}_columns` : name, shader: reduceShader, entry: byColumn ? 'columns' : 'main', constants: { OP: REDUCER_CODES[name] } },
+        {
+          name: byColumn ? `${name}_columns` : name,
+          shader: reduceShader,
+          entry: byColumn ? 'columns' : 'main',
+          constants: { OP: REDUCER_CODES[name] },
+        },
         { x, out, params: { outer, reduce, inner, scale } },
         byColumn ? elementwiseGrid(outer * inner) : grid1d(outer * inner),
         { axis: axis === null ? 'all' : until === undefined || until === axis + 1 ? axis : `${axis}..${until - 1}` },
@@ -121,7 +137,9 @@ export function reduceOp(name: ReducerName, vjp?: OpDef<ReduceParams>['vjp']): O
 }
 
 // Every summed element receives the upstream gradient, times the scale.
-export const sumOp = reduceOp('sum', (g, [x], { axis, until, scale }) => [broadcastTo(g, x.shape, keptShape(x.shape, axis, until), scale)]);
+export const sumOp = reduceOp('sum', (g, [x], { axis, until, scale }) => [
+  broadcastTo(g, x.shape, keptShape(x.shape, axis, until), scale),
+]);
 
 interface BroadcastParams {
   shape: Shape;
@@ -133,7 +151,8 @@ interface BroadcastParams {
 export const broadcastToOp = defineOp<BroadcastParams>({
   name: 'broadcastTo',
   shape([x], { shape, view }) {
-    const fits = view.length <= shape.length && view.every((d, i) => d === 1 || d === shape[shape.length - view.length + i]);
+    const fits =
+      view.length <= shape.length && view.every((d, i) => d === 1 || d === shape[shape.length - view.length + i]);
     if (sizeOf(view) !== sizeOf(x) || !fits) {
       throw new Error(`broadcastTo: cannot broadcast ${formatShape(x)} to ${formatShape(shape)}`);
     }
@@ -157,11 +176,16 @@ export const broadcastToOp = defineOp<BroadcastParams>({
 export function reducedAxes(op: string, axis: Axes | undefined, shape: Shape): number[] | null {
   if (axis === undefined) return null;
   if (typeof axis !== 'number' && !Array.isArray(axis)) {
-    throw new Error(`${op}: axis must be a number or an array of numbers, got ${typeof axis} for shape ${formatShape(shape)}`);
+    throw new Error(
+      `${op}: axis must be a number or an array of numbers, got ${typeof axis} for shape ${formatShape(shape)}`,
+    );
   }
-  const axes = (typeof axis === 'number' ? [axis] : (axis as readonly number[])).map((a) => normalizeAxis(op, a, shape));
+  const axes = (typeof axis === 'number' ? [axis] : (axis as readonly number[])).map((a) =>
+    normalizeAxis(op, a, shape),
+  );
   axes.forEach((a, i) => {
-    if (axes.indexOf(a) !== i) throw new Error(`${op}: axis ${a} is given twice in [${String(axis)}] for shape ${formatShape(shape)}`);
+    if (axes.indexOf(a) !== i)
+      throw new Error(`${op}: axis ${a} is given twice in [${String(axis)}] for shape ${formatShape(shape)}`);
   });
   return axes.sort((a, b) => a - b);
 }
@@ -182,7 +206,13 @@ export function reducedShape(shape: Shape, axes: number[] | null, keepDims = fal
  * with the runs reduced so far kept as 1 (the layout is the same); the last step is labelled with the final shape.
  * Sums, maxima and log-sum-exps compose that way, and the first maximum of each step is the first overall.
  */
-export function reduceAlong(op: OpDef<ReduceParams>, x: Tensor, axes: number[] | null, keepDims = false, scale = 1): Tensor {
+export function reduceAlong(
+  op: OpDef<ReduceParams>,
+  x: Tensor,
+  axes: number[] | null,
+  keepDims = false,
+  scale = 1,
+): Tensor {
   const outShape = reducedShape(x.shape, axes, keepDims);
   if (axes === null) return apply(x.owner, op, [x], { axis: null, outShape, scale });
   if (axes.length === 0) return broadcastTo(x, x.shape, x.shape, scale);
@@ -196,7 +226,12 @@ export function reduceAlong(op: OpDef<ReduceParams>, x: Tensor, axes: number[] |
   return runs.reverse().reduce((current, [axis, until], i) => {
     for (let d = axis; d < until; d++) shape[d] = 1;
     const last = i === runs.length - 1;
-    return apply(x.owner, op, [current], { axis, until, outShape: last ? outShape : [...shape], scale: last ? scale : 1 });
+    return apply(x.owner, op, [current], {
+      axis,
+      until,
+      outShape: last ? outShape : [...shape],
+      scale: last ? scale : 1,
+    });
   }, x);
 }
 
@@ -230,7 +265,11 @@ export function sumTo(g: Tensor, target: Shape, finalShape: Shape = target, scal
   return axes.reduce((current, axis, i) => {
     shape[axis] = 1;
     const last = i === axes.length - 1;
-    return apply(g.owner, sumOp, [current], { axis, outShape: last ? finalShape : [...shape], scale: last ? scale : 1 });
+    return apply(g.owner, sumOp, [current], {
+      axis,
+      outShape: last ? finalShape : [...shape],
+      scale: last ? scale : 1,
+    });
   }, g);
 }
 

@@ -23,7 +23,10 @@ export const transposeOp = defineOp({
   },
   gpu(gpu, [x], _p, out) {
     const [rows, cols] = x.shape;
-    gpu.dispatch({ name: 'transpose', shader }, { x, out, params: { rows, cols } }, [Math.ceil(cols / 16), Math.ceil(rows / 16)]);
+    gpu.dispatch({ name: 'transpose', shader }, { x, out, params: { rows, cols } }, [
+      Math.ceil(cols / 16),
+      Math.ceil(rows / 16),
+    ]);
   },
   vjp: (g) => [transposeLastTwo(g)],
 });
@@ -52,8 +55,15 @@ export const permuteOp = defineOp<PermuteParams>({
     // The strided copy of broadcast.wgsl with no broadcast dimension: one invocation per output element, reading
     // x through the permuted strides, and no workgroup memory or barriers (slow on software adapters).
     const size = sizeOf(out.shape);
-    const params = { size, shape: padLeft(out.shape, 1), strides: padLeft(permutedStrides(x.shape, axes), 0), scale: 1 };
-    gpu.dispatch({ name: 'permute', shader: broadcastShader }, { x, out, params }, elementwiseGrid(size), { axes: axes.join(',') });
+    const params = {
+      size,
+      shape: padLeft(out.shape, 1),
+      strides: padLeft(permutedStrides(x.shape, axes), 0),
+      scale: 1,
+    };
+    gpu.dispatch({ name: 'permute', shader: broadcastShader }, { x, out, params }, elementwiseGrid(size), {
+      axes: axes.join(','),
+    });
   },
   vjp: (g, _x, { axes }) => {
     const inverse = new Array<number>(axes.length);
@@ -66,15 +76,22 @@ export const permuteOp = defineOp<PermuteParams>({
 function checkPermutation(op: string, x: Tensor, axes: unknown): number[] {
   const rank = x.rank;
   if (!Array.isArray(axes) || axes.length !== rank) {
-    throw new Error(`${op}: axes ${describeAxes(axes)} must list each of the ${rank} axes of ${formatShape(x.shape)} once`);
+    throw new Error(
+      `${op}: axes ${describeAxes(axes)} must list each of the ${rank} axes of ${formatShape(x.shape)} once`,
+    );
   }
   const seen = new Set<number>();
   return axes.map((a: unknown) => {
     if (typeof a !== 'number' || !Number.isInteger(a) || a < -rank || a >= rank) {
-      throw new Error(`${op}: axis ${String(a)} in ${describeAxes(axes)} is out of range for shape ${formatShape(x.shape)}`);
+      throw new Error(
+        `${op}: axis ${String(a)} in ${describeAxes(axes)} is out of range for shape ${formatShape(x.shape)}`,
+      );
     }
     const axis = a < 0 ? a + rank : a;
-    if (seen.has(axis)) throw new Error(`${op}: axes ${describeAxes(axes)} are not a permutation of the axes of ${formatShape(x.shape)}: axis ${axis} repeats`);
+    if (seen.has(axis))
+      throw new Error(
+        `${op}: axes ${describeAxes(axes)} are not a permutation of the axes of ${formatShape(x.shape)}: axis ${axis} repeats`,
+      );
     seen.add(axis);
     return axis;
   });
@@ -96,7 +113,8 @@ export function permute(x: Tensor, axes: readonly number[], op = 'permute'): Ten
 }
 
 function transposeLastTwo(x: Tensor): Tensor {
-  if (x.rank < 2) throw new Error(`transpose: expects at least 2 dimensions to swap the last two, got ${formatShape(x.shape)}`);
+  if (x.rank < 2)
+    throw new Error(`transpose: expects at least 2 dimensions to swap the last two, got ${formatShape(x.shape)}`);
   const axes = x.shape.map((_, i) => i);
   axes[x.rank - 2] = x.rank - 1;
   axes[x.rank - 1] = x.rank - 2;

@@ -35,12 +35,16 @@ export abstract class Optimizer {
    */
   step(params: readonly Tensor[], grads: readonly Tensor[]): void {
     const name = this.kind;
-    if (!Array.isArray(params) || !Array.isArray(grads)) throw new Error(`${name}.step: params and grads must be arrays of tensors`);
-    if (params.length !== grads.length) throw new Error(`${name}.step: ${params.length} parameters but ${grads.length} gradients`);
+    if (!Array.isArray(params) || !Array.isArray(grads))
+      throw new Error(`${name}.step: params and grads must be arrays of tensors`);
+    if (params.length !== grads.length)
+      throw new Error(`${name}.step: ${params.length} parameters but ${grads.length} gradients`);
     checkTensors(`${name}.step`, this.rt, [...params, ...grads]);
     params.forEach((p, i) => {
       if (!sameShape(p.shape, grads[i].shape)) {
-        throw new Error(`${name}.step: parameter ${i} ${formatShape(p.shape)} has a gradient of shape ${formatShape(grads[i].shape)}`);
+        throw new Error(
+          `${name}.step: parameter ${i} ${formatShape(p.shape)} has a gradient of shape ${formatShape(grads[i].shape)}`,
+        );
       }
       if (p === grads[i]) throw new Error(`${name}.step: parameter ${i} was passed as its own gradient`);
     });
@@ -90,7 +94,8 @@ function zerosKept(rt: OpsContext, shape: readonly number[]): Tensor {
 }
 
 function checkHyper(op: string, name: string, value: number, ok: (v: number) => boolean, rule: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw new Error(`${op}: ${name} must be ${rule}, got ${value}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value))
+    throw new Error(`${op}: ${name} must be ${rule}, got ${value}`);
   return value;
 }
 

@@ -81,7 +81,8 @@ export interface AdamUpdate {
  */
 export const adamUpdate = defineInPlaceOp<AdamUpdate>({
   name: 'adam',
-  check: (shapes) => checkSameShapes('adam', ['parameter', 'first moment', 'second moment', 'gradient'], shapes.slice(0, 4)),
+  check: (shapes) =>
+    checkSameShapes('adam', ['parameter', 'first moment', 'second moment', 'gradient'], shapes.slice(0, 4)),
   cpu([param, m, v, grad, stepCount], { lr, beta1, beta2, eps, weightDecay, firstStep }) {
     const t = stepCount.data[0] - firstStep + 1;
     const correction1 = 1 - beta1 ** t;
@@ -97,7 +98,11 @@ export const adamUpdate = defineInPlaceOp<AdamUpdate>({
     }
   },
   gpu(gpu, [param, m, v, grad, stepCount], update) {
-    gpu.dispatch({ name: 'adam', shader, entry: 'adam' }, { param, m, v, grad, stepCount, params: uniform(param.shape, update) }, workgroups(param.shape));
+    gpu.dispatch(
+      { name: 'adam', shader, entry: 'adam' },
+      { param, m, v, grad, stepCount, params: uniform(param.shape, update) },
+      workgroups(param.shape),
+    );
   },
 });
 
@@ -105,7 +110,8 @@ export const adamUpdate = defineInPlaceOp<AdamUpdate>({
 export const countStep = defineInPlaceOp<undefined>({
   name: 'countStep',
   check([count]) {
-    if (count.length !== 1 || count[0] !== 1) throw new Error(`countStep: the counter must be [1], got ${formatShape(count)}`);
+    if (count.length !== 1 || count[0] !== 1)
+      throw new Error(`countStep: the counter must be [1], got ${formatShape(count)}`);
   },
   cpu([count]) {
     count.data[0] += 1;

@@ -74,7 +74,11 @@ const DEFAULT_MAX_RECORDINGS = 8;
  * `rt.compile(fn)`: the contract is {@link CompiledStep}'s. On a backend without a recorder (the CPU reference)
  * each call runs `fn` eagerly inside `tidy`.
  */
-export function compileStep<A extends Tensor[], R>(rt: CompileHost, fn: (...inputs: A) => R | Promise<R>, options: CompileOptions = {}): CompiledStep<A, R> {
+export function compileStep<A extends Tensor[], R>(
+  rt: CompileHost,
+  fn: (...inputs: A) => R | Promise<R>,
+  options: CompileOptions = {},
+): CompiledStep<A, R> {
   if (typeof fn !== 'function') throw new Error(`compile: expected a function, got ${typeof fn}`);
   const maxRecordings = options.maxRecordings ?? DEFAULT_MAX_RECORDINGS;
   if (!Number.isInteger(maxRecordings) || maxRecordings < 1) {
@@ -109,7 +113,11 @@ export function compileStep<A extends Tensor[], R>(rt: CompileHost, fn: (...inpu
       recording.dispose();
       throw new Error(`compile: the step returned a disposed tensor ${formatShape(disposed.shape)}`);
     }
-    const entry: Entry = { recording, template, outputs: outputs.map((t) => ({ storage: t.storage!, shape: t.shape })) };
+    const entry: Entry = {
+      recording,
+      template,
+      outputs: outputs.map((t) => ({ storage: t.storage!, shape: t.shape })),
+    };
     const returned = fromTemplate(rt, entry);
     // The step's own results stay with the recording; the caller gets copies. A view the step made of a tensor from
     // outside (a parameter) goes too, or it would hold that tensor's storage after the caller disposed it.

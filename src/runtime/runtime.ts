@@ -84,7 +84,9 @@ export class Runtime implements Context {
     const { values, shape: given } = readTensorData(data, shape);
     const dims = checkShape('tensor', given);
     if (values.length !== sizeOf(dims)) {
-      throw new Error(`tensor: ${values.length} values do not fill shape ${formatShape(dims)} (${sizeOf(dims)} elements)`);
+      throw new Error(
+        `tensor: ${values.length} values do not fill shape ${formatShape(dims)} (${sizeOf(dims)} elements)`,
+      );
     }
     return Tensor.from(this, dims, this.backend.upload(values, dims), options.requiresGrad ?? false);
   }
@@ -193,7 +195,10 @@ export class Runtime implements Context {
    * calls copy the new inputs in and replay them with the same buffers, bind groups and pipelines, running no op
    * code, with results equal to the eager path's. The contract is {@link CompiledStep}'s.
    */
-  compile<A extends Tensor[], R>(fn: (...inputs: A) => R | Promise<R>, options: CompileOptions = {}): CompiledStep<A, R> {
+  compile<A extends Tensor[], R>(
+    fn: (...inputs: A) => R | Promise<R>,
+    options: CompileOptions = {},
+  ): CompiledStep<A, R> {
     return compileStep(this, fn, options);
   }
 
@@ -204,7 +209,8 @@ export class Runtime implements Context {
    * small MLP step warms the common kernels.
    */
   async warmup(work?: (() => unknown) | [number, number, number][]): Promise<void> {
-    const run = typeof work === 'function' ? work : Array.isArray(work) ? () => warmMatmuls(this, work) : () => warmCommon(this);
+    const run =
+      typeof work === 'function' ? work : Array.isArray(work) ? () => warmMatmuls(this, work) : () => warmCommon(this);
     this.backend.dryRun = true;
     try {
       await this.tidy(run);
@@ -230,7 +236,8 @@ export class Runtime implements Context {
       throw new Error(`assign: value ${formatShape(value.shape)} does not match target ${formatShape(target.shape)}`);
     }
     // A view of the target (or the target itself) already holds the value: the same storage, the same shape.
-    if (value.live('assign') !== target.live('assign')) this.backend.copy(value.live('assign'), value.shape, target.live('assign'));
+    if (value.live('assign') !== target.live('assign'))
+      this.backend.copy(value.live('assign'), value.shape, target.live('assign'));
     return target;
   }
 
@@ -294,8 +301,12 @@ export class Runtime implements Context {
   }
 
   /** The tensors' values as a safetensors file (F32), which PyTorch, JAX and NumPy load. */
-  async saveSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
-    if (tensors === null || typeof tensors !== 'object') throw new Error('saveSafetensors: expected an object of named tensors');
+  async saveSafetensors(
+    tensors: Record<string, Tensor>,
+    metadata?: Record<string, string>,
+  ): Promise<Uint8Array<ArrayBuffer>> {
+    if (tensors === null || typeof tensors !== 'object')
+      throw new Error('saveSafetensors: expected an object of named tensors');
     checkTensors('saveSafetensors', this, Object.values(tensors));
     return saveSafetensors(tensors, metadata);
   }
@@ -303,7 +314,8 @@ export class Runtime implements Context {
   /** Tensors from a safetensors file (F32 only); a malformed file throws an Error that says what is wrong. */
   loadSafetensors(bytes: Uint8Array, options: TensorOptions = {}): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    for (const [name, { shape, data }] of Object.entries(decodeSafetensors(bytes).tensors)) out[name] = this.tensor(data, shape, options);
+    for (const [name, { shape, data }] of Object.entries(decodeSafetensors(bytes).tensors))
+      out[name] = this.tensor(data, shape, options);
     return out;
   }
 
@@ -341,7 +353,12 @@ Object.assign(Runtime.prototype, TENSOR_OPS);
 export function cpuRuntime(): Runtime {
   return new Runtime(new CpuBackend(), {
     backend: 'cpu',
-    adapter: { vendor: 'webgrad', architecture: 'cpu', device: 'float64 reference', description: 'CPU reference backend' },
+    adapter: {
+      vendor: 'webgrad',
+      architecture: 'cpu',
+      device: 'float64 reference',
+      description: 'CPU reference backend',
+    },
     limits: {},
     features: [],
     software: true,

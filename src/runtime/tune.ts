@@ -23,11 +23,17 @@ const TRAINING_SHAPES: MatmulShape[] = [
 ];
 
 function describePlan(p: MatmulPlan): string {
-  return [p.tileK && `k${p.tileK}`, p.workgroup && `wg${p.workgroup.join('x')}`, p.splits > 1 && `split${p.splits}`].filter(Boolean).join(' ');
+  return [p.tileK && `k${p.tileK}`, p.workgroup && `wg${p.workgroup.join('x')}`, p.splits > 1 && `split${p.splits}`]
+    .filter(Boolean)
+    .join(' ');
 }
 
 /** Forces each candidate through this runtime's own matmul state, so that no other runtime sees it. */
-export async function tuneMatmul(rt: Context, shapes: MatmulShape[] = TRAINING_SHAPES, reps = 5): Promise<TuneResult[]> {
+export async function tuneMatmul(
+  rt: Context,
+  shapes: MatmulShape[] = TRAINING_SHAPES,
+  reps = 5,
+): Promise<TuneResult[]> {
   const gpu: Dispatcher | undefined = rt.backend.dispatcher;
   if (!gpu) throw new Error('tune: only the WebGPU backend has kernels to choose between');
   const state = matmulState(gpu);

@@ -44,7 +44,9 @@ export function gradients(rt: Context, ops: GradientOps, loss: Tensor, params: T
   checkTensors('grad', rt, params);
   params.forEach((p, i) => {
     if (!p.requiresGrad) {
-      throw new Error(`grad: parameter ${i} ${formatShape(p.shape)} was not created with { requiresGrad: true }, so it has no gradient`);
+      throw new Error(
+        `grad: parameter ${i} ${formatShape(p.shape)} was not created with { requiresGrad: true }, so it has no gradient`,
+      );
     }
   });
 

@@ -103,7 +103,13 @@ export class Tensor {
   }
 
   /** @internal A new tensor on `storage`, owned by `owner` and in its current scope. */
-  static from(owner: Context, shape: Shape, storage: Storage, requiresGrad = false, node: TapeNode | null = null): Tensor {
+  static from(
+    owner: Context,
+    shape: Shape,
+    storage: Storage,
+    requiresGrad = false,
+    node: TapeNode | null = null,
+  ): Tensor {
     return owner.adopt(new Tensor(owner, shape, storage, requiresGrad, node));
   }
 
@@ -144,7 +150,8 @@ export class Tensor {
 
   /** @internal */
   live(op: string): Storage {
-    if (this.handleDisposed || this.storage === null) throw new Error(`${op}: tensor ${formatShape(this.shape)} was disposed`);
+    if (this.handleDisposed || this.storage === null)
+      throw new Error(`${op}: tensor ${formatShape(this.shape)} was disposed`);
     return this.storage;
   }
 }
@@ -177,7 +184,8 @@ export function checkTensors(op: string, owner: Context, values: readonly unknow
   values.forEach((t, i) => {
     if (!(t instanceof Tensor)) throw new Error(`${op}: argument ${i} is not a Tensor (got ${describe(t)})`);
     if (t.owner !== owner) throw new Error(`${op}: tensor ${formatShape(t.shape)} belongs to another runtime`);
-    if (t.storage === null || (t.disposed && !owner.inBackward)) throw new Error(`${op}: tensor ${formatShape(t.shape)} was disposed`);
+    if (t.storage === null || (t.disposed && !owner.inBackward))
+      throw new Error(`${op}: tensor ${formatShape(t.shape)} was disposed`);
   });
 }
 

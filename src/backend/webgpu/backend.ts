@@ -1,4 +1,12 @@
-import type { Backend, BackendInput, DebugOptions, DispatchRecord, LostInfo, SchedulerStats, Storage } from '../../core/backend.js';
+import type {
+  Backend,
+  BackendInput,
+  DebugOptions,
+  DispatchRecord,
+  LostInfo,
+  SchedulerStats,
+  Storage,
+} from '../../core/backend.js';
 import type { InPlaceKernelDef, KernelDef } from '../../core/kernel.js';
 import { describeShapes, formatShape, sizeOf, type Shape } from '../../core/shape.js';
 import { BufferPool, bufferBytes, MAP_READ } from './buffers.js';
@@ -76,7 +84,8 @@ export class WebGpuBackend implements Backend, Dispatcher {
     this.debugKernels = new DebugKernels({
       scheduler: this.scheduler,
       pool: this.pool,
-      dispatchAs: (op, kernel, bindings, workgroups) => this.asOp(op, () => this.dispatch(kernel, bindings, workgroups)),
+      dispatchAs: (op, kernel, bindings, workgroups) =>
+        this.asOp(op, () => this.dispatch(kernel, bindings, workgroups)),
     });
   }
 
@@ -92,7 +101,9 @@ export class WebGpuBackend implements Backend, Dispatcher {
   async read(storage: Storage, shape: Shape): Promise<Float32Array> {
     this.checkAlive('data');
     if (this.recorder.recording) {
-      throw new Error('data: a compiled step cannot read tensors while it records; return the tensor from the step and read it afterwards');
+      throw new Error(
+        'data: a compiled step cannot read tensors while it records; return the tensor from the step and read it afterwards',
+      );
     }
     const { buffer } = storage as GpuStorage;
     const bytes = sizeOf(shape) * 4;
@@ -119,7 +130,11 @@ export class WebGpuBackend implements Backend, Dispatcher {
 
   run<P>(op: KernelDef<P>, inputs: BackendInput[], params: P, outShape: Shape): Storage {
     this.checkAlive(op.name);
-    this.setCurrent(op.name, inputs.map((i) => i.shape), outShape);
+    this.setCurrent(
+      op.name,
+      inputs.map((i) => i.shape),
+      outShape,
+    );
     const out: GpuOperand = { buffer: this.allocate(op.name, outShape), shape: outShape };
     if (this.debug.poisonOutputs) this.debugKernels.poison(out);
     try {
@@ -127,13 +142,18 @@ export class WebGpuBackend implements Backend, Dispatcher {
     } finally {
       this.releaseScratch();
     }
-    if (this.debug.checkNumerics && !this.dryRun && !this.recorder.recording) this.debugKernels.checkNumerics(out, this.describeCurrent());
+    if (this.debug.checkNumerics && !this.dryRun && !this.recorder.recording)
+      this.debugKernels.checkNumerics(out, this.describeCurrent());
     return { buffer: out.buffer } satisfies GpuStorage;
   }
 
   runInPlace<P>(op: InPlaceKernelDef<P>, inputs: BackendInput[], params: P): void {
     this.checkAlive(op.name);
-    this.setCurrent(op.name, inputs.map((i) => i.shape), inputs[0]?.shape ?? []);
+    this.setCurrent(
+      op.name,
+      inputs.map((i) => i.shape),
+      inputs[0]?.shape ?? [],
+    );
     const operands = inputs.map(operand);
     try {
       op.gpu(this, operands, params);
@@ -149,11 +169,17 @@ export class WebGpuBackend implements Backend, Dispatcher {
     this.checkAlive('copy');
     const from = (src as GpuStorage).buffer;
     const to = into ? (into as GpuStorage).buffer : this.allocate('copy', shape);
-    if (to !== from && !this.dryRun) this.queue({ kind: 'copy', src: from, dst: to, bytes: sizeOf(shape) * 4, op: 'copy' }, [from, to], []);
+    if (to !== from && !this.dryRun)
+      this.queue({ kind: 'copy', src: from, dst: to, bytes: sizeOf(shape) * 4, op: 'copy' }, [from, to], []);
     return { buffer: to } satisfies GpuStorage;
   }
 
-  dispatch(kernel: Kernel, bindings: Bindings, workgroups: readonly number[], detail: DispatchRecord['detail'] = {}): void {
+  dispatch(
+    kernel: Kernel,
+    bindings: Bindings,
+    workgroups: readonly number[],
+    detail: DispatchRecord['detail'] = {},
+  ): void {
     const info = kernel.shader.entry(kernel.entry ?? 'main');
     const pipeline = this.pipelines.get(kernel, info.bindings);
     for (const name of Object.keys(bindings)) {
@@ -188,7 +214,13 @@ export class WebGpuBackend implements Backend, Dispatcher {
       outShape: this.currentOutShape,
     };
     this.queue(command, storage, uniforms);
-    this.trace?.push({ op: this.currentOp, kernel: kernel.name, shapes: this.currentShapes, outShape: this.currentOutShape, detail });
+    this.trace?.push({
+      op: this.currentOp,
+      kernel: kernel.name,
+      shapes: this.currentShapes,
+      outShape: this.currentOutShape,
+      detail,
+    });
   }
 
   flush(): Promise<void> {
@@ -274,7 +306,9 @@ export class WebGpuBackend implements Backend, Dispatcher {
     const bytes = sizeOf(shape) * 4;
     const limit = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
     if (bytes > limit) {
-      throw new Error(`${op}: a result of shape ${formatShape(shape)} needs ${bytes} bytes; this device binds at most ${limit}`);
+      throw new Error(
+        `${op}: a result of shape ${formatShape(shape)} needs ${bytes} bytes; this device binds at most ${limit}`,
+      );
     }
     // The size class may not pass the limit that the exact size fits.
     const size = Math.min(bufferBytes(sizeOf(shape)), Math.max(16, Math.ceil(bytes / 16) * 16, limit - (limit % 16)));
@@ -287,7 +321,10 @@ export class WebGpuBackend implements Backend, Dispatcher {
   private createBuffer(descriptor: GPUBufferDescriptor): GPUBuffer {
     this.device.pushErrorScope('out-of-memory');
     const buffer = this.device.createBuffer(descriptor);
-    this.scheduler.checkAllocation(this.device.popErrorScope(), `${descriptor.label}: allocating ${descriptor.size} bytes`);
+    this.scheduler.checkAllocation(
+      this.device.popErrorScope(),
+      `${descriptor.label}: allocating ${descriptor.size} bytes`,
+    );
     return buffer;
   }
 

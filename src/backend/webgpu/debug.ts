@@ -28,7 +28,12 @@ export class DebugKernels {
       pool: host.pool,
       dispatchCheck: (x, flags, slot) => {
         const size = sizeOf(x.shape);
-        host.dispatchAs('checkNumerics', { name: 'check_numerics', shader: checkNumericsShader }, { x, flags, params: { size, slot } }, elementwiseGrid(size));
+        host.dispatchAs(
+          'checkNumerics',
+          { name: 'check_numerics', shader: checkNumericsShader },
+          { x, flags, params: { size, slot } },
+          elementwiseGrid(size),
+        );
       },
     });
   }
@@ -36,7 +41,12 @@ export class DebugKernels {
   /** Fills `out` with NaN, so that an element its kernel does not write shows up. */
   poison(out: GpuOperand): void {
     const size = sizeOf(out.shape);
-    this.host.dispatchAs('poison', { name: 'poison', shader: fillShader }, { out, params: { size, value: NAN_BITS } }, elementwiseGrid(size));
+    this.host.dispatchAs(
+      'poison',
+      { name: 'poison', shader: fillShader },
+      { out, params: { size, value: NAN_BITS } },
+      elementwiseGrid(size),
+    );
   }
 
   /** Flags `out` if it holds NaN or Inf; the submission's read names the first flagged op, `description`. */
@@ -44,7 +54,6 @@ export class DebugKernels {
     this.numerics.check(out, description);
   }
 }
-
 
 /** Ops checked per submission; a batch with more is submitted early. */
 const SLOTS = 1024;
@@ -67,7 +76,8 @@ class NumericsChecker {
 
   check(out: GpuOperand, op: string): void {
     const { scheduler } = this.host;
-    if (this.batch && this.batch.id === scheduler.batchId && this.batch.ops.length >= SLOTS) void scheduler.flush().catch(() => undefined);
+    if (this.batch && this.batch.id === scheduler.batchId && this.batch.ops.length >= SLOTS)
+      void scheduler.flush().catch(() => undefined);
     if (!this.batch || this.batch.id !== scheduler.batchId) this.batch = this.startBatch();
     const slot = this.batch.ops.push(op) - 1;
     this.host.dispatchCheck(out, { buffer: this.batch.flags, shape: [SLOTS] }, slot);

@@ -52,7 +52,7 @@ export async function openDevice(gpu: GPU | undefined): Promise<OpenDevice> {
   if (!gpu) {
     throw new Error(
       "createRuntime({ backend: 'webgpu' }): WebGPU is not available here (no navigator.gpu). " +
-        "Use a browser with WebGPU (Chrome/Edge 113+, or Chromium with --enable-unsafe-webgpu), pass `gpu` " +
+        'Use a browser with WebGPU (Chrome/Edge 113+, or Chromium with --enable-unsafe-webgpu), pass `gpu` ' +
         "(in Node: `create([])` from the 'webgpu' package), or use { backend: 'cpu' }.",
     );
   }
@@ -61,7 +61,7 @@ export async function openDevice(gpu: GPU | undefined): Promise<OpenDevice> {
     throw new Error(
       "createRuntime({ backend: 'webgpu' }): WebGPU exists but no GPU adapter was found. " +
         'Enable a GPU or a software adapter (Chromium: --enable-unsafe-webgpu; Node with Dawn: set ' +
-        'VK_ICD_FILENAMES to a Vulkan driver such as SwiftShader), or use { backend: \'cpu\' }.',
+        "VK_ICD_FILENAMES to a Vulkan driver such as SwiftShader), or use { backend: 'cpu' }.",
     );
   }
   const requiredLimits: Record<string, number> = {};

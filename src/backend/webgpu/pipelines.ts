@@ -34,7 +34,11 @@ export class PipelineCache {
     if (cached) return cached;
     const layout = this.device.createBindGroupLayout({
       label: kernel.name,
-      entries: bindings.map((b) => ({ binding: b.binding, visibility: SHADER_STAGE_COMPUTE, buffer: { type: BUFFER_BINDING_TYPE[b.kind] } })),
+      entries: bindings.map((b) => ({
+        binding: b.binding,
+        visibility: SHADER_STAGE_COMPUTE,
+        buffer: { type: BUFFER_BINDING_TYPE[b.kind] },
+      })),
     });
     const constants: Record<string, number> = {};
     for (const [k, v] of Object.entries(kernel.constants ?? {})) constants[k] = Number(v);

@@ -49,8 +49,16 @@ export class GpuProfiler implements Profiler {
     if (kernels === 0) return { passWrites: () => undefined, afterSubmit: async () => {} };
     const count = kernels * 2;
     const querySet = this.device.createQuerySet({ type: 'timestamp', count });
-    const resolved = this.device.createBuffer({ size: count * 8, usage: Usage.QUERY_RESOLVE | Usage.COPY_SRC, label: 'profile' });
-    const readback = this.device.createBuffer({ size: count * 8, usage: Usage.MAP_READ | Usage.COPY_DST, label: 'profile' });
+    const resolved = this.device.createBuffer({
+      size: count * 8,
+      usage: Usage.QUERY_RESOLVE | Usage.COPY_SRC,
+      label: 'profile',
+    });
+    const readback = this.device.createBuffer({
+      size: count * 8,
+      usage: Usage.MAP_READ | Usage.COPY_DST,
+      label: 'profile',
+    });
     const stamped: DispatchCommand[] = [];
     return {
       passWrites: (command) => {

@@ -110,7 +110,8 @@ export class GpuRecorder implements Recorder {
     this.host.checkAlive('compile');
     const rec = recording as GpuRecording;
     if (this.capture) throw new Error('compile: cannot replay a step while another is being recorded');
-    if (!rec.valid) throw new Error('compile: this recording is stale (a tensor it used was freed); record the step again');
+    if (!rec.valid)
+      throw new Error('compile: this recording is stale (a tensor it used was freed); record the step again');
     inputs.forEach((input, i) => {
       const { buffer } = input.storage as { buffer: GPUBuffer };
       this.host.enqueueCopy(buffer, rec.capture.inputs[i], sizeOf(input.shape) * 4, 'compile: input');

@@ -162,7 +162,12 @@ export class Scheduler {
     this.flush().catch((e: unknown) => (this.deferredError ??= e));
   }
 
-  private async submit(batch: Command[], hooks: BatchHook[], allocationChecks: Promise<Error | null>[], freedBefore: number): Promise<void> {
+  private async submit(
+    batch: Command[],
+    hooks: BatchHook[],
+    allocationChecks: Promise<Error | null>[],
+    freedBefore: number,
+  ): Promise<void> {
     let handedOver = false;
     const release = () => {
       if (handedOver) return;
@@ -172,7 +177,9 @@ export class Scheduler {
     };
     try {
       if (this.lostInfo) throw lostError('submit', this.lostInfo);
-      await this.whileAlive(Promise.all(batch.map((c) => (c.kind === 'dispatch' && !c.pipeline.pipeline ? c.pipeline.ready : null))));
+      await this.whileAlive(
+        Promise.all(batch.map((c) => (c.kind === 'dispatch' && !c.pipeline.pipeline ? c.pipeline.ready : null))),
+      );
       const allocationError = (await this.whileAlive(Promise.all(allocationChecks))).find((e) => e !== null);
       if (allocationError) throw allocationError;
       if (this.profile?.kind === 'wall') {
@@ -189,7 +196,9 @@ export class Scheduler {
         this.device.queue.submit([encoder.finish()]);
         this.submissions++;
         release();
-        const [validation, oom] = await this.whileAlive(Promise.all([this.device.popErrorScope(), this.device.popErrorScope()]));
+        const [validation, oom] = await this.whileAlive(
+          Promise.all([this.device.popErrorScope(), this.device.popErrorScope()]),
+        );
         if (validation) throw await this.diagnose(batch, 'validation', validation);
         if (oom) throw await this.diagnose(batch, 'out-of-memory', oom);
         await stamped?.afterSubmit();
@@ -229,7 +238,10 @@ export class Scheduler {
     this.submissions += batch.length;
     const errors = await this.whileAlive(Promise.all(scopes));
     const index = errors.findIndex((e) => e !== null);
-    if (index < 0) return new Error(`webgpu: a submission of ${batch.length} commands failed with a ${kind} error: ${error.message}`);
+    if (index < 0)
+      return new Error(
+        `webgpu: a submission of ${batch.length} commands failed with a ${kind} error: ${error.message}`,
+      );
     return new Error(`${describeCommand(batch[index])}: WebGPU ${kind} error: ${errors[index]!.message}`);
   }
 }

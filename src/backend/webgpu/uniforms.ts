@@ -24,7 +24,12 @@ export class UniformCache {
     if (buffer) return buffer;
     if (this.byContent.size >= CACHE_LIMIT) this.evictAll();
     this.created++;
-    buffer = this.device.createBuffer({ size: bytes.byteLength, usage: Usage.UNIFORM, mappedAtCreation: true, label: 'uniform' });
+    buffer = this.device.createBuffer({
+      size: bytes.byteLength,
+      usage: Usage.UNIFORM,
+      mappedAtCreation: true,
+      label: 'uniform',
+    });
     new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(bytes));
     buffer.unmap();
     this.byContent.set(key, buffer);
