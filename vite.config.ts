@@ -27,8 +27,8 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.gpu.test.ts', 'test/**/*.browser.test.ts'],
+          // unit: the CPU reference; dawn: WebGPU in Node through Dawn; e2e: the demo, the README and the package.
+          include: ['test/unit/**/*.test.ts', 'test/dawn/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           testTimeout: 60_000,
         },
       },
@@ -36,7 +36,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'browser',
-          include: ['test/**/*.gpu.test.ts', 'test/**/*.browser.test.ts'],
+          // gpu: every kernel against the CPU reference, in headless Chromium.
+          include: ['test/gpu/**/*.test.ts'],
           testTimeout: 120_000,
           browser: {
             enabled: true,

@@ -1,6 +1,6 @@
 // Values worked out by hand or by plain float64 loops written here, not by the library's CPU reference: the losses,
 // `mean`, rank 3 and 4 reductions, `rt.full` and the tensor method forms. The same cases run on the CPU backend
-// (pinned-values.test.ts) and on the GPU with poisoned outputs (pinned-values.gpu.test.ts). A shared formula such
+// (unit/pinned-values.test.ts) and on the GPU with poisoned outputs (gpu/pinned-values.test.ts). A shared formula such
 // as mean's 1/count feeds both the CPU reference and the VJP, so only numbers from outside the library catch it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime, Tensor } from '../src/index.js';

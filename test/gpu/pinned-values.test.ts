@@ -1,0 +1,4 @@
+import { definePinnedValueTests } from '../pinned-values.js';
+import { gpuRuntime } from '../helpers.js';
+
+definePinnedValueTests('webgpu', gpuRuntime);

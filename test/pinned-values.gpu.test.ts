@@ -1,4 +1,0 @@
-import { definePinnedValueTests } from './pinned-values.js';
-import { gpuRuntime } from './helpers.js';
-
-definePinnedValueTests('webgpu', gpuRuntime);

@@ -1,4 +1,0 @@
-import { definePinnedValueTests } from './pinned-values.js';
-import { cpuRuntime } from './helpers.js';
-
-definePinnedValueTests('cpu', cpuRuntime);
