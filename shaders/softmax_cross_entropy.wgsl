@@ -36,7 +36,7 @@ fn rowStats(row: u32, lane: u32) -> RowStats {
     let y = labels[base + j];
     sumExp += exp(x - maxLogit);
     labelSum += y;
-    labelDot += y * (x - maxLogit);
+    labelDot += select(0.0, y * (x - maxLogit), y != 0.0); // 0·−∞ would be NaN
   }
   let total = workgroupSum(&scratch, sumExp, lane);
   return RowStats(maxLogit, total, workgroupSum(&scratch, labelSum, lane), workgroupSum(&scratch, labelDot, lane));
@@ -76,7 +76,7 @@ fn rowStatsSerial(row: u32) -> RowStats {
     let y = labels[base + j];
     s.sumExp += exp(x - maxLogit);
     s.labelSum += y;
-    s.labelDot += y * (x - maxLogit);
+    s.labelDot += select(0.0, y * (x - maxLogit), y != 0.0); // 0·−∞ would be NaN
   }
   return s;
 }

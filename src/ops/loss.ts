@@ -30,7 +30,8 @@ function rowStats(x: Float64Array, y: Float64Array, row: number, n: number) {
   for (let j = 0; j < n; j++) {
     sumExp += Math.exp(x[row * n + j] - max);
     labelSum += y[row * n + j];
-    labelDot += y[row * n + j] * (x[row * n + j] - max);
+    // A class with no label weight adds nothing, even at a logit of −∞ (where 0·−∞ would be NaN).
+    if (y[row * n + j] !== 0) labelDot += y[row * n + j] * (x[row * n + j] - max);
   }
   return { max, sumExp, labelSum, labelDot };
 }

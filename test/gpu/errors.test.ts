@@ -109,10 +109,22 @@ describe('values and failures inside the GPU', () => {
     const loss = await rt.softmaxCrossEntropy(x, rt.tensor([1, 0, 0, 1], [2, 2])).data();
     expect(Number.isFinite(loss[0]), `loss ${loss[0]}`).toBe(false);
     // A logit of −1e30 is a probability of exactly 0 in float32: no loss on the other class, and 1e30 on its own.
-    // (A −∞ logit gives NaN on both backends today: the one-hot 0 multiplies x − max = −∞.)
     const tiny = rt.tensor([-1e30, 0], [1, 2]);
     expect(Array.from(await rt.softmaxCrossEntropy(tiny, [1]).data())).toEqual([0]);
     expect(Array.from(await rt.softmaxCrossEntropy(tiny, [0]).data())).toEqual([Math.fround(1e30)]);
+    // A −∞ logit is a masked class: it costs nothing where its label weight is 0 (not 0·−∞ = NaN), and ∞ where the
+    // label is on it; the same on the CPU reference.
+    const cpu = await createRuntime({ backend: 'cpu' });
+    for (const runtime of [rt, cpu]) {
+      const masked = runtime.tensor([-Infinity, 0, 2, -Infinity], [2, 2]);
+      expect(Array.from(await runtime.softmaxCrossEntropy(masked, [1, 0], { reduction: 'none' }).data())).toEqual([
+        0, 0,
+      ]);
+      expect(Array.from(await runtime.softmaxCrossEntropy(masked, [0, 0], { reduction: 'none' }).data())).toEqual([
+        Infinity,
+        0,
+      ]);
+    }
     x.dispose();
   });
 
