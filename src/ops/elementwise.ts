@@ -21,6 +21,8 @@ import binarySource from '../../shaders/binary.wgsl?raw';
  * (scale's factor, pow's exponent, clamp's bounds, leakyRelu's slope); most ops ignore them.
  */
 interface UnaryRow {
+  /** A public op of one tensor and no constants: `rt.name(a)` and `a.name()` come from this row alone. */
+  method?: true;
   cpu: (x: number, alpha: number, beta: number) => number;
   /** G·f'(x), given the input x and the output y; omitted for ops that are never differentiated. */
   vjp?: (g: Tensor, x: Tensor, y: Tensor, alpha: number, beta: number) => Tensor;
@@ -28,6 +30,8 @@ interface UnaryRow {
 
 /** What a binary op is; its gradients are thunks, so that each is computed only when that input needs it. */
 interface BinaryRow {
+  /** A public op of two operands: `rt.name(a, b)` and `a.name(b)` come from this row alone. */
+  method?: true;
   cpu: (a: number, b: number) => number;
   vjp?: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => Grads;
 }
@@ -39,27 +43,28 @@ type Grads = [() => Tensor, () => Tensor];
 // Every elementwise op is one row here. A row's position is its OP code: shaders/unary.wgsl and binary.wgsl get
 // the codes as generated `const` lines, so a row without a `case` there fails test/elementwise-table.test.ts.
 const UNARY = {
-  relu: { cpu: (x) => Math.max(x, 0), vjp: (g, x): Tensor => binary('reluGrad', g, x) },
-  tanh: { cpu: Math.tanh, vjp: (g, _x, y): Tensor => binary('tanhGrad', g, y) },
-  exp: { cpu: Math.exp, vjp: (g, _x, y): Tensor => binary('mul', g, y) },
-  log: { cpu: Math.log, vjp: (g, x): Tensor => binary('div', g, x) },
-  neg: { cpu: (x) => -x, vjp: (g): Tensor => unary('neg', g) },
+  relu: { method: true, cpu: (x) => Math.max(x, 0), vjp: (g, x): Tensor => binary('reluGrad', g, x) },
+  tanh: { method: true, cpu: Math.tanh, vjp: (g, _x, y): Tensor => binary('tanhGrad', g, y) },
+  exp: { method: true, cpu: Math.exp, vjp: (g, _x, y): Tensor => binary('mul', g, y) },
+  log: { method: true, cpu: Math.log, vjp: (g, x): Tensor => binary('div', g, x) },
+  neg: { method: true, cpu: (x) => -x, vjp: (g): Tensor => unary('neg', g) },
   scale: { cpu: (x, alpha) => x * alpha, vjp: (g, _x, _y, alpha): Tensor => unary('scale', g, alpha) },
-  square: { cpu: (x) => x * x, vjp: (g, x): Tensor => binary('mul', g, unary('scale', x, 2)) },
-  sigmoid: { cpu: sigmoid, vjp: (g, _x, y): Tensor => binary('sigmoidGrad', g, y) },
+  square: { method: true, cpu: (x) => x * x, vjp: (g, x): Tensor => binary('mul', g, unary('scale', x, 2)) },
+  sigmoid: { method: true, cpu: sigmoid, vjp: (g, _x, y): Tensor => binary('sigmoidGrad', g, y) },
   // The tanh form, the very function the matmul epilogue applies, so `gelu(linear(x, w))` = `linear(x, w, b, 'gelu')`.
-  gelu: { cpu: gelu, vjp: (g, x): Tensor => binary('geluGrad', g, x) },
-  silu: { cpu: (x) => x * sigmoid(x), vjp: (g, x): Tensor => binary('siluGrad', g, x) },
-  softplus: { cpu: softplus, vjp: (g, x): Tensor => binary('mul', g, unary('sigmoid', x)) },
-  sqrt: { cpu: Math.sqrt, vjp: (g, _x, y): Tensor => binary('div', g, unary('scale', y, 2)) },
+  gelu: { method: true, cpu: gelu, vjp: (g, x): Tensor => binary('geluGrad', g, x) },
+  silu: { method: true, cpu: (x) => x * sigmoid(x), vjp: (g, x): Tensor => binary('siluGrad', g, x) },
+  softplus: { method: true, cpu: softplus, vjp: (g, x): Tensor => binary('mul', g, unary('sigmoid', x)) },
+  sqrt: { method: true, cpu: Math.sqrt, vjp: (g, _x, y): Tensor => binary('div', g, unary('scale', y, 2)) },
   // d x^(−1/2) = −½·y³, from the output.
   rsqrt: {
+    method: true,
     cpu: (x) => 1 / Math.sqrt(x),
     vjp: (g, _x, y): Tensor => binary('mul', g, unary('scale', unary('pow', y, 3), -0.5)),
   },
-  abs: { cpu: Math.abs, vjp: (g, x): Tensor => binary('absGrad', g, x) },
-  sin: { cpu: Math.sin, vjp: (g, x): Tensor => binary('mul', g, unary('cos', x)) },
-  cos: { cpu: Math.cos, vjp: (g, x): Tensor => unary('neg', binary('mul', g, unary('sin', x))) },
+  abs: { method: true, cpu: Math.abs, vjp: (g, x): Tensor => binary('absGrad', g, x) },
+  sin: { method: true, cpu: Math.sin, vjp: (g, x): Tensor => binary('mul', g, unary('cos', x)) },
+  cos: { method: true, cpu: Math.cos, vjp: (g, x): Tensor => unary('neg', binary('mul', g, unary('sin', x))) },
   // JavaScript's ** is NumPy's power for real numbers: (−2)³ = −8, (−2)^0.5 = NaN.
   pow: {
     cpu: (x, e) => x ** e,
@@ -81,11 +86,16 @@ const UNARY = {
 } satisfies Record<string, UnaryRow>;
 
 const BINARY = {
-  add: { cpu: (a, b) => a + b, vjp: (g): Grads => [() => g, () => g] },
-  sub: { cpu: (a, b) => a - b, vjp: (g): Grads => [() => g, () => unary('neg', g)] },
-  mul: { cpu: (a, b) => a * b, vjp: (g, a, b): Grads => [() => binary('mul', g, b), () => binary('mul', g, a)] },
+  add: { method: true, cpu: (a, b) => a + b, vjp: (g): Grads => [() => g, () => g] },
+  sub: { method: true, cpu: (a, b) => a - b, vjp: (g): Grads => [() => g, () => unary('neg', g)] },
+  mul: {
+    method: true,
+    cpu: (a, b) => a * b,
+    vjp: (g, a, b): Grads => [() => binary('mul', g, b), () => binary('mul', g, a)],
+  },
   // d(a/b)/db = −(a/b)/b, so the output is reused.
   div: {
+    method: true,
     cpu: (a, b) => a / b,
     vjp: (g, _a, b, out): Grads => [
       () => binary('div', g, b),
@@ -98,6 +108,7 @@ const BINARY = {
   geluGrad: { cpu: (g, x) => g * geluDerivative(x) },
   // A tie splits the gradient in half between a and b (a subgradient, and their sum is still g).
   maximum: {
+    method: true,
     cpu: (a, b) => Math.max(a, b),
     vjp: (g, a, b): Grads => [
       () => binary('mul', g, binary('maximumMask', a, b)),
@@ -105,6 +116,7 @@ const BINARY = {
     ],
   },
   minimum: {
+    method: true,
     cpu: (a, b) => Math.min(a, b),
     vjp: (g, a, b): Grads => [
       () => binary('mul', g, binary('maximumMask', b, a)),
@@ -112,11 +124,11 @@ const BINARY = {
     ],
   },
   // Comparisons: 1 or 0, and no VJP, so their outputs never require a gradient and the tape treats them as data.
-  greater: { cpu: (a, b) => (a > b ? 1 : 0) },
-  greaterEqual: { cpu: (a, b) => (a >= b ? 1 : 0) },
-  less: { cpu: (a, b) => (a < b ? 1 : 0) },
-  lessEqual: { cpu: (a, b) => (a <= b ? 1 : 0) },
-  equal: { cpu: (a, b) => (a === b ? 1 : 0) },
+  greater: { method: true, cpu: (a, b) => (a > b ? 1 : 0) },
+  greaterEqual: { method: true, cpu: (a, b) => (a >= b ? 1 : 0) },
+  less: { method: true, cpu: (a, b) => (a < b ? 1 : 0) },
+  lessEqual: { method: true, cpu: (a, b) => (a <= b ? 1 : 0) },
+  equal: { method: true, cpu: (a, b) => (a === b ? 1 : 0) },
   sigmoidGrad: { cpu: (g, y) => g * y * (1 - y) }, // from the output y
   siluGrad: {
     cpu: (g, x) => {
@@ -135,6 +147,14 @@ export const UNARY_CODES = codesOf(UNARY);
 export const BINARY_CODES = codesOf(BINARY);
 export const UNARY_NAMES = Object.keys(UNARY) as UnaryName[];
 export const BINARY_NAMES = Object.keys(BINARY) as BinaryName[];
+
+/** The rows marked `method`: the op list (src/ops/index.ts) makes each a runtime and a tensor method. */
+export type UnaryMethodName = { [K in UnaryName]: (typeof UNARY)[K] extends { method: true } ? K : never }[UnaryName];
+export type BinaryMethodName = {
+  [K in BinaryName]: (typeof BINARY)[K] extends { method: true } ? K : never;
+}[BinaryName];
+export const UNARY_METHOD_NAMES = UNARY_NAMES.filter((name) => 'method' in UNARY[name]) as UnaryMethodName[];
+export const BINARY_METHOD_NAMES = BINARY_NAMES.filter((name) => 'method' in BINARY[name]) as BinaryMethodName[];
 
 export const unaryShader = new Shader('unary', unarySource + wgslCodes(UNARY_CODES));
 export const binaryShader = new Shader('binary', binarySource + wgslCodes(BINARY_CODES));

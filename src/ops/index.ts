@@ -7,7 +7,14 @@ import { linear, type Activation, type LinearOptions } from './linear.js';
 import { permute, transpose } from './transpose.js';
 import { broadcastTo, expandDims, flatten, reshape, squeeze } from './views.js';
 import { ternary } from './where.js';
-import { binary, unary } from './elementwise.js';
+import {
+  BINARY_METHOD_NAMES,
+  UNARY_METHOD_NAMES,
+  binary,
+  unary,
+  type BinaryMethodName,
+  type UnaryMethodName,
+} from './elementwise.js';
 import { mean, sum, type Axes, type ReduceOptions } from './reduce.js';
 import { argmax, argmin, logSumExp, max, min, variance, type VarianceOptions } from './reductions.js';
 import { checkConstant, clamp } from './elementwise-checks.js';
@@ -46,8 +53,23 @@ function isContext(value: unknown): value is Context {
   return typeof value === 'object' && value !== null && 'backend' in value && 'adopt' in value;
 }
 
-/** Every op as a runtime method, `rt.matmul(a, b)`; and, from its first operand, as a tensor method. */
-export interface TensorOps {
+/** Every elementwise row marked `method` (src/ops/elementwise.ts), with nothing to add here. */
+type ElementwiseMethods = Record<UnaryMethodName, (a: Tensor) => Tensor> &
+  Record<BinaryMethodName, (a: Operand, b: Operand) => Tensor>;
+
+function elementwiseMethods(): ElementwiseMethods {
+  const methods: Record<string, (...args: never[]) => Tensor> = {};
+  for (const name of UNARY_METHOD_NAMES) methods[name] = publicOp(name, 1, (a: Tensor) => unary(name, a));
+  for (const name of BINARY_METHOD_NAMES)
+    methods[name] = publicOp(name, 0, (a: Operand, b: Operand) => binary(name, a, b));
+  return methods as ElementwiseMethods;
+}
+
+/**
+ * Every op as a runtime method, `rt.matmul(a, b)`; and, from its first operand, as a tensor method. The elementwise
+ * rows marked `method` come from their table; some of them are documented again below.
+ */
+export interface TensorOps extends ElementwiseMethods {
   /**
    * op(A)·op(B) for operands of rank 2 or more: the flags transpose the last two dimensions in place (A stored
    * [..., K, M], B stored [..., N, K]), and the leading batch dimensions broadcast NumPy-style
@@ -84,15 +106,6 @@ export interface TensorOps {
   where(cond: Tensor, a: Operand, b: Operand): Tensor;
   /** Elementwise a + b, broadcasting NumPy-style (a row vector [n] over [m, n], a scalar over anything). */
   add(a: Operand, b: Operand): Tensor;
-  sub(a: Operand, b: Operand): Tensor;
-  mul(a: Operand, b: Operand): Tensor;
-  div(a: Operand, b: Operand): Tensor;
-  relu(a: Tensor): Tensor;
-  tanh(a: Tensor): Tensor;
-  exp(a: Tensor): Tensor;
-  log(a: Tensor): Tensor;
-  neg(a: Tensor): Tensor;
-  square(a: Tensor): Tensor;
   /** a · factor, for a constant factor. */
   scale(a: Tensor, factor: number): Tensor;
   /**
@@ -128,13 +141,10 @@ export interface TensorOps {
   silu(a: Tensor): Tensor;
   /** log(1 + eᵃ), as max(a, 0) + log1p(e^−|a|): finite for large |a|, accurate for very negative a. */
   softplus(a: Tensor): Tensor;
-  sqrt(a: Tensor): Tensor;
   /** 1 / √a. */
   rsqrt(a: Tensor): Tensor;
   /** |a|; its gradient at 0 is 0. */
   abs(a: Tensor): Tensor;
-  sin(a: Tensor): Tensor;
-  cos(a: Tensor): Tensor;
   /**
    * a raised to a constant `exponent`, as NumPy's power: an integer exponent works for negative bases
    * ((−2)³ = −8); a non-integer exponent of a negative base gives NaN.
@@ -221,6 +231,7 @@ export interface TensorOps {
 }
 
 export const TENSOR_OPS: TensorOps = {
+  ...elementwiseMethods(),
   matmul: publicOp('matmul', 2, (a, b, options = {}) => matmul(a, b, options)),
   linear: publicOp('linear', 2, (x, w, bias, activation = 'identity', options = {}) =>
     linear(x, w, bias, activation, options),
@@ -233,16 +244,6 @@ export const TENSOR_OPS: TensorOps = {
   squeeze: publicOp('squeeze', 1, (a, axis) => squeeze(a, axis)),
   broadcastTo: publicOp('broadcastTo', 1, (a, shape) => broadcastTo(a, shape)),
   where: publicOp('where', 1, (cond, a, b) => ternary('where', cond, a, b)),
-  add: publicOp('add', 0, (a, b) => binary('add', a, b)),
-  sub: publicOp('sub', 0, (a, b) => binary('sub', a, b)),
-  mul: publicOp('mul', 0, (a, b) => binary('mul', a, b)),
-  div: publicOp('div', 0, (a, b) => binary('div', a, b)),
-  relu: publicOp('relu', 1, (a) => unary('relu', a)),
-  tanh: publicOp('tanh', 1, (a) => unary('tanh', a)),
-  exp: publicOp('exp', 1, (a) => unary('exp', a)),
-  log: publicOp('log', 1, (a) => unary('log', a)),
-  neg: publicOp('neg', 1, (a) => unary('neg', a)),
-  square: publicOp('square', 1, (a) => unary('square', a)),
   scale: publicOp('scale', 1, (a, factor) => {
     if (typeof factor !== 'number') throw new Error(`scale: the factor must be a number, got ${typeof factor}`);
     return unary('scale', a, factor);
@@ -255,27 +256,11 @@ export const TENSOR_OPS: TensorOps = {
   variance: publicOp('variance', 1, (a, axis, options = {}) => variance(a, axis, options)),
   argmax: publicOp('argmax', 1, (a, axis, options = {}) => argmax(a, axis, options)),
   argmin: publicOp('argmin', 1, (a, axis, options = {}) => argmin(a, axis, options)),
-  sigmoid: publicOp('sigmoid', 1, (a) => unary('sigmoid', a)),
-  gelu: publicOp('gelu', 1, (a) => unary('gelu', a)),
-  silu: publicOp('silu', 1, (a) => unary('silu', a)),
-  softplus: publicOp('softplus', 1, (a) => unary('softplus', a)),
-  sqrt: publicOp('sqrt', 1, (a) => unary('sqrt', a)),
-  rsqrt: publicOp('rsqrt', 1, (a) => unary('rsqrt', a)),
-  abs: publicOp('abs', 1, (a) => unary('abs', a)),
-  sin: publicOp('sin', 1, (a) => unary('sin', a)),
-  cos: publicOp('cos', 1, (a) => unary('cos', a)),
   pow: publicOp('pow', 1, (a, exponent) => unary('pow', a, checkConstant('pow', 'exponent', exponent, a))),
   clamp: publicOp('clamp', 1, (a, lo, hi) => clamp(a, lo, hi)),
   leakyRelu: publicOp('leakyRelu', 1, (a, alpha = 0.01) =>
     unary('leakyRelu', a, checkConstant('leakyRelu', 'alpha', alpha, a)),
   ),
-  maximum: publicOp('maximum', 0, (a, b) => binary('maximum', a, b)),
-  minimum: publicOp('minimum', 0, (a, b) => binary('minimum', a, b)),
-  greater: publicOp('greater', 0, (a, b) => binary('greater', a, b)),
-  greaterEqual: publicOp('greaterEqual', 0, (a, b) => binary('greaterEqual', a, b)),
-  less: publicOp('less', 0, (a, b) => binary('less', a, b)),
-  lessEqual: publicOp('lessEqual', 0, (a, b) => binary('lessEqual', a, b)),
-  equal: publicOp('equal', 0, (a, b) => binary('equal', a, b)),
   mseLoss: publicOp('mseLoss', 2, (pred, target) => mseLoss(pred, target)),
   softmaxCrossEntropy: publicOp('softmaxCrossEntropy', 1, (logits, labels, options = {}) =>
     softmaxCrossEntropy(logits, labels, options),
