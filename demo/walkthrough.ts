@@ -10,7 +10,7 @@ export interface Walkthrough {
   fd: Float64Array;
   maxGpuCpu: number;
   maxCpuFd: number;
-  /** The GPU result is within the float32 bound of GUIDE §3 everywhere. */
+  /** The GPU result is within the float32 bound of README "Correctness" everywhere. */
   gpuMatchesCpu: boolean;
   /** The backward dispatches, and which one computed ∂L/∂Wᵀ. */
   trace: DispatchRecord[];
@@ -68,7 +68,7 @@ export async function runWalkthrough(gpu: Runtime | null, cpu: Runtime, seed: nu
     [gx, gv, forward.z, forward.loss, traced.value].forEach((t) => t.dispose());
   }
 
-  // |gpu − ref| ≤ 1e-6 + 4·M·2⁻²⁴·(|G|ᵀ·|X|): the reduction runs over the batch M (GUIDE §3).
+  // |gpu − ref| ≤ 1e-6 + 4·M·2⁻²⁴·(|G|ᵀ·|X|): the reduction runs over the batch M.
   let gpuMatchesCpu = gpuGrad !== null;
   let maxGpuCpu = 0;
   let maxCpuFd = 0;

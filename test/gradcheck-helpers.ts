@@ -1,4 +1,4 @@
-// The finite-difference gradient check every differentiable op goes through (GUIDE §3: float64, central
+// The finite-difference gradient check every differentiable op goes through (float64, central
 // differences, eps ≈ 1e-6, rtol ≈ 1e-6), shared by the test files that check gradients.
 import { expect } from 'vitest';
 import { createRuntime, type Runtime, type Tensor } from '../src/index.js';

@@ -107,16 +107,13 @@ const advanceOp = defineInPlaceOp<undefined>({
   },
 });
 
-const generatorStates = new WeakMap<Context, Tensor>();
-
 /** The runtime's generator state [4], made on first use from its seed and kept outside every `tidy`. */
 function generatorState(owner: Context): Tensor {
-  let state = generatorStates.get(owner);
-  if (!state || state.disposed) {
-    state = owner.keep(owner.tensor(keyValues((owner.seed ?? 0) >>> 0), [4]));
-    generatorStates.set(owner, state);
+  const generator = owner.familyState('dropout', () => ({ state: null as Tensor | null }));
+  if (!generator.state || generator.state.disposed) {
+    generator.state = owner.keep(owner.tensor(keyValues((owner.seed ?? 0) >>> 0), [4]));
   }
-  return state;
+  return generator.state;
 }
 
 /** The next key of the runtime's generator, advancing it. */

@@ -65,6 +65,7 @@ export class Runtime implements Context {
   /** @internal */
   recordingInProgress: Promise<unknown> | null = null;
   private readonly scopes = new TensorScopes();
+  private readonly families = new Map<string, unknown>();
 
   /** @internal */
   constructor(
@@ -327,6 +328,12 @@ export class Runtime implements Context {
   }
 
   // ---- Context -----------------------------------------------------------------------------
+
+  /** @internal */
+  familyState<T>(family: string, init: () => T): T {
+    if (!this.families.has(family)) this.families.set(family, init());
+    return this.families.get(family) as T;
+  }
 
   /** @internal */
   adopt(t: Tensor): Tensor {

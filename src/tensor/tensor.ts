@@ -55,6 +55,8 @@ export interface Context {
   noGrad<T>(fn: () => T): T;
   /** A tensor of row-major values (uploaded: a compiled step replays no kernel for it). */
   tensor(data: TensorData, shape?: readonly number[], options?: { requiresGrad?: boolean }): Tensor;
+  /** State an op family keeps per runtime (the dropout generator, say), made by `init` on first use. */
+  familyState<T>(family: string, init: () => T): T;
 }
 
 /** How a tensor was made, kept only when some input needs a gradient. */

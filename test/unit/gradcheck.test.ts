@@ -1,4 +1,4 @@
-// Every op's CPU gradient against central finite differences, all in float64 (GUIDE §3: eps ≈ 1e-6, rtol ≈ 1e-6).
+// Every op's CPU gradient against central finite differences, all in float64 (eps ≈ 1e-6, rtol ≈ 1e-6).
 import { describe, it } from 'vitest';
 import { gradcheck, type Check } from '../gradcheck-helpers.js';
 import { BINARY_NAMES, UNARY_NAMES, type BinaryName, type UnaryName } from '../../src/ops/elementwise.js';

@@ -1,4 +1,4 @@
-// The CPU reference of linear: its gradients against central finite differences in float64 (GUIDE §3).
+// The CPU reference of linear: its gradients against central finite differences in float64 (README, "Correctness").
 import { describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/index.js';
 import type { Activation } from '../../src/ops/linear.js';
