@@ -2,50 +2,18 @@
 // gradients (float64, eps 1e-6, rtol 1e-6), the op-list typing of split, and the errors.
 import { describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime, type Tensor } from '../../src/index.js';
-import { randomArray, rng } from '../helpers.js';
-
-const EPS = 1e-6;
-const RTOL = 1e-6;
-const ATOL = 1e-8;
+import { gradcheck as sharedGradcheck } from '../gradcheck-helpers.js';
 
 const iota = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
 
-/** L = Σ f(xs) ⊙ R for a fixed random R: its analytic gradient against central differences, element by element. */
-async function gradcheck(shapes: number[][], f: (rt: Runtime, xs: Tensor[]) => Tensor, seed = 1) {
-  const rt = await createRuntime({ backend: 'cpu' });
-  const random = rng(seed);
-  const values = shapes.map((s) =>
-    randomArray(
-      s.reduce((a, b) => a * b, 1),
-      random,
-    ),
+/** The shared finite-difference check (test/gradcheck-helpers.ts), on inputs given by their shapes. */
+function gradcheck(shapes: number[][], f: (rt: Runtime, xs: Tensor[]) => Tensor, seed = 1) {
+  return sharedGradcheck(
+    '',
+    shapes.map((shape) => ({ shape })),
+    f,
+    seed,
   );
-  let weights: Float64Array | null = null;
-  const lossOf = (vals: Float64Array[], withGrad: boolean) => {
-    const xs = vals.map((v, i) => rt.tensor(v, shapes[i], { requiresGrad: withGrad }));
-    const y = f(rt, xs);
-    weights ??= randomArray(y.size, rng(seed + 99));
-    return { xs, loss: rt.sum(rt.mul(y, rt.tensor(weights, y.shape))) };
-  };
-  const { xs, loss } = lossOf(values, true);
-  const grads = await rt.grad(loss, xs);
-  for (let input = 0; input < shapes.length; input++) {
-    expect(grads[input].shape).toEqual(shapes[input]);
-    const analytic = await grads[input].dataF64();
-    for (let e = 0; e < values[input].length; e++) {
-      const shifted = (delta: number) =>
-        values.map((v, i) => (i === input ? v.map((x, j) => (j === e ? x + delta : x)) : v));
-      const plus = (await lossOf(shifted(EPS), false).loss.dataF64())[0];
-      const minus = (await lossOf(shifted(-EPS), false).loss.dataF64())[0];
-      const numeric = (plus - minus) / (2 * EPS);
-      const tolerance = ATOL + RTOL * Math.max(Math.abs(numeric), Math.abs(analytic[e]), 1);
-      expect(
-        Math.abs(analytic[e] - numeric),
-        `input ${input} element ${e}: ${analytic[e]} vs ${numeric}`,
-      ).toBeLessThanOrEqual(tolerance);
-    }
-  }
-  rt.destroy();
 }
 
 describe('slicing ops on the CPU reference', async () => {

@@ -1,48 +1,17 @@
 // The N-D ops' CPU gradients against central finite differences in float64 (eps 1e-6, rtol 1e-6), as
 // test/gradcheck.test.ts does for the other ops.
-import { describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime, type Tensor } from '../../src/index.js';
-import { randomArray, rng } from '../helpers.js';
+import { describe, it } from 'vitest';
+import type { Runtime, Tensor } from '../../src/index.js';
+import { gradcheck as sharedGradcheck } from '../gradcheck-helpers.js';
 
-const EPS = 1e-6;
-const RTOL = 1e-6;
-const ATOL = 1e-8;
-
-/** L = Σ f(inputs) ⊙ R for a fixed random R: each input's analytic gradient against (L(x+eps) − L(x−eps)) / 2eps. */
-async function gradcheck(inputs: number[][], f: (rt: Runtime, xs: Tensor[]) => Tensor, seed = 3) {
-  const rt = await createRuntime({ backend: 'cpu' });
-  const random = rng(seed);
-  const values = inputs.map((shape) =>
-    randomArray(
-      shape.reduce((a, b) => a * b, 1),
-      random,
-    ),
+/** The shared finite-difference check (test/gradcheck-helpers.ts), on inputs given by their shapes. */
+function gradcheck(inputs: number[][], f: (rt: Runtime, xs: Tensor[]) => Tensor, seed = 3) {
+  return sharedGradcheck(
+    '',
+    inputs.map((shape) => ({ shape })),
+    f,
+    seed,
   );
-  let weights: Float64Array | null = null;
-  const lossOf = (vals: Float64Array[], withGrad: boolean) => {
-    const xs = vals.map((v, i) => rt.tensor(v, inputs[i], { requiresGrad: withGrad }));
-    const y = f(rt, xs);
-    weights ??= randomArray(y.size, rng(seed + 99));
-    return { xs, loss: rt.sum(rt.mul(y, rt.tensor(weights, y.shape))) };
-  };
-  const { xs, loss } = lossOf(values, true);
-  const grads = await rt.grad(loss, xs);
-  for (let input = 0; input < inputs.length; input++) {
-    expect(grads[input].shape, `gradient shape of input ${input}`).toEqual(inputs[input]);
-    const analytic = await grads[input].dataF64();
-    for (let e = 0; e < values[input].length; e++) {
-      const shifted = (delta: number) =>
-        values.map((v, i) => (i === input ? v.map((x, j) => (j === e ? x + delta : x)) : v));
-      const plus = (await lossOf(shifted(EPS), false).loss.dataF64())[0];
-      const minus = (await lossOf(shifted(-EPS), false).loss.dataF64())[0];
-      const numeric = (plus - minus) / (2 * EPS);
-      const tolerance = ATOL + RTOL * Math.max(Math.abs(numeric), Math.abs(analytic[e]), 1);
-      expect(
-        Math.abs(analytic[e] - numeric),
-        `input ${input} element ${e}: analytic ${analytic[e]} vs numeric ${numeric}`,
-      ).toBeLessThanOrEqual(tolerance);
-    }
-  }
 }
 
 /** A condition with zeros and non-zeros (of both signs), fixed: it gets no gradient. */
