@@ -86,6 +86,21 @@ describe('rt.nn.embedding', () => {
     expect(await rt.nn.embedding(7, 4).weight.dataF64()).not.toEqual(await rt.nn.embedding(7, 4).weight.dataF64());
   });
 
+  it('round-trips through safetensors, and train()/eval() only set the flag (an embedding has no dropout)', async () => {
+    const rt = await cpu();
+    const emb = rt.nn.embedding(6, 3, { seed: 4 });
+    const loaded = rt.loadSafetensors(await rt.saveSafetensors(emb.namedParams()));
+    expect(Object.keys(loaded)).toEqual(['weight']);
+    expect(loaded.weight.shape).toEqual([6, 3]);
+    expectClose(await loaded.weight.dataF64(), await emb.weight.dataF64(), 1e-7, 'weight');
+    const before = await emb.forward([5, 0]).dataF64();
+    expect(emb.eval().training).toBe(false);
+    expect(await emb.forward([5, 0]).dataF64()).toEqual(before);
+    expect(emb.train().training).toBe(true);
+    emb.dispose();
+    expect(() => emb.forward([0])).toThrow(/nn.embedding\(6, 3\)/);
+  });
+
   it('repeated indices accumulate into the gradient of their row', async () => {
     const rt = await cpu();
     const emb = rt.nn.embedding(4, 2, { seed: 1 });
@@ -147,6 +162,24 @@ describe('rt.nn.multiHeadAttention', () => {
       expectClose(await unbatched.dataF64(), expected.subarray(0, t * d), 1e-12, 'unbatched');
     });
   }
+
+  it('round-trips through safetensors; dropout on its output while training, none after eval()', async () => {
+    const rt = await cpu(3);
+    const mha = rt.nn.multiHeadAttention(8, 4, { dropout: 0.5, seed: 6 });
+    const plain = rt.nn.multiHeadAttention(8, 4, { seed: 7 });
+    const x = rt.tensor(randomArray(2 * 5 * 8, rng(7)), [2, 5, 8]);
+    const loaded = rt.loadSafetensors(await rt.saveSafetensors(mha.namedParams()));
+    for (const [name, p] of Object.entries(plain.namedParams())) rt.assign(p, loaded[name]);
+    mha.eval();
+    const reference = await plain.forward(x).dataF64();
+    expectClose(await mha.forward(x).dataF64(), reference, 1e-6, 'eval output after reload');
+    mha.train();
+    expect(mha.outProj.training).toBe(true);
+    const dropped = await mha.forward(x).dataF64();
+    const zeros = dropped.filter((v) => v === 0).length;
+    expect(zeros).toBeGreaterThan(20);
+    expect(zeros).toBeLessThan(60);
+  });
 
   it('causal: an output never depends on later positions', async () => {
     const rt = await cpu();
