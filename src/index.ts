@@ -61,6 +61,14 @@ export {
   type LayerNormModuleOptions,
   type RmsNormModuleOptions,
 } from './nn/index.js';
+export {
+  Embedding,
+  MultiHeadAttention,
+  TransformerBlock,
+  type EmbeddingOptions,
+  type MultiHeadAttentionOptions,
+  type TransformerBlockOptions,
+} from './nn/index.js';
 export { initialWeights } from './nn/init.js';
 export type { ValueAndGrad } from './nn/functional.js';
 export { Optimizer, Sgd, Adam, type SgdOptions, type AdamOptions } from './optim/optimizer.js';

@@ -12,6 +12,14 @@ import {
   type RmsNormModuleOptions,
 } from './modules.js';
 import type { Module } from './layers.js';
+import {
+  Embedding,
+  MultiHeadAttention,
+  TransformerBlock,
+  type EmbeddingOptions,
+  type MultiHeadAttentionOptions,
+  type TransformerBlockOptions,
+} from './transformer.js';
 
 export interface MlpOptions {
   /** Biases in every layer; default true. */
@@ -90,6 +98,27 @@ export class Nn {
     return new Sequential(modules);
   }
 
+  /** torch.nn.Embedding(vocab, dim): `weight` [vocab, dim]; forward(indices of any shape) → [..., dim]. */
+  embedding(vocab: number, dim: number, options: EmbeddingOptions = {}): Embedding {
+    return new Embedding(this.rt, vocab, dim, { ...options, seed: options.seed ?? this.nextSeed() });
+  }
+
+  /**
+   * Self-attention, torch.nn.MultiheadAttention(dModel, heads, batch_first=True): `in_proj_weight` [3d, d],
+   * `in_proj_bias` [3d], `out_proj.weight` [d, d], `out_proj.bias` [d]; x [B, T, d] → [B, T, d].
+   */
+  multiHeadAttention(dModel: number, heads: number, options: MultiHeadAttentionOptions = {}): MultiHeadAttention {
+    return new MultiHeadAttention(this.rt, dModel, heads, { ...options, seed: options.seed ?? this.nextSeed() });
+  }
+
+  /**
+   * A pre-norm block: x + drop(attn(ln1(x))), x + drop(mlp(ln2(x))), mlp = linear, gelu (tanh), linear. Names:
+   * `ln1.*`, `attn.*` (as multiHeadAttention), `ln2.*`, `mlp.0.*`, `mlp.2.*`.
+   */
+  transformerBlock(dModel: number, heads: number, options: TransformerBlockOptions = {}): TransformerBlock {
+    return new TransformerBlock(this.rt, dModel, heads, { ...options, seed: options.seed ?? this.nextSeed() });
+  }
+
   /** Seeded initial values, as the layers use them: `initialWeights('heNormal', fanIn, fanOut, seed)`. */
   readonly initialWeights = initialWeights;
 }
@@ -104,3 +133,5 @@ export type { Activation, LinearOptions, Module } from './layers.js';
 export { Dropout, LayerNorm, RmsNorm, Sequential } from './modules.js';
 export type { LayerNormModuleOptions, RmsNormModuleOptions } from './modules.js';
 export type { Initializer } from './init.js';
+export { Embedding, MultiHeadAttention, TransformerBlock } from './transformer.js';
+export type { EmbeddingOptions, MultiHeadAttentionOptions, TransformerBlockOptions } from './transformer.js';

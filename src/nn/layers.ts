@@ -1,5 +1,6 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { OpsContext } from '../ops/index.js';
+import { formatShape } from '../core/shape.js';
 import { initialWeights, type Initializer } from './init.js';
 import { resolveActivation, type Activation } from '../ops/activation.js';
 
@@ -7,7 +8,7 @@ export type { Activation };
 
 /** A model: a forward call, its parameters, and a training/evaluation switch. */
 export interface Module {
-  /** The model applied to a batch: [batch, inFeatures] for linear layers, [..., dim] for normalisations. */
+  /** The model applied to a batch: [..., inFeatures] for linear layers, [..., dim] for normalisations. */
   forward(x: Tensor): Tensor;
   /** True (the default) in training mode: dropout drops. `eval()` clears it. */
   readonly training: boolean;
@@ -65,10 +66,23 @@ export class Linear implements Module {
         : rt.keep(rt.tensor(new Float32Array(outFeatures), [outFeatures], { requiresGrad: true }));
   }
 
+  /** x [..., inFeatures] → [..., outFeatures]. */
   forward(x: Tensor): Tensor {
     // One fused kernel: X·Wᵀ with the bias and activation in its epilogue. W is read transposed in place, so its
     // gradient ∂L/∂W = Gᵀ·X is one transposed kernel too, with no copy.
-    return this.rt.linear(x, this.weight, this.bias, this.activation, { transposeW: true });
+    if (x.rank === 2) return this.rt.linear(x, this.weight, this.bias, this.activation, { transposeW: true });
+    if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new Error(
+        `nn.linear(${this.inFeatures}, ${this.outFeatures}): x must be [..., ${this.inFeatures}], got ${formatShape(x.shape)}`,
+      );
+    }
+    // Rows of every leading dimension are independent: fold them into one batch through views (no copy), so the
+    // product keeps its fused epilogue and its weight gradient stays one transposed kernel with K = Π leading.
+    const lead = x.shape.slice(0, -1);
+    const rows = lead.reduce((a, b) => a * b, 1);
+    const flat = this.rt.reshape(x, [rows, this.inFeatures]);
+    const y = this.rt.linear(flat, this.weight, this.bias, this.activation, { transposeW: true });
+    return this.rt.reshape(y, [...lead, this.outFeatures]);
   }
 
   params(): Tensor[] {
