@@ -250,7 +250,7 @@ fn column(k: u32, group: u32) -> Column {
 }
 
 // P[m, column] for the output pixel at (xBase = n·C·H·W, h0 = ho·strideH, w0 = wo·strideW): x, or 0 in the padding.
-fn patch(col: Column, xBase: u32, h0: i32, w0: i32) -> f32 {
+fn patchAt(col: Column, xBase: u32, h0: i32, w0: i32) -> f32 {
   let h = h0 + col.dh;
   let wi = w0 + col.dw;
   if (!col.valid || h < 0 || h >= i32(params.H) || wi < 0 || wi >= i32(params.W)) { return 0.0; }
@@ -273,11 +273,12 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   let kg = params.Cg * params.kh * params.kw;
   let kBlocks = (kg + 3u) / 4u;
   let oBlocks = (params.Og + 3u) / 4u;
-  let block = flatIndex(wid, nwg, lid);
-  if (block >= (params.O / params.Og) * oBlocks * kBlocks) { return; }
-  let k0 = (block % kBlocks) * 4u;
-  let group = block / kBlocks / oBlocks;
-  let o0 = group * params.Og + (block / kBlocks % oBlocks) * 4u;
+  let b = flatIndex(wid, nwg, lid);
+  let blocks = params.O / params.Og * oBlocks * kBlocks;
+  if (b >= blocks) { return; }
+  let k0 = (b % kBlocks) * 4u;
+  let group = b / kBlocks / oBlocks;
+  let o0 = group * params.Og + (b / kBlocks % oBlocks) * 4u;
   let oEnd = (group + 1u) * params.Og;
   let col0 = column(k0, group);
   let col1 = column(k0 + 1u, group);
@@ -304,8 +305,8 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let xBase = n * params.C * params.H * params.W;
     let h0 = i32(ho * params.strideH);
     let w0 = i32(wo * params.strideW);
-    let pv = vec4(patch(col0, xBase, h0, w0), patch(col1, xBase, h0, w0), patch(col2, xBase, h0, w0),
-                  patch(col3, xBase, h0, w0));
+    let pv = vec4(patchAt(col0, xBase, h0, w0), patchAt(col1, xBase, h0, w0), patchAt(col2, xBase, h0, w0),
+                  patchAt(col3, xBase, h0, w0));
     acc0 = fma(vec4(g[gIndex]), pv, acc0);
     acc1 = fma(vec4(gInside(in1, gIndex + plane)), pv, acc1);
     acc2 = fma(vec4(gInside(in2, gIndex + 2u * plane)), pv, acc2);
