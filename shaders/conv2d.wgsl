@@ -62,20 +62,14 @@ fn tapOf(px: OutPixel, i: u32, j: u32) -> i32 {
   return i32(px.xBase) + h * i32(params.W) + col;
 }
 
+// Reads without branches (a tap in the padding reads element `offset` and discards it): SwiftShader runs
+// invocations in SIMD lanes, where a divergent branch costs both paths.
 fn xAt(tap: i32, offset: u32) -> f32 {
-  if (tap < 0) { return 0.0; }
-  return x[u32(tap) + offset];
+  return select(0.0, x[u32(max(tap, 0)) + offset], tap >= 0);
 }
 
 fn gAt(tap: i32, offset: u32) -> f32 {
-  if (tap < 0) { return 0.0; }
-  return g[u32(tap) + offset];
-}
-
-// w[o, c, i, j] when o (or c, as the caller checks) is inside the block's group; 0 for a block's spare lanes.
-fn wAt(inside: bool, index: u32) -> f32 {
-  if (!inside) { return 0.0; }
-  return w[index];
+  return select(0.0, g[u32(max(tap, 0)) + offset], tap >= 0);
 }
 
 fn storeForward(px: OutPixel, o0: u32, oEnd: u32, acc: vec4<f32>) {
@@ -108,12 +102,13 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let px1 = outPixel(p0 + 1u, group);
   let px2 = outPixel(p0 + 2u, group);
   let px3 = outPixel(p0 + 3u, group);
-  let in1 = o0 + 1u < oEnd;
-  let in2 = o0 + 2u < oEnd;
-  let in3 = o0 + 3u < oEnd;
   let plane = params.H * params.W;
   let taps = params.kh * params.kw;
   let wStride = params.Cg * taps;
+  // A block's spare lanes (past the group's last channel) read that channel again; storeForward drops their sums.
+  let d1 = (min(o0 + 1u, oEnd - 1u) - o0) * wStride;
+  let d2 = (min(o0 + 2u, oEnd - 1u) - o0) * wStride;
+  let d3 = (min(o0 + 3u, oEnd - 1u) - o0) * wStride;
   // acc_q = y at pixel q for channels o0..o0+3.
   var acc0 = vec4(0.0);
   var acc1 = vec4(0.0);
@@ -129,8 +124,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       var wIndex = o0 * wStride + i * params.kw + j;
       for (var c = 0u; c < params.Cg; c++) {
         let off = c * plane;
-        let wv = vec4(w[wIndex], wAt(in1, wIndex + wStride), wAt(in2, wIndex + 2u * wStride),
-                      wAt(in3, wIndex + 3u * wStride));
+        let wv = vec4(w[wIndex], w[wIndex + d1], w[wIndex + d2], w[wIndex + d3]);
         acc0 = fma(vec4(xAt(t0, off)), wv, acc0);
         acc1 = fma(vec4(xAt(t1, off)), wv, acc1);
         acc2 = fma(vec4(xAt(t2, off)), wv, acc2);
@@ -198,12 +192,13 @@ fn input_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let px1 = inPixel(p0 + 1u, group);
   let px2 = inPixel(p0 + 2u, group);
   let px3 = inPixel(p0 + 3u, group);
-  let in1 = c0 + 1u < cEnd;
-  let in2 = c0 + 2u < cEnd;
-  let in3 = c0 + 3u < cEnd;
   let plane = params.Ho * params.Wo;
   let taps = params.kh * params.kw;
   let wStride = params.Cg * taps;
+  // Spare lanes read the group's last channel again; storeInputGrad drops their sums.
+  let d1 = (min(c0 + 1u, cEnd - 1u) - c0) * taps;
+  let d2 = (min(c0 + 2u, cEnd - 1u) - c0) * taps;
+  let d3 = (min(c0 + 3u, cEnd - 1u) - c0) * taps;
   // acc_q = dx at pixel q for channels c0..c0+3.
   var acc0 = vec4(0.0);
   var acc1 = vec4(0.0);
@@ -219,7 +214,7 @@ fn input_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
       var wIndex = (group * params.Og * params.Cg + local0) * taps + i * params.kw + j;
       for (var o = 0u; o < params.Og; o++) {
         let off = o * plane;
-        let wv = vec4(w[wIndex], wAt(in1, wIndex + taps), wAt(in2, wIndex + 2u * taps), wAt(in3, wIndex + 3u * taps));
+        let wv = vec4(w[wIndex], w[wIndex + d1], w[wIndex + d2], w[wIndex + d3]);
         acc0 = fma(vec4(gAt(t0, off)), wv, acc0);
         acc1 = fma(vec4(gAt(t1, off)), wv, acc1);
         acc2 = fma(vec4(gAt(t2, off)), wv, acc2);
@@ -253,8 +248,9 @@ fn column(k: u32, group: u32) -> Column {
 fn patchAt(col: Column, xBase: u32, h0: i32, w0: i32) -> f32 {
   let h = h0 + col.dh;
   let wi = w0 + col.dw;
-  if (!col.valid || h < 0 || h >= i32(params.H) || wi < 0 || wi >= i32(params.W)) { return 0.0; }
-  return x[xBase + col.chanOff + u32(h) * params.W + u32(wi)];
+  let inside = col.valid && h >= 0 && h < i32(params.H) && wi >= 0 && wi < i32(params.W);
+  let index = select(0u, xBase + col.chanOff + u32(h) * params.W + u32(wi), inside);
+  return select(0.0, x[index], inside);
 }
 
 fn storeWeightGrad(slab: u32, o: u32, oEnd: u32, k0: u32, acc: vec4<f32>) {
@@ -284,10 +280,11 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   let col1 = column(k0 + 1u, group);
   let col2 = column(k0 + 2u, group);
   let col3 = column(k0 + 3u, group);
-  let in1 = o0 + 1u < oEnd;
-  let in2 = o0 + 2u < oEnd;
-  let in3 = o0 + 3u < oEnd;
   let plane = params.Ho * params.Wo;
+  // Spare lanes read the group's last channel again; storeWeightGrad drops their sums.
+  let d1 = (min(o0 + 1u, oEnd - 1u) - o0) * plane;
+  let d2 = (min(o0 + 2u, oEnd - 1u) - o0) * plane;
+  let d3 = (min(o0 + 3u, oEnd - 1u) - o0) * plane;
   let total = params.N * plane;
   let mBegin = wid.z * params.mChunk;
   let mEnd = min(total, mBegin + params.mChunk);
@@ -308,9 +305,9 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let pv = vec4(patchAt(col0, xBase, h0, w0), patchAt(col1, xBase, h0, w0), patchAt(col2, xBase, h0, w0),
                   patchAt(col3, xBase, h0, w0));
     acc0 = fma(vec4(g[gIndex]), pv, acc0);
-    acc1 = fma(vec4(gInside(in1, gIndex + plane)), pv, acc1);
-    acc2 = fma(vec4(gInside(in2, gIndex + 2u * plane)), pv, acc2);
-    acc3 = fma(vec4(gInside(in3, gIndex + 3u * plane)), pv, acc3);
+    acc1 = fma(vec4(g[gIndex + d1]), pv, acc1);
+    acc2 = fma(vec4(g[gIndex + d2]), pv, acc2);
+    acc3 = fma(vec4(g[gIndex + d3]), pv, acc3);
     wo++;
     if (wo == params.Wo) {
       wo = 0u;
@@ -323,12 +320,6 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   storeWeightGrad(slab, o0 + 1u, oEnd, k0, acc1);
   storeWeightGrad(slab, o0 + 2u, oEnd, k0, acc2);
   storeWeightGrad(slab, o0 + 3u, oEnd, k0, acc3);
-}
-
-// g[index] for a block's channel inside its group; 0 for a spare lane.
-fn gInside(inside: bool, index: u32) -> f32 {
-  if (!inside) { return 0.0; }
-  return g[index];
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
