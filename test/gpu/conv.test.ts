@@ -14,6 +14,7 @@ import {
   gpuRuntime,
   randomArray,
   read,
+  relBound,
   rng,
 } from '../helpers.js';
 
@@ -145,5 +146,44 @@ describe('conv bad input on the GPU runtime', () => {
       const y = gpu.conv2d(gpu.ones([1, 1, 3, 3]), gpu.ones([1, 1, 2, 2]));
       expect(Array.from(await y.data()), label).toEqual([4, 4, 4, 4]);
     }
+  });
+});
+
+describe('conv in a compiled training step', () => {
+  /** Two convolutions (the second depthwise, strided) and a mean-squared loss, trained with SGD for a few steps. */
+  async function train(rt: Runtime, compiled: boolean) {
+    const random = rng(2026);
+    const param = (shape: number[], scale: number) =>
+      rt.tensor(f32(randomArray(size(shape), random, -scale, scale)), shape, { requiresGrad: true });
+    const params = [param([4, 3, 3, 3], 0.3), param([4], 0.1), param([4, 1, 2, 2], 0.4), param([4], 0.1)];
+    const x = rt.tensor(f32(randomArray(2 * 3 * 9 * 7, random)), [2, 3, 9, 7]);
+    const target = rt.tensor(f32(randomArray(2 * 4 * 5 * 4, random)), [2, 4, 5, 4]);
+    const opt = rt.optim.sgd({ lr: 0.05 });
+    const body = async (input: Tensor, t: Tensor) => {
+      const [w1, b1, w2, b2] = params;
+      const h = rt.relu(rt.conv2d(input, w1, b1, { padding: 'same' }));
+      const y = rt.conv2d(h, w2, b2, { stride: 2, padding: 1, groups: 4 });
+      const loss = rt.mseLoss(y, t);
+      opt.step(params, await rt.grad(loss, params));
+      return loss;
+    };
+    const step = compiled ? rt.compile(body) : body;
+    const losses: number[] = [];
+    for (let s = 0; s < 4; s++) {
+      const loss = await step(x, target);
+      losses.push((await loss.data())[0]);
+      loss.dispose();
+    }
+    return { losses, params: await Promise.all(params.map(read)) };
+  }
+
+  it('replays bit for bit the eager step, and follows the float64 reference', async () => {
+    const eager = await train(gpu, false);
+    const compiled = await train(gpu, true);
+    expect(compiled.losses).toEqual(eager.losses);
+    compiled.params.forEach((p, i) => expectBitEqual(p, eager.params[i], `parameter ${i}`));
+    const reference = await train(cpu, false);
+    expectClose(eager.losses, reference.losses, relBound(reference.losses, 2 ** 12), 'losses');
+    expect(eager.losses[3]).toBeLessThan(eager.losses[0]);
   });
 });
