@@ -25,6 +25,7 @@ import { layerNorm, rmsNorm, type LayerNormOptions, type RmsNormOptions } from '
 import { dropout, type DropoutOptions } from './dropout.js';
 import { concat, pad, slice, split, stack } from './slicing.js';
 import { gather, type Indices } from './gather.js';
+import { conv1d, conv2d, type Conv1dOptions, type Conv2dOptions } from './conv.js';
 
 type Operand = Tensor | number;
 
@@ -228,6 +229,17 @@ export interface TensorOps extends ElementwiseMethods {
    * gradient, deterministically. A bad index is an Error, except in a GPU tensor, where it gives NaN.
    */
   gather(a: Tensor, indices: Indices, axis?: number): Tensor;
+  // ---- convolution (src/ops/conv.ts) ----
+  /**
+   * 2-D convolution (cross-correlation, as PyTorch) in PyTorch's layouts: x [N, C, H, W], w [O, C/groups, kh, kw],
+   * bias [O] or null → [N, O, Ho, Wo], Ho = ⌊(H + padding − dilation·(kh − 1) − 1)/stride⌋ + 1. `stride`,
+   * `dilation` and `padding` take a number or a pair [along H, along W]; padding 'valid' is 0 and 'same' (stride 1)
+   * keeps H and W, with the extra zero of an even kernel after. `groups = C` is depthwise. Three implicit-GEMM
+   * kernels (forward, input gradient, weight gradient), deterministic; the patch matrix is never stored.
+   */
+  conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options?: Conv2dOptions): Tensor;
+  /** 1-D convolution: x [N, C, L], w [O, C/groups, k], bias [O] or null → [N, O, Lo]; conv2d on [N, C, 1, L] views. */
+  conv1d(x: Tensor, w: Tensor, bias?: Tensor | null, options?: Conv1dOptions): Tensor;
 }
 
 export const TENSOR_OPS: TensorOps = {
@@ -280,6 +292,8 @@ export const TENSOR_OPS: TensorOps = {
   stack: publicOp('stack', 0, (tensors, axis = 0) => stack(tensors, axis)),
   split: publicOp('split', 1, (a, sizesOrCount, axis = 0) => split(a, sizesOrCount, axis)),
   gather: publicOp('gather', 1, (a, indices, axis = 0) => gather(a, indices, axis)),
+  conv2d: publicOp('conv2d', 2, (x, w, bias, options = {}) => conv2d(x, w, bias, options)),
+  conv1d: publicOp('conv1d', 2, (x, w, bias, options = {}) => conv1d(x, w, bias, options)),
 };
 
 /** Ops whose first argument is a list of tensors: they have no tensor method. */

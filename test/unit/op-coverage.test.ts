@@ -54,6 +54,8 @@ const COVERAGE: Record<CoveredOp, Coverage> = {
   stack: { gradcheck: 'slicing.test.ts', gpu: 'slicing.test.ts' },
   split: { gradcheck: 'slicing.test.ts', gpu: 'slicing.test.ts' },
   gather: { gradcheck: 'slicing.test.ts', gpu: 'slicing.test.ts' },
+  conv2d: { gradcheck: 'conv.test.ts', gpu: 'conv.test.ts' },
+  conv1d: { gradcheck: 'conv.test.ts', gpu: 'conv.test.ts' },
 };
 
 const testDir = resolve(import.meta.dirname, '..');
