@@ -34,6 +34,8 @@ export type { AttentionOptions } from './ops/attention.js';
 export type { ClassLabels, Reduction, SoftmaxCrossEntropyOptions } from './ops/loss.js';
 export type { LayerNormOptions, RmsNormOptions } from './ops/norm.js';
 export type { DropoutOptions } from './ops/dropout.js';
+export type { Pool2dOptions, Pool2dSize } from './ops/pool.js';
+export type { BatchNorm2dOptions } from './ops/batchnorm.js';
 export type { MemoryStats, DispatchRecord, DebugOptions } from './core/backend.js';
 // Scheduling: batched submission, compiled steps, profiling, device loss.
 export type { SchedulerStats, KernelTime, LostInfo } from './core/backend.js';

@@ -54,6 +54,9 @@ const COVERAGE: Record<CoveredOp, Coverage> = {
   stack: { gradcheck: 'slicing.test.ts', gpu: 'slicing.test.ts' },
   split: { gradcheck: 'slicing.test.ts', gpu: 'slicing.test.ts' },
   gather: { gradcheck: 'slicing.test.ts', gpu: 'slicing.test.ts' },
+  maxPool2d: { gradcheck: 'pool.test.ts', gpu: 'pool.test.ts' },
+  avgPool2d: { gradcheck: 'pool.test.ts', gpu: 'pool.test.ts' },
+  batchNorm2d: { gradcheck: 'batchnorm.test.ts', gpu: 'batchnorm.test.ts' },
 };
 
 const testDir = resolve(import.meta.dirname, '..');
