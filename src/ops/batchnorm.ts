@@ -69,8 +69,7 @@ function channelStatistics(x: CpuOperand): Float64Array {
   const stats = new Float64Array(channels * 2);
   for (let c = 0; c < channels; c++) {
     let total = 0;
-    for (let n = 0; n < batch; n++)
-      for (let s = 0; s < spatial; s++) total += x.data[(n * channels + c) * spatial + s];
+    for (let n = 0; n < batch; n++) for (let s = 0; s < spatial; s++) total += x.data[(n * channels + c) * spatial + s];
     const mean = total / count;
     let squares = 0;
     for (let n = 0; n < batch; n++)
@@ -263,7 +262,13 @@ export function batchNorm2d(
   const op = 'batchNorm2d';
   const owner = x.owner;
   const training = options.training ?? true;
-  const eps = checkNumberOption(op, 'eps', options.eps ?? 1e-5, (v) => Number.isFinite(v) && v >= 0, 'a finite number ≥ 0');
+  const eps = checkNumberOption(
+    op,
+    'eps',
+    options.eps ?? 1e-5,
+    (v) => Number.isFinite(v) && v >= 0,
+    'a finite number ≥ 0',
+  );
   const momentum = checkNumberOption(op, 'momentum', options.momentum ?? 0.1, (v) => v >= 0 && v <= 1, 'in [0, 1]');
   checkX(op, x.shape);
   const present = [gamma, beta, runningMean, runningVar].filter((t): t is Tensor => !!t);
@@ -276,7 +281,9 @@ export function batchNorm2d(
     throw new Error(`${op}: give both runningMean and runningVar, or neither (x ${formatShape(x.shape)})`);
   if (!training) {
     if (!runningMean || !runningVar)
-      throw new Error(`${op}: eval mode (training: false) needs runningMean and runningVar (x ${formatShape(x.shape)})`);
+      throw new Error(
+        `${op}: eval mode (training: false) needs runningMean and runningVar (x ${formatShape(x.shape)})`,
+      );
     return evalNormalize(x, gamma ?? null, beta ?? null, runningMean, runningVar, eps);
   }
   const { count, channels } = layoutOf(x.shape);
@@ -299,7 +306,14 @@ export function batchNorm2d(
 }
 
 /** (x − mean)·γ/√(var + eps) + β as x·scale + shift, with scale and shift per channel [C, 1, 1]. */
-function evalNormalize(x: Tensor, gamma: Tensor | null, beta: Tensor | null, mean: Tensor, variance: Tensor, eps: number) {
+function evalNormalize(
+  x: Tensor,
+  gamma: Tensor | null,
+  beta: Tensor | null,
+  mean: Tensor,
+  variance: Tensor,
+  eps: number,
+) {
   const channels = x.shape[1];
   const inverseStd = unary('rsqrt', binary('add', variance, eps));
   const scale = gamma ? binary('mul', gamma, inverseStd) : inverseStd;

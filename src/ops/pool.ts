@@ -58,9 +58,7 @@ function poolShape(x: Shape, { kind, kernel, stride, padding }: PoolParams): Sha
   const [n, c, h, w] = x;
   const window = `window ${kernel[0]}×${kernel[1]}`;
   if (padding[0] > kernel[0] / 2 || padding[1] > kernel[1] / 2) {
-    throw new Error(
-      `${op}: padding [${padding.join(', ')}] must be at most half the ${window} (x ${formatShape(x)})`,
-    );
+    throw new Error(`${op}: padding [${padding.join(', ')}] must be at most half the ${window} (x ${formatShape(x)})`);
   }
   if (h + 2 * padding[0] < kernel[0] || w + 2 * padding[1] < kernel[1]) {
     throw new Error(
@@ -201,7 +199,10 @@ export const poolGradOp = defineOp<PoolParams>({
     const count = sizeOf(x.shape);
     gpu.dispatch(
       { name: `${kernelPrefix(params.kind)}_backward`, shader: poolShader, entry: `${params.kind}_backward` },
-      { x, g, out, params: uniform(x.shape, g.shape, params, count) },
+      // The average's gradient does not depend on x, and its entry does not bind it.
+      params.kind === 'max'
+        ? { x, g, out, params: uniform(x.shape, g.shape, params, count) }
+        : { g, out, params: uniform(x.shape, g.shape, params, count) },
       elementwiseGrid(count),
     );
   },

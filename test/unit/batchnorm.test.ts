@@ -95,7 +95,11 @@ describe('batchNorm2d errors', async () => {
   const rt = await createRuntime({ backend: 'cpu' });
   const x = () => rt.ones([2, 3, 2, 2]);
   const cases: [string, () => unknown, RegExp][] = [
-    ['non-4-D x', () => rt.batchNorm2d(rt.ones([2, 3, 4]), null, null, null, null), /batchNorm2d: x must be 4-D \[N, C, H, W\], got \[2,3,4\]/],
+    [
+      'non-4-D x',
+      () => rt.batchNorm2d(rt.ones([2, 3, 4]), null, null, null, null),
+      /batchNorm2d: x must be 4-D \[N, C, H, W\], got \[2,3,4\]/,
+    ],
     [
       'γ channels',
       () => rt.batchNorm2d(x(), rt.ones([2]), null, null, null),
@@ -116,8 +120,16 @@ describe('batchNorm2d errors', async () => {
       () => rt.batchNorm2d(rt.ones([1, 3, 1, 1]), null, null, null, null),
       /batchNorm2d: training needs more than one value per channel, got x \[1,3,1,1\]/,
     ],
-    ['momentum', () => rt.batchNorm2d(x(), null, null, null, null, { momentum: 2 }), /batchNorm2d: momentum must be in \[0, 1\], got 2/],
-    ['eps', () => rt.batchNorm2d(x(), null, null, null, null, { eps: -1 }), /batchNorm2d: eps must be a finite number ≥ 0/],
+    [
+      'momentum',
+      () => rt.batchNorm2d(x(), null, null, null, null, { momentum: 2 }),
+      /batchNorm2d: momentum must be in \[0, 1\], got 2/,
+    ],
+    [
+      'eps',
+      () => rt.batchNorm2d(x(), null, null, null, null, { eps: -1 }),
+      /batchNorm2d: eps must be a finite number ≥ 0/,
+    ],
     [
       'only one running statistic',
       () => rt.batchNorm2d(x(), null, null, rt.zeros([3]), null),

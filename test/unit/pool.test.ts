@@ -68,7 +68,10 @@ describe('pooling gradients against central differences (gradcheck)', () => {
     { kernel: 2, options: {} },
     { kernel: 3, options: { stride: 2, padding: 1 } },
     { kernel: 2, options: { stride: 1 } },
-    { kernel: [2, 3] as [number, number], options: { stride: [1, 2] as [number, number], padding: [1, 1] as [number, number] } },
+    {
+      kernel: [2, 3] as [number, number],
+      options: { stride: [1, 2] as [number, number], padding: [1, 1] as [number, number] },
+    },
   ];
   for (const { kernel, options } of configs) {
     const label = `kernel ${JSON.stringify(kernel)}, ${JSON.stringify(options)}`;
