@@ -63,6 +63,17 @@ export {
   type LayerNormModuleOptions,
   type RmsNormModuleOptions,
 } from './nn/index.js';
+export {
+  Conv2d,
+  MaxPool2d,
+  AvgPool2d,
+  BatchNorm2d,
+  Flatten,
+  type Conv2dModuleOptions,
+  type Conv2dSize,
+  type BatchNorm2dModuleOptions,
+  type LoadStateDictOptions,
+} from './nn/index.js';
 export { initialWeights } from './nn/init.js';
 export type { ValueAndGrad } from './nn/functional.js';
 export { Optimizer, Sgd, Adam, type SgdOptions, type AdamOptions } from './optim/optimizer.js';
