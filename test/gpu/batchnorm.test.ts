@@ -204,6 +204,29 @@ describe('batchNorm2d kernels, replay and determinism on the GPU', () => {
     first.forEach((values, i) => expectBitEqual(second[i], values, `gradient ${i}`));
   });
 
+  it('a batchNorm2d → maxPool2d → flatten → linear model gets the same gradients on both backends from one seed', async () => {
+    const gradients = async (rt: Runtime) => {
+      rt.nn.manualSeed(11);
+      const model = rt.nn.sequential([
+        rt.nn.batchNorm2d(3),
+        rt.nn.maxPool2d(2),
+        rt.nn.avgPool2d(3, { stride: 1, padding: 1 }),
+        rt.nn.flatten(),
+        rt.nn.linear(12, 4),
+      ]);
+      const x = rt.tensor(f32(randomArray(2 * 3 * 5 * 4, rng(12), -2, 3)), [2, 3, 5, 4]);
+      const loss = rt.softmaxCrossEntropy(model.forward(x), [1, 3]);
+      const grads = await rt.grad(loss, model.params());
+      return {
+        grads: await Promise.all(grads.map(read)),
+        buffers: await Promise.all(Object.values(model.namedBuffers()).map(read)),
+      };
+    };
+    const [onGpu, onCpu] = [await gradients(gpu), await gradients(cpu)];
+    onCpu.grads.forEach((values, i) => expectClose(onGpu.grads[i], values, 1e-4, `gradient ${i}`));
+    onCpu.buffers.forEach((values, i) => expectClose(onGpu.buffers[i], values, 1e-5, `buffer ${i}`));
+  });
+
   it('a channel mismatch on the GPU runtime throws and leaves it usable', async () => {
     expect(() => gpu.batchNorm2d(gpu.zeros([1, 2, 3, 3]), gpu.ones([3]), null, null, null)).toThrow(
       /batchNorm2d: gamma \[3\] must be \[2\], the channels of x \[1,2,3,3\]/,
