@@ -3,7 +3,7 @@
 // atomics, no scatter) and each sums its terms in a fixed order: the gradient is the same bits on every run.
 import { apply, defineOp, type Tensor } from '../tensor/tensor.js';
 import { formatShape, sameShape, sizeOf, type Shape } from '../core/shape.js';
-import { elementwiseGrid, type GpuOperand } from '../core/kernel.js';
+import { elementwiseGrid, type Bindings, type GpuOperand } from '../core/kernel.js';
 import type { CpuOperand, Dispatcher } from '../core/kernel.js';
 import { Shader } from '../core/shader.js';
 import poolSource from '../../shaders/pool.wgsl?raw';
@@ -24,6 +24,11 @@ export interface Pool2dOptions {
 
 interface PoolParams {
   kind: PoolKind;
+  /**
+   * Max only: the last input is a tensor of the output's shape that the forward fills with each window's winning
+   * slot, i·kw + j within the window (small integers, exact in float32), for the backward to read.
+   */
+  saveSlots?: boolean;
   kernel: readonly [number, number];
   stride: readonly [number, number];
   padding: readonly [number, number];
@@ -87,27 +92,28 @@ function uniform(x: Shape, out: Shape, { kernel, stride, padding }: PoolParams, 
 }
 
 /**
- * The flat input offset of the first maximal element of window (oh, ow) of plane `plane`, row-major within the
- * window; padded positions are skipped, so padding never wins. −1 when the window holds only NaN.
+ * The slot i·kw + j of the first maximal element of window (oh, ow) of plane `plane`, row-major within the window;
+ * padded positions are skipped, so padding never wins. The first real element seeds the search, so a NaN there
+ * stands (as on the GPU); every window holds one, since padding is at most half the kernel.
  */
-function argmaxOfWindow(x: Float64Array, x4: Shape, plane: number, oh: number, ow: number, p: PoolParams): number {
+function firstMaxSlot(x: Float64Array, x4: Shape, plane: number, oh: number, ow: number, p: PoolParams): number {
   const [h, w] = [x4[2], x4[3]];
   let best = -Infinity;
-  let at = -1;
+  let slot = -1;
   for (let i = 0; i < p.kernel[0]; i++) {
     const row = oh * p.stride[0] - p.padding[0] + i;
     if (row < 0 || row >= h) continue;
     for (let j = 0; j < p.kernel[1]; j++) {
       const col = ow * p.stride[1] - p.padding[1] + j;
       if (col < 0 || col >= w) continue;
-      const offset = (plane * h + row) * w + col;
-      if (at < 0 || x[offset] > best) {
-        best = x[offset];
-        at = offset;
+      const v = x[(plane * h + row) * w + col];
+      if (slot < 0 || v > best) {
+        best = v;
+        slot = i * p.kernel[1] + j;
       }
     }
   }
-  return at;
+  return slot;
 }
 
 /** The outputs whose windows cover input position `pos` along one axis: [first, last], maybe empty. */
@@ -119,8 +125,14 @@ function coveringRange(pos: number, kernel: number, stride: number, pad: number,
 
 export const poolOp = defineOp<PoolParams>({
   name: 'pool2d',
-  shape: ([x], params) => poolShape(x, params),
-  cpu([x], params, outShape) {
+  shape(inputs, params) {
+    const out = poolShape(inputs[0], params);
+    if (params.saveSlots && !sameShape(inputs[1], out))
+      throw new Error(`maxPool2d: saved slots ${formatShape(inputs[1])} must be the output's ${formatShape(out)}`);
+    return out;
+  },
+  cpu(inputs, params, outShape) {
+    const [x] = inputs;
     const [, , outH, outW] = outShape;
     const [h, w] = [x.shape[2], x.shape[3]];
     const planes = x.shape[0] * x.shape[1];
@@ -131,8 +143,11 @@ export const poolOp = defineOp<PoolParams>({
         for (let ow = 0; ow < outW; ow++) {
           const o = (plane * outH + oh) * outW + ow;
           if (params.kind === 'max') {
-            const at = argmaxOfWindow(x.data, x.shape, plane, oh, ow, params);
-            out[o] = x.data[at];
+            const slot = firstMaxSlot(x.data, x.shape, plane, oh, ow, params);
+            const row = oh * params.stride[0] - params.padding[0] + Math.floor(slot / params.kernel[1]);
+            const col = ow * params.stride[1] - params.padding[1] + (slot % params.kernel[1]);
+            out[o] = x.data[(plane * h + row) * w + col];
+            if (params.saveSlots) inputs[1].data[o] = slot;
             continue;
           }
           let total = 0;
@@ -146,23 +161,32 @@ export const poolOp = defineOp<PoolParams>({
         }
     return out;
   },
-  gpu(gpu: Dispatcher, [x]: GpuOperand[], params, out) {
+  gpu(gpu: Dispatcher, [x, slots]: GpuOperand[], params, out) {
     const count = sizeOf(out.shape);
     const name = kernelPrefix(params.kind);
+    const bindings: Bindings = { x, out, params: uniform(x.shape, out.shape, params, count) };
+    if (params.saveSlots) bindings.slots = slots;
     gpu.dispatch(
-      { name, shader: poolShader, entry: `${params.kind}_forward` },
-      { x, out, params: uniform(x.shape, out.shape, params, count) },
+      { name, shader: poolShader, entry: params.saveSlots ? 'max_forward_saving' : `${params.kind}_forward` },
+      bindings,
       elementwiseGrid(count),
       { kernel: params.kernel.join('x'), stride: params.stride.join('x'), padding: params.padding.join('x') },
     );
   },
-  vjp: (g, [x], params) => [apply(g.owner, poolGradOp, [x, g], params)],
+  // The saved slots are not differentiable.
+  vjp: (g, inputs, params) => [apply(g.owner, poolGradOp, [...inputs, g], params), ...inputs.slice(1).map(() => null)],
 });
 
-/** dx of a pooling given its output gradient g: [x, g] → the shape of x. */
+/**
+ * dx of a pooling given its output gradient g: [x, g] for avg, [x, slots, g] for max → the shape of x. Max reads the
+ * winners the forward saved instead of searching each covering window again.
+ */
 export const poolGradOp = defineOp<PoolParams>({
   name: 'pool2dGrad',
-  shape([x, g], params) {
+  shape(inputs, params) {
+    const [x, g] = [inputs[0], inputs[inputs.length - 1]];
+    if (params.kind === 'max' && !(inputs.length === 3 && sameShape(inputs[1], g)))
+      throw new Error(`maxPool2dGrad: needs the forward's saved slots, of the gradient's shape ${formatShape(g)}`);
     const expected = poolShape(x, params);
     if (!sameShape(g, expected)) {
       throw new Error(
@@ -171,7 +195,9 @@ export const poolGradOp = defineOp<PoolParams>({
     }
     return x;
   },
-  cpu([x, g]: CpuOperand[], params) {
+  cpu(inputs: CpuOperand[], params) {
+    const [x, g] = [inputs[0], inputs[inputs.length - 1]];
+    const slots = params.kind === 'max' ? inputs[1].data : null;
     const [, , h, w] = x.shape;
     const [, , outH, outW] = g.shape;
     const planes = x.shape[0] * x.shape[1];
@@ -182,27 +208,31 @@ export const poolGradOp = defineOp<PoolParams>({
         const [ohFirst, ohLast] = coveringRange(row, params.kernel[0], params.stride[0], params.padding[0], outH);
         for (let col = 0; col < w; col++) {
           const [owFirst, owLast] = coveringRange(col, params.kernel[1], params.stride[1], params.padding[1], outW);
-          const self = (plane * h + row) * w + col;
           let total = 0;
           for (let oh = ohFirst; oh <= ohLast; oh++)
             for (let ow = owFirst; ow <= owLast; ow++) {
-              const gValue = g.data[(plane * outH + oh) * outW + ow];
-              if (params.kind === 'avg') total += gValue / area;
-              else if (argmaxOfWindow(x.data, x.shape, plane, oh, ow, params) === self) total += gValue;
+              const o = (plane * outH + oh) * outW + ow;
+              if (!slots) total += g.data[o] / area;
+              else {
+                const i = row - (oh * params.stride[0] - params.padding[0]);
+                const j = col - (ow * params.stride[1] - params.padding[1]);
+                if (slots[o] === i * params.kernel[1] + j) total += g.data[o];
+              }
             }
-          out[self] = total;
+          out[(plane * h + row) * w + col] = total;
         }
       }
     return out;
   },
-  gpu(gpu, [x, g], params, out) {
+  gpu(gpu, inputs, params, out) {
+    const [x, g] = [inputs[0], inputs[inputs.length - 1]];
     const count = sizeOf(x.shape);
+    // Neither entry reads x: only its shape matters.
+    const bindings: Bindings = { g, out, params: uniform(x.shape, g.shape, params, count) };
+    if (params.kind === 'max') bindings.saved = inputs[1];
     gpu.dispatch(
       { name: `${kernelPrefix(params.kind)}_backward`, shader: poolShader, entry: `${params.kind}_backward` },
-      // The average's gradient does not depend on x, and its entry does not bind it.
-      params.kind === 'max'
-        ? { x, g, out, params: uniform(x.shape, g.shape, params, count) }
-        : { g, out, params: uniform(x.shape, g.shape, params, count) },
+      bindings,
       elementwiseGrid(count),
     );
   },
@@ -217,5 +247,15 @@ export function pool2d(kind: PoolKind, x: Tensor, kernel: Pool2dSize, options: P
     stride: options.stride === undefined ? size : pair(op, 'stride', options.stride, x.shape, 1),
     padding: options.padding === undefined ? [0, 0] : pair(op, 'padding', options.padding, x.shape, 0),
   };
-  return apply(x.owner, poolOp, [x], params);
+  const owner = x.owner;
+  if (kind === 'avg' || !(owner.gradEnabled && x.requiresGrad)) return apply(owner, poolOp, [x], params);
+  const outShape = poolShape(x.shape, params);
+  // NaN until the forward writes it, so that a slot no invocation wrote cannot pass for a winner.
+  const slots = owner.tensor(new Float32Array(sizeOf(outShape)).fill(NaN), outShape);
+  try {
+    return apply(owner, poolOp, [x, slots], { ...params, saveSlots: true });
+  } finally {
+    // The tape holds the slots for the backward pass; the handle is not the caller's.
+    slots.dispose();
+  }
 }
