@@ -227,6 +227,36 @@ describe('batchNorm2d kernels, replay and determinism on the GPU', () => {
     onCpu.buffers.forEach((values, i) => expectClose(onGpu.buffers[i], values, 1e-5, `buffer ${i}`));
   });
 
+  it('memory stays flat over 60 compiled training steps of batchNorm2d → maxPool2d → linear with SGD', async () => {
+    gpu.nn.manualSeed(5);
+    const model = gpu.nn.sequential([
+      gpu.nn.batchNorm2d(3),
+      gpu.nn.maxPool2d(2),
+      gpu.nn.flatten(),
+      gpu.nn.linear(12, 2),
+    ]);
+    const opt = gpu.optim.sgd({ lr: 0.05 });
+    const step = gpu.compile(async (x: Tensor) => {
+      const loss = gpu.softmaxCrossEntropy(model.forward(x), [0, 1]);
+      opt.step(model.params(), await gpu.grad(loss, model.params()));
+      return loss;
+    });
+    const xs = f32(randomArray(2 * 3 * 4 * 4, rng(6)));
+    let baseline = gpu.memory();
+    const losses: number[] = [];
+    for (let s = 0; s < 60; s++) {
+      if (s === 5) baseline = gpu.memory();
+      losses.push(await gpu.tidy(async () => (await (await step(gpu.tensor(xs, [2, 3, 4, 4]))).data())[0]));
+    }
+    const end = gpu.memory();
+    expect(end.liveBytes).toBe(baseline.liveBytes);
+    expect(end.liveTensors).toBe(baseline.liveTensors);
+    expect(losses[59]).toBeLessThan(losses[0]);
+    step.dispose();
+    opt.dispose();
+    model.dispose();
+  });
+
   it('a channel mismatch on the GPU runtime throws and leaves it usable', async () => {
     expect(() => gpu.batchNorm2d(gpu.zeros([1, 2, 3, 3]), gpu.ones([3]), null, null, null)).toThrow(
       /batchNorm2d: gamma \[3\] must be \[2\], the channels of x \[1,2,3,3\]/,
