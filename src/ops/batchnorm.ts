@@ -114,6 +114,8 @@ export const batchNormTrainOp = defineOp<BatchNormParams>({
     const { gamma = x, beta = x } = affine(inputs, params);
     const stats = inputs[inputs.length - 1];
     const values = uniform(x.shape, params);
+    // One invocation per channel, with no barriers. A workgroup per channel (strided shares and workgroupSum) was
+    // slower on SwiftShader at the ConvNet's shapes: [32,8,28,28] 6.4 ms against 2.7, [32,16,14,14] 4.6 against 1.6.
     gpu.dispatch(
       { name: 'batch_norm_statistics', shader: batchNormShader, entry: 'statistics' },
       { x, stats, params: values },
