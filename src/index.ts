@@ -34,6 +34,8 @@ export type { AttentionOptions } from './ops/attention.js';
 export type { ClassLabels, Reduction, SoftmaxCrossEntropyOptions } from './ops/loss.js';
 export type { LayerNormOptions, RmsNormOptions } from './ops/norm.js';
 export type { DropoutOptions } from './ops/dropout.js';
+export type { Pool2dOptions, Pool2dSize } from './ops/pool.js';
+export type { BatchNorm2dOptions } from './ops/batchnorm.js';
 export type { MemoryStats, DispatchRecord, DebugOptions } from './core/backend.js';
 // Scheduling: batched submission, compiled steps, profiling, device loss.
 export type { SchedulerStats, KernelTime, LostInfo } from './core/backend.js';
@@ -68,6 +70,15 @@ export {
   type EmbeddingOptions,
   type MultiHeadAttentionOptions,
   type TransformerBlockOptions,
+  Conv2d,
+  MaxPool2d,
+  AvgPool2d,
+  BatchNorm2d,
+  Flatten,
+  type Conv2dModuleOptions,
+  type Conv2dSize,
+  type BatchNorm2dModuleOptions,
+  type LoadStateDictOptions,
 } from './nn/index.js';
 export { initialWeights } from './nn/init.js';
 export type { ValueAndGrad } from './nn/functional.js';

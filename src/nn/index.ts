@@ -20,6 +20,11 @@ import {
   type MultiHeadAttentionOptions,
   type TransformerBlockOptions,
 } from './transformer.js';
+import { AvgPool2d, BatchNorm2d, Flatten, MaxPool2d, type BatchNorm2dModuleOptions } from './convnet.js';
+import { Conv2d, type Conv2dModuleOptions, type Conv2dSize } from './conv.js';
+import { loadStateDict, stateDict, type LoadStateDictOptions } from './state.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Pool2dOptions, Pool2dSize } from '../ops/pool.js';
 
 export interface MlpOptions {
   /** Biases in every layer; default true. */
@@ -119,6 +124,53 @@ export class Nn {
     return new TransformerBlock(this.rt, dModel, heads, { ...options, seed: options.seed ?? this.nextSeed() });
   }
 
+  /**
+   * torch.nn.Conv2d(inChannels, outChannels, kernel) over x [N, C, H, W]: `weight` [O, C, kh, kw] and `bias` [O], both
+   * U(−1/√fanIn, 1/√fanIn) with fanIn = C·kh·kw (PyTorch's default), seeded.
+   */
+  conv2d(inChannels: number, outChannels: number, kernel: Conv2dSize, options: Conv2dModuleOptions = {}): Conv2d {
+    return new Conv2d(this.rt, inChannels, outChannels, kernel, { ...options, seed: options.seed ?? this.nextSeed() });
+  }
+
+  /** torch.nn.MaxPool2d(kernel): `rt.maxPool2d` with stride = kernel unless given. */
+  maxPool2d(kernel: Pool2dSize, options: Pool2dOptions = {}): MaxPool2d {
+    return new MaxPool2d(this.rt, kernel, options);
+  }
+
+  /** torch.nn.AvgPool2d(kernel): `rt.avgPool2d` with stride = kernel unless given. */
+  avgPool2d(kernel: Pool2dSize, options: Pool2dOptions = {}): AvgPool2d {
+    return new AvgPool2d(this.rt, kernel, options);
+  }
+
+  /**
+   * torch.nn.BatchNorm2d(channels): `weight` (ones) and `bias` (zeros) are parameters; `running_mean` (zeros) and
+   * `running_var` (ones) are buffers, updated in place while training and used after `eval()`.
+   */
+  batchNorm2d(channels: number, options: BatchNorm2dModuleOptions = {}): BatchNorm2d {
+    return new BatchNorm2d(this.rt, channels, options);
+  }
+
+  /** torch.nn.Flatten(): axes startAxis (default 1) to endAxis (default −1) merged, a view. */
+  flatten(startAxis = 1, endAxis = -1): Flatten {
+    return new Flatten(this.rt, startAxis, endAxis);
+  }
+
+  /**
+   * The module's parameters and buffers by PyTorch's state_dict names (`0.weight`, `1.running_mean`): what to save,
+   * `rt.saveSafetensors(rt.nn.stateDict(model))`, for `load_state_dict` in PyTorch.
+   */
+  stateDict(module: Module): Record<string, Tensor> {
+    return stateDict(module);
+  }
+
+  /**
+   * Writes tensors by state_dict name into the module's parameters and buffers, in place; `strict` (default) refuses
+   * missing and unexpected names. PyTorch's `num_batches_tracked` is skipped.
+   */
+  loadStateDict(module: Module, tensors: Record<string, Tensor>, options: LoadStateDictOptions = {}): void {
+    loadStateDict(this.rt, module, tensors, options);
+  }
+
   /** Seeded initial values, as the layers use them: `initialWeights('heNormal', fanIn, fanOut, seed)`. */
   readonly initialWeights = initialWeights;
 }
@@ -135,3 +187,8 @@ export type { LayerNormModuleOptions, RmsNormModuleOptions } from './modules.js'
 export type { Initializer } from './init.js';
 export { Embedding, MultiHeadAttention, TransformerBlock } from './transformer.js';
 export type { EmbeddingOptions, MultiHeadAttentionOptions, TransformerBlockOptions } from './transformer.js';
+export { AvgPool2d, BatchNorm2d, Flatten, MaxPool2d } from './convnet.js';
+export type { BatchNorm2dModuleOptions } from './convnet.js';
+export { Conv2d } from './conv.js';
+export type { Conv2dModuleOptions, Conv2dSize } from './conv.js';
+export type { LoadStateDictOptions } from './state.js';

@@ -20,6 +20,11 @@ export interface Module {
   params(): Tensor[];
   /** The same tensors by name, PyTorch-style (`weight`, `layers.0.bias`), for safetensors. */
   namedParams(): Record<string, Tensor>;
+  /**
+   * Tensors that are state but not trained (BatchNorm2d's `running_mean`, `running_var`), by PyTorch's names; absent
+   * on modules that have none. `rt.nn.stateDict(module)` joins them to `namedParams()`.
+   */
+  namedBuffers?(): Record<string, Tensor>;
   /** Frees the parameters. */
   dispose(): void;
 }

@@ -165,6 +165,14 @@ export class Sequential implements Module {
     return named;
   }
 
+  namedBuffers(): Record<string, Tensor> {
+    const named: Record<string, Tensor> = {};
+    this.modules.forEach((m, i) => {
+      for (const [name, t] of Object.entries(m.namedBuffers?.() ?? {})) named[`${i}.${name}`] = t;
+    });
+    return named;
+  }
+
   train(mode = true): this {
     this.training = mode;
     this.modules.forEach((m) => m.train(mode));

@@ -26,6 +26,8 @@ import { dropout, type DropoutOptions } from './dropout.js';
 import { concat, pad, slice, split, stack } from './slicing.js';
 import { gather, type Indices } from './gather.js';
 import { conv1d, conv2d, type Conv1dOptions, type Conv2dOptions } from './conv.js';
+import { pool2d, type Pool2dOptions, type Pool2dSize } from './pool.js';
+import { batchNorm2d, type BatchNorm2dOptions } from './batchnorm.js';
 
 type Operand = Tensor | number;
 
@@ -240,6 +242,33 @@ export interface TensorOps extends ElementwiseMethods {
   conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options?: Conv2dOptions): Tensor;
   /** 1-D convolution: x [N, C, L], w [O, C/groups, k], bias [O] or null → [N, O, Lo]; conv2d on [N, C, 1, L] views. */
   conv1d(x: Tensor, w: Tensor, bias?: Tensor | null, options?: Conv1dOptions): Tensor;
+  // ---- pooling and batch normalisation over NCHW (src/ops/pool.ts, src/ops/batchnorm.ts) ----
+  /**
+   * The maximum of each kernel×kernel window (a number, or [kh, kw]) of x [N, C, H, W], windows every `stride`
+   * (default: the kernel) after `padding` (default 0, at most half the kernel) on each side: [N, C, Ho, Wo] with
+   * Ho = ⌊(H + 2·ph − kh)/sh⌋ + 1. Padding never wins a window. The gradient goes to the first maximal element of
+   * each window, row-major within it; computed per input element, so it is the same bits on every run.
+   */
+  maxPool2d(x: Tensor, kernel: Pool2dSize, options?: Pool2dOptions): Tensor;
+  /**
+   * The mean of each window of x [N, C, H, W], as `maxPool2d`; padded positions count as zeros and every window
+   * divides by its full size kh·kw (PyTorch's count_include_pad).
+   */
+  avgPool2d(x: Tensor, kernel: Pool2dSize, options?: Pool2dOptions): Tensor;
+  /**
+   * Batch normalisation of x [N, C, H, W] per channel over N·H·W: (x − mean)/√(var + eps)·γ + β, γ and β [C] (or
+   * null). Training (the default) uses the batch's mean and biased variance, and updates runningMean and runningVar
+   * [C] in place (when given): running = (1 − momentum)·running + momentum·batch, with the unbiased variance for
+   * runningVar. `training: false` uses the running statistics instead. Differentiable for x, γ and β.
+   */
+  batchNorm2d(
+    x: Tensor,
+    gamma: Tensor | null,
+    beta: Tensor | null,
+    runningMean: Tensor | null,
+    runningVar: Tensor | null,
+    options?: BatchNorm2dOptions,
+  ): Tensor;
 }
 
 export const TENSOR_OPS: TensorOps = {
@@ -294,6 +323,11 @@ export const TENSOR_OPS: TensorOps = {
   gather: publicOp('gather', 1, (a, indices, axis = 0) => gather(a, indices, axis)),
   conv2d: publicOp('conv2d', 2, (x, w, bias, options = {}) => conv2d(x, w, bias, options)),
   conv1d: publicOp('conv1d', 2, (x, w, bias, options = {}) => conv1d(x, w, bias, options)),
+  maxPool2d: publicOp('maxPool2d', 1, (x, kernel, options = {}) => pool2d('max', x, kernel, options)),
+  avgPool2d: publicOp('avgPool2d', 1, (x, kernel, options = {}) => pool2d('avg', x, kernel, options)),
+  batchNorm2d: publicOp('batchNorm2d', 1, (x, gamma, beta, runningMean, runningVar, options = {}) =>
+    batchNorm2d(x, gamma, beta, runningMean, runningVar, options),
+  ),
 };
 
 /** Ops whose first argument is a list of tensors: they have no tensor method. */

@@ -56,6 +56,9 @@ const COVERAGE: Record<CoveredOp, Coverage> = {
   gather: { gradcheck: 'slicing.test.ts', gpu: 'slicing.test.ts' },
   conv2d: { gradcheck: 'conv.test.ts', gpu: 'conv.test.ts' },
   conv1d: { gradcheck: 'conv.test.ts', gpu: 'conv.test.ts' },
+  maxPool2d: { gradcheck: 'pool.test.ts', gpu: 'pool.test.ts' },
+  avgPool2d: { gradcheck: 'pool.test.ts', gpu: 'pool.test.ts' },
+  batchNorm2d: { gradcheck: 'batchnorm.test.ts', gpu: 'batchnorm.test.ts' },
 };
 
 const testDir = resolve(import.meta.dirname, '..');
