@@ -31,6 +31,18 @@ describe('rt.nn.conv2d parameters', () => {
     ).toEqual([[2, 1, 3, 3]]);
   });
 
+  it('forward is rt.conv2d with its weight and bias, stride and padding (odd sizes, padding "same")', async () => {
+    const rt = await cpu();
+    const x = rt.tensor(randomArray(2 * 3 * 9 * 7, rng(4)), [2, 3, 9, 7]);
+    for (const options of [{ padding: 1 }, { padding: 'same' as const }, { stride: 2 }]) {
+      const conv = rt.nn.conv2d(3, 5, 3, { ...options, seed: 2 });
+      const expected = await rt.conv2d(x, conv.weight, conv.bias, options).dataF64();
+      const out = conv.forward(x);
+      expect(out.shape).toEqual(rt.conv2d(x, conv.weight, conv.bias, options).shape);
+      expectClose(await out.dataF64(), expected, 0, `nn.conv2d ${JSON.stringify(options)}`);
+    }
+  });
+
   it('bad sizes are errors that name the module', async () => {
     const rt = await cpu();
     expect(() => rt.nn.conv2d(0, 2, 3)).toThrow(/nn.conv2d: inChannels must be a positive integer, got 0/);
