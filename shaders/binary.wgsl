@@ -65,12 +65,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= params.size) { return; }
   var coords: Index8;
   if (A_MODE == 0u || B_MODE == 0u) {
-    if (HIGH_DIMS) {
-      coords = unravelIndex(i, params.shape);
-    } else {
-      var rest = i;
-      coords = Index8(vec4<u32>(0u), unravel4(&rest, params.shape.low));
-    }
+    if (HIGH_DIMS) { coords = unravelIndex(i, params.shape); } else { coords = unravelIndexLow(i, params.shape); }
   }
   out[i] = applyBinary(a[operandIndex(A_MODE, i, params.aPeriod, coords, params.aStrides)],
                        b[operandIndex(B_MODE, i, params.bPeriod, coords, params.bStrides)]);

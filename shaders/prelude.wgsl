@@ -88,6 +88,13 @@ fn unravelIndex(index: u32, shape: Index8) -> Index8 {
   return Index8(high, low);
 }
 
+// unravelIndex for rank ≤ 4, where the upper half is all 1. Kernels choose between the two with an override
+// constant (HIGH_DIMS), since SwiftShader evaluates both sides of a branch on a uniform value.
+fn unravelIndexLow(index: u32, shape: Index8) -> Index8 {
+  var rest = index;
+  return Index8(vec4<u32>(0u), unravel4(&rest, shape.low));
+}
+
 // Four dimensions of unravelIndex, innermost (w) first; `rest` carries the index on to the next four.
 // One division per dimension, the remainder by a multiply-subtract: SwiftShader emulates u32 division (and modulo)
 // lane by lane, so this halves what unravelling costs there.

@@ -61,7 +61,9 @@ export const permuteOp = defineOp<PermuteParams>({
       strides: padLeft(permutedStrides(x.shape, axes), 0),
       scale: 1,
     };
-    gpu.dispatch({ name: 'permute', shader: broadcastShader }, { x, out, params }, elementwiseGrid(size), {
+    gpu.dispatch(
+      { name: 'permute', shader: broadcastShader, constants: { HIGH_DIMS: out.shape.length > 4 } },
+      { x, out, params }, elementwiseGrid(size), {
       axes: axes.join(','),
     });
   },
