@@ -75,7 +75,13 @@ async function attention(gpu: GPU) {
     const rand = () => Float32Array.from({ length: 4 * T * 16 }, (_, i) => Math.sin(i * 12.9898) * 0.5);
     const q = rt.keep(rt.tensor(rand(), shape, { requiresGrad: true }));
     const k = rt.keep(rt.tensor(rand().reverse(), shape, { requiresGrad: true }));
-    const v = rt.keep(rt.tensor(rand().map((x) => x * 0.7), shape, { requiresGrad: true }));
+    const v = rt.keep(
+      rt.tensor(
+        rand().map((x) => x * 0.7),
+        shape,
+        { requiresGrad: true },
+      ),
+    );
     const run = () =>
       rt.tidy(async () => {
         const out = rt.attention(q, k, v, { causal: true });
