@@ -4,8 +4,11 @@
 // Bindings: x (read), out (write), params {size, shape, strides, scale}; shape and strides padded to rank 8,
 // with stride 0 along the broadcast dimensions
 // (permute: x's strides in output order).
+// HIGH_DIMS (an override) is false when out has rank ≤ 4: the upper four dimensions are not unravelled.
 // Grid: the 64-wide grid of shaders/prelude.wgsl; invocation i = flatIndex(…) writes out[i]; invocations past
 // `size` return.
+
+override HIGH_DIMS: bool = true;
 
 struct Params { size: u32, shape: Index8, strides: Index8, scale: f32 }
 
@@ -18,6 +21,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flatIndex(wid, nwg, lid);
   if (i >= params.size) { return; }
-  let ix = stridedOffset(unravelIndex(i, params.shape), params.strides);
+  var coords: Index8;
+  if (HIGH_DIMS) { coords = unravelIndex(i, params.shape); } else { coords = unravelIndexLow(i, params.shape); }
+  let ix = stridedOffset(coords, params.strides);
   out[i] = x[ix] * params.scale;
 }

@@ -88,17 +88,24 @@ fn unravelIndex(index: u32, shape: Index8) -> Index8 {
   return Index8(high, low);
 }
 
+// unravelIndex for rank ≤ 4, where the upper half is all 1. Kernels choose between the two with an override
+// constant (HIGH_DIMS), since SwiftShader evaluates both sides of a branch on a uniform value.
+fn unravelIndexLow(index: u32, shape: Index8) -> Index8 {
+  var rest = index;
+  return Index8(vec4<u32>(0u), unravel4(&rest, shape.low));
+}
+
 // Four dimensions of unravelIndex, innermost (w) first; `rest` carries the index on to the next four.
+// One division per dimension, the remainder by a multiply-subtract: SwiftShader emulates u32 division (and modulo)
+// lane by lane, so this halves what unravelling costs there.
 fn unravel4(rest: ptr<function, u32>, shape: vec4<u32>) -> vec4<u32> {
-  let w = *rest % shape.w;
-  *rest /= shape.w;
-  let z = *rest % shape.z;
-  *rest /= shape.z;
-  let y = *rest % shape.y;
-  *rest /= shape.y;
-  let x = *rest % shape.x;
-  *rest /= shape.x;
-  return vec4<u32>(x, y, z, w);
+  let r0 = *rest;
+  let q0 = r0 / shape.w;
+  let q1 = q0 / shape.z;
+  let q2 = q1 / shape.y;
+  let q3 = q2 / shape.x;
+  *rest = q3;
+  return vec4<u32>(q2 - q3 * shape.x, q1 - q2 * shape.y, q0 - q1 * shape.z, r0 - q0 * shape.w);
 }
 
 fn stridedOffset(coords: Index8, strides: Index8) -> u32 {

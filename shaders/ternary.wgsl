@@ -7,6 +7,8 @@
 // The op codes (WHERE) are generated from the table in src/ops/where.ts and appended to this source.
 
 override OP: u32 = 0u;
+// False when out has rank ≤ 4: the upper four dimensions are not unravelled (an override, see unravelIndexLow).
+override HIGH_DIMS: bool = true;
 
 struct Params {
   size: u32,
@@ -35,7 +37,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flatIndex(wid, nwg, lid);
   if (i >= params.size) { return; }
-  let coords = unravelIndex(i, params.shape);
+  var coords: Index8;
+  if (HIGH_DIMS) { coords = unravelIndex(i, params.shape); } else { coords = unravelIndexLow(i, params.shape); }
   let c = cond[stridedOffset(coords, params.condStrides)];
   out[i] = applyTernary(c, a[stridedOffset(coords, params.aStrides)], b[stridedOffset(coords, params.bStrides)]);
 }

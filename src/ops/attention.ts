@@ -1,11 +1,11 @@
-// Scaled dot-product attention as a composite: S = Q·Kᵀ (one batched `nt` product), scaled, masked, softmax along
-// the keys, then P·V. Its backward pass is therefore four batched products with transpose flags (dP = dO·Vᵀ,
+// Scaled dot-product attention as a composite: S = Q·Kᵀ (one batched `nt` product), then one softmax kernel that
+// scales and applies the causal mask as it reads S, then P·V. Its backward pass is therefore four batched products with transpose flags (dP = dO·Vᵀ,
 // dV = Pᵀ·dO, dQ = dS·K, dK = dSᵀ·Q) and one fused softmax gradient: nothing is permuted or copied.
 import { broadcastShapes, formatShape, type Shape } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { binary, unary } from './elementwise.js';
 import { matmul } from './matmul.js';
-import { softmax } from './softmax.js';
+import { attentionSoftmax } from './softmax.js';
 
 export interface AttentionOptions {
   /** Query i sees key j only when j ≤ i + (S − T): the last query sees every key. */
@@ -43,12 +43,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
       `attention: mask ${formatShape(options.mask.shape)} does not broadcast to the scores ${formatShape(scoresShape)} of ${shapes}`,
     );
   }
-  let scores = unary('scale', matmul(q, k, { transposeB: true }), scale);
-  if (options.mask) scores = binary('add', scores, options.mask);
-  if (options.causal) {
-    const hidden = new Float32Array(t * s);
-    for (let i = 0; i < t; i++) for (let j = i + (s - t) + 1; j < s; j++) if (j >= 0) hidden[i * s + j] = -Infinity;
-    scores = binary('add', scores, q.owner.tensor(hidden, [t, s]));
-  }
-  return matmul(softmax(scores, -1), v);
+  // The scale and the causal mask go into the softmax kernel; an explicit mask is added to the scaled scores first.
+  const product = matmul(q, k, { transposeB: true });
+  const scores = options.mask ? binary('add', unary('scale', product, scale), options.mask) : product;
+  return matmul(attentionSoftmax(scores, options.mask ? 1 : scale, options.causal ?? false), v);
 }

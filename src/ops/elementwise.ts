@@ -200,15 +200,20 @@ function binaryOp(name: BinaryName, { cpu: f, vjp }: BinaryRow): OpDef<undefined
       const size = sizeOf(out.shape);
       const params = {
         size,
+        aPeriod: periodOf(a.shape, out.shape),
+        bPeriod: periodOf(b.shape, out.shape),
         shape: padLeft(out.shape, 1),
         aStrides: padLeft(broadcastStrides(a.shape, out.shape), 0),
         bStrides: padLeft(broadcastStrides(b.shape, out.shape), 0),
       };
-      gpu.dispatch(
-        { name, shader: binaryShader, constants: { OP: BINARY_CODES[name] } },
-        { a, b, out, params },
-        elementwiseGrid(size),
-      );
+      const mode = (period: number) => (period === size ? 1 : period > 0 ? 2 : 0);
+      const constants = {
+        OP: BINARY_CODES[name],
+        A_MODE: mode(params.aPeriod),
+        B_MODE: mode(params.bPeriod),
+        HIGH_DIMS: out.shape.length > 4,
+      };
+      gpu.dispatch({ name, shader: binaryShader, constants }, { a, b, out, params }, elementwiseGrid(size));
     },
     // Each input's gradient is computed only when it is needed, then summed over the axes it was broadcast along.
     vjp:
@@ -218,6 +223,17 @@ function binaryOp(name: BinaryName, { cpu: f, vjp }: BinaryRow): OpDef<undefined
         return [a.requiresGrad ? sumTo(da(), a.shape) : null, b.requiresGrad ? sumTo(db(), b.shape) : null];
       }),
   });
+}
+
+/**
+ * How often an operand repeats along out's flat index when its shape (leading 1s aside) is a trailing part of
+ * out's: its size. 0 otherwise (a column, a middle axis broadcast), where the kernel reads it through its strides.
+ */
+export function periodOf(shape: Shape, outShape: Shape): number {
+  const first = shape.findIndex((d) => d !== 1);
+  const kept = first < 0 ? [] : shape.slice(first);
+  const tail = outShape.slice(outShape.length - kept.length);
+  return kept.every((d, i) => d === tail[i]) ? Math.max(1, sizeOf(kept)) : 0;
 }
 
 function opsOf<K extends string, R, P>(table: Record<K, R>, op: (name: K, row: R) => OpDef<P>): Record<K, OpDef<P>> {

@@ -167,7 +167,11 @@ export const broadcastToOp = defineOp<BroadcastParams>({
   gpu(gpu, [x], { shape, view, scale }, out) {
     const size = sizeOf(shape);
     const params = { size, shape: padLeft(shape, 1), strides: padLeft(broadcastStrides(view, shape), 0), scale };
-    gpu.dispatch({ name: 'broadcast', shader: broadcastShader }, { x, out, params }, elementwiseGrid(size));
+    gpu.dispatch(
+      { name: 'broadcast', shader: broadcastShader, constants: { HIGH_DIMS: shape.length > 4 } },
+      { x, out, params },
+      elementwiseGrid(size),
+    );
   },
   vjp: (g, [x], { view, scale }) => [sumTo(g, view, x.shape, scale)],
 });

@@ -13,6 +13,23 @@ interface SoftmaxParams {
   axis: number;
   /** Log-softmax instead of softmax. */
   log: boolean;
+  /** The input is read as scale·x (attention's scores, unscaled); 1 for a plain softmax. */
+  scale: number;
+  /**
+   * Attention's causal mask, applied in the kernel (the last axis only, softmax only): line r is query
+   * i = r % rows, which sees keys j ≤ i + offset; the others get 0. Null for a plain softmax.
+   */
+  causal: { rows: number; offset: number } | null;
+}
+
+/** How many of a line's n keys line r sees. */
+function visibleKeys(r: number, n: number, causal: SoftmaxParams['causal']): number {
+  return causal ? Math.min(n, Math.max(0, (r % causal.rows) + causal.offset + 1)) : n;
+}
+
+/** The kernel's uniforms: the [outer, n, inner] view, the scale and the causal rows. */
+function kernelParams(shape: Shape, { axis, scale, causal }: SoftmaxParams) {
+  return { ...lines(shape, axis), scale, rows: causal?.rows ?? 1, offset: causal?.offset ?? 0 };
 }
 
 /** The tensor seen as [outer, n, inner] around the axis. */
@@ -30,37 +47,42 @@ function checkAxis(op: string, shape: Shape, axis: number): void {
 
 export const softmaxOp = defineOp<SoftmaxParams>({
   name: 'softmax',
-  shape([x], { axis, log }) {
+  shape([x], { axis, log, causal }) {
     checkAxis(opName(log), x, axis);
+    if (causal && (log || axis !== x.length - 1))
+      throw new Error(`${opName(log)}: a causal mask needs a softmax over the last axis, got axis ${axis}`);
     return x;
   },
-  cpu([x], { axis, log }) {
+  cpu([x], { axis, log, scale, causal }) {
     const { outer, n, inner } = lines(x.shape, axis);
     const out = new Float64Array(x.data.length);
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
         const base = o * n * inner + i;
+        const count = visibleKeys(o * inner + i, n, causal);
+        const at = (j: number) => scale * x.data[base + j * inner];
         let top = -Infinity;
-        for (let j = 0; j < n; j++) top = Math.max(top, x.data[base + j * inner]);
+        for (let j = 0; j < count; j++) top = Math.max(top, at(j));
         let total = 0;
-        for (let j = 0; j < n; j++) total += Math.exp(x.data[base + j * inner] - top);
+        for (let j = 0; j < count; j++) total += Math.exp(at(j) - top);
         for (let j = 0; j < n; j++) {
-          const shifted = x.data[base + j * inner] - top;
-          out[base + j * inner] = log ? shifted - Math.log(total) : Math.exp(shifted) / total;
+          const shifted = at(j) - top;
+          const y = j >= count ? 0 : log ? shifted - Math.log(total) : Math.exp(shifted) / total;
+          out[base + j * inner] = count === 0 ? NaN : y;
         }
       }
     }
     return out;
   },
-  gpu(gpu, [x], { axis, log }, out) {
-    const params = lines(x.shape, axis);
+  gpu(gpu, [x], p, out) {
+    const params = kernelParams(x.shape, p);
     const kernel = {
-      name: log ? 'log_softmax' : 'softmax',
+      name: p.log ? 'log_softmax' : p.causal ? 'softmax_causal' : 'softmax',
       shader: softmaxShader,
       entry: 'forward',
-      constants: { LOG: log },
+      constants: { LOG: p.log, CAUSAL: p.causal !== null },
     };
-    gpu.dispatch(kernel, { x, out, params }, elementwiseGrid(params.outer * params.inner), { axis });
+    gpu.dispatch(kernel, { x, out, params }, elementwiseGrid(params.outer * params.inner), { axis: p.axis });
   },
   // Both gradients need only the output: one fused kernel reads y and G.
   vjp: (g, _inputs, params, output) => [apply(g.owner, softmaxGradOp, [output, g], params)],
@@ -75,7 +97,7 @@ export const softmaxGradOp = defineOp<SoftmaxParams>({
       throw new Error(`${opName(log)}Grad: gradient ${formatShape(g)} does not match output ${formatShape(y)}`);
     return y;
   },
-  cpu([y, g], { axis, log }) {
+  cpu([y, g], { axis, log, scale }) {
     const { outer, n, inner } = lines(y.shape, axis);
     const out = new Float64Array(y.data.length);
     for (let o = 0; o < outer; o++) {
@@ -86,30 +108,44 @@ export const softmaxGradOp = defineOp<SoftmaxParams>({
           dot += log ? g.data[base + j * inner] : g.data[base + j * inner] * y.data[base + j * inner];
         for (let j = 0; j < n; j++) {
           const at = base + j * inner;
-          out[at] = log ? g.data[at] - Math.exp(y.data[at]) * dot : y.data[at] * (g.data[at] - dot);
+          out[at] = scale * (log ? g.data[at] - Math.exp(y.data[at]) * dot : y.data[at] * (g.data[at] - dot));
         }
       }
     }
     return out;
   },
-  gpu(gpu, [y, g], { axis, log }, out) {
-    const params = lines(y.shape, axis);
+  gpu(gpu, [y, g], p, out) {
+    // Hidden keys have y = 0, so the gradient needs no mask: CAUSAL stays off.
+    const params = kernelParams(y.shape, p);
     const kernel = {
-      name: log ? 'log_softmax_grad' : 'softmax_grad',
+      name: p.log ? 'log_softmax_grad' : 'softmax_grad',
       shader: softmaxShader,
       entry: 'backward',
-      constants: { LOG: log },
+      constants: { LOG: p.log },
     };
-    gpu.dispatch(kernel, { y, g, out, params }, elementwiseGrid(params.outer * params.inner), { axis });
+    gpu.dispatch(kernel, { y, g, out, params }, elementwiseGrid(params.outer * params.inner), { axis: p.axis });
   },
 });
 
 /** exp(x − max) / Σ exp(x − max) along `axis` (negative counts from the end). */
 export function softmax(x: Tensor, axis = -1): Tensor {
-  return apply(x.owner, softmaxOp, [x], { axis: normalizeAxis('softmax', axis, x.shape), log: false });
+  const params = { axis: normalizeAxis('softmax', axis, x.shape), log: false, scale: 1, causal: null };
+  return apply(x.owner, softmaxOp, [x], params);
 }
 
 /** x − max − log Σ exp(x − max) along `axis` (negative counts from the end). */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  return apply(x.owner, softmaxOp, [x], { axis: normalizeAxis('logSoftmax', axis, x.shape), log: true });
+  const params = { axis: normalizeAxis('logSoftmax', axis, x.shape), log: true, scale: 1, causal: null };
+  return apply(x.owner, softmaxOp, [x], params);
+}
+
+/**
+ * softmax(scale·x) over the last axis of attention's scores x [..., T, S], one kernel forward and one backward;
+ * with `causal`, query i sees keys j ≤ i + (S − T) only (the others get 0), as an added −∞ mask would give.
+ */
+export function attentionSoftmax(x: Tensor, scale: number, causal: boolean): Tensor {
+  if (x.rank < 2) throw new Error(`attentionSoftmax: scores must be [..., T, S], got ${formatShape(x.shape)}`);
+  const [t, s] = x.shape.slice(-2);
+  const params = { axis: x.rank - 1, log: false, scale, causal: causal ? { rows: t, offset: s - t } : null };
+  return apply(x.owner, softmaxOp, [x], params);
 }

@@ -61,9 +61,14 @@ export const permuteOp = defineOp<PermuteParams>({
       strides: padLeft(permutedStrides(x.shape, axes), 0),
       scale: 1,
     };
-    gpu.dispatch({ name: 'permute', shader: broadcastShader }, { x, out, params }, elementwiseGrid(size), {
-      axes: axes.join(','),
-    });
+    gpu.dispatch(
+      { name: 'permute', shader: broadcastShader, constants: { HIGH_DIMS: out.shape.length > 4 } },
+      { x, out, params },
+      elementwiseGrid(size),
+      {
+        axes: axes.join(','),
+      },
+    );
   },
   vjp: (g, _x, { axes }) => {
     const inverse = new Array<number>(axes.length);

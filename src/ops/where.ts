@@ -57,7 +57,7 @@ function ternaryOp(name: TernaryName, { cpu: f, vjp }: TernaryRow): OpDef<undefi
         bStrides: strides(b.shape),
       };
       gpu.dispatch(
-        { name, shader: ternaryShader, constants: { OP: TERNARY_CODES[name] } },
+        { name, shader: ternaryShader, constants: { OP: TERNARY_CODES[name], HIGH_DIMS: out.shape.length > 4 } },
         { cond, a, b, out, params },
         elementwiseGrid(size),
       );
