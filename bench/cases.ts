@@ -3,10 +3,11 @@ import { createRuntime } from '../src/index.js';
 import type { BenchContext, BenchRow } from './types.js';
 import { matmulCases } from './matmul.js';
 import { stepCases } from './step.js';
+import { convnetCases } from './convnet.js';
 import { transformerCases } from './transformer.js';
 
-export type Group = 'matmul' | 'step' | 'transformer';
-export const GROUPS: Group[] = ['matmul', 'step', 'transformer'];
+export type Group = 'matmul' | 'step' | 'transformer' | 'convnet';
+export const GROUPS: Group[] = ['matmul', 'step', 'transformer', 'convnet'];
 
 export interface RunOptions {
   groups: Group[];
@@ -22,7 +23,8 @@ export async function runCases(ctx: BenchContext, options: RunOptions): Promise<
     ctx.log(`-- ${group}`);
     if (group === 'matmul') rows.push(...(await matmulCases(ctx, options.sizes)));
     else if (group === 'step') rows.push(...(await stepCases(ctx)));
-    else rows.push(...(await transformerCases(ctx, { webgrad: options.webgrad })));
+    else if (group === 'transformer') rows.push(...(await transformerCases(ctx, { webgrad: options.webgrad })));
+    else rows.push(...(await convnetCases(ctx)));
   }
   return rows;
 }

@@ -1,6 +1,7 @@
 // jax-js (@jax-js/jax) as a peer: the same training steps, written as its users write them (the whole step under
 // `jit`, parameters as a pytree, ownership by `.ref`). In Node it runs on Dawn once navigator.gpu is set.
 import type * as jaxjs from '@jax-js/jax';
+import type { ConvnetConfig, ConvnetData } from './convnet.js';
 import type { TransformerConfig, TransformerData } from './transformer.js';
 
 type Jax = typeof jaxjs;
@@ -140,6 +141,63 @@ export function jaxTransformerStep(jax: Jax, c: TransformerConfig, data: Transfo
       tokens.dispose();
       labels.dispose();
       mask.dispose();
+      step.dispose();
+    },
+  };
+}
+
+/**
+ * The ConvNet step of bench/convnet.ts under jit, NCHW as webgrad: lax.convGeneralDilated with the weights in their
+ * [O, C, kh, kw] layout, and the 2×2 max pool as a reshape to [N, C, H/2, 2, W/2, 2] and a max over the two window
+ * axes (the usual numpy idiom; lax.reduceWindow would do too). Returns the loss of the weights before the update.
+ */
+export function jaxConvnetStep(jax: Jax, c: ConvnetConfig, data: ConvnetData) {
+  const { numpy: np, nn, lax, tree } = jax;
+  type Params = Record<string, jaxjs.Array>;
+  const N = c.batch;
+  let params: Params = {};
+  for (const s of data.params) params[s.name] = np.array(s.data).reshape(s.shape);
+  const images = np.array(data.images).reshape([N, 1, c.size, c.size]);
+  const labelData = new Float32Array(N * c.classes);
+  data.labels.forEach((label, i) => (labelData[i * c.classes + label] = 1));
+  const labels = np.array(labelData).reshape([N, c.classes]);
+  // Every array argument is consumed by each use: `.ref` for all uses but the last.
+  const loss = (p: Params, x: jaxjs.Array, ys: jaxjs.Array) => {
+    const block = (h: jaxjs.Array, name: string, channels: number, size: number) => {
+      const y = lax
+        .convGeneralDilated(
+          h,
+          p[`${name}.w`],
+          [1, 1],
+          [
+            [1, 1],
+            [1, 1],
+          ],
+        )
+        .add(p[`${name}.b`].reshape([1, channels, 1, 1]));
+      const half = size / 2;
+      return np.max(nn.relu(y).reshape([N, channels, half, 2, half, 2]), [3, 5]);
+    };
+    const h = block(block(x, 'conv1', c.channels[0], c.size), 'conv2', c.channels[1], c.size / 2);
+    const logits = np.matmul(h.reshape([N, -1]), p['fc.w']).add(p['fc.b']);
+    return np.mean(np.sum(ys.mul(nn.logSoftmax(logits, -1)), -1)).mul(-1);
+  };
+  const lr = c.lr;
+  const step = jax.jit((p: Params, x: jaxjs.Array, ys: jaxjs.Array) => {
+    const [value, grads] = jax.valueAndGrad(loss)(tree.ref(p), x, ys);
+    const updated = tree.map((w: jaxjs.Array, g: jaxjs.Array) => w.sub(g.mul(lr)), p, grads as Params) as Params;
+    return [value, updated] as [jaxjs.Array, Params];
+  });
+  return {
+    async step(): Promise<number> {
+      const [value, updated] = step(params, images.ref, labels.ref) as unknown as [jaxjs.Array, Params];
+      params = updated;
+      return (await value.data())[0];
+    },
+    dispose() {
+      tree.dispose(params);
+      images.dispose();
+      labels.dispose();
       step.dispose();
     },
   };

@@ -1,5 +1,5 @@
 // The benchmark harness (Node): `npm run bench [-- --browser] [--json FILE] [--reps N] [--sizes 256,512]
-// [--groups matmul,step,transformer] [--small | --full] [--no-tfjs] [--no-webgrad]`.
+// [--groups matmul,step,transformer,convnet] [--small | --full] [--no-tfjs] [--no-webgrad]`.
 // --no-webgrad runs the transformer group's peers and reference alone (the other groups ignore it).
 // In Node it runs the cases on Dawn (the 'webgpu' package); with --browser it serves bench/page.html with Vite and
 // runs them in headless Chromium. Either way it prints one table and, with --json, writes the rows.
