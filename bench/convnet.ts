@@ -6,8 +6,19 @@
 import type * as tfjs from '@tensorflow/tfjs-core';
 import { createRuntime, uniformRandom, type Runtime, type Tensor } from '../src/index.js';
 import type { BenchContext, BenchRow } from './types.js';
+import {
+  describeAdapter,
+  median,
+  peerRow,
+  registerTfjsGradients,
+  spread,
+  timeInterleaved,
+  WARMUP_STEPS,
+  type Case,
+  type ParamSpec,
+} from './peers.js';
 import { jaxConvnetStep } from './jax.js';
-import { median, timeInterleaved, WARMUP_STEPS, type Case } from './step.js';
+
 import { LOSS_TOLERANCE } from './transformer.js';
 
 export interface ConvnetConfig {
@@ -21,13 +32,6 @@ export interface ConvnetConfig {
 }
 
 export const CONVNET: ConvnetConfig = { batch: 32, size: 28, channels: [8, 16], classes: 10, lr: 0.05 };
-
-/** One parameter: its name, shape (PyTorch's layout for the convolutions, [in, out] for the linear) and values. */
-export interface ParamSpec {
-  name: string;
-  shape: number[];
-  data: Float32Array;
-}
 
 export interface ConvnetData {
   /** conv1.w [8,1,3,3], conv1.b, conv2.w [16,8,3,3], conv2.b, fc.w [784,10], fc.b, in this order. */
@@ -216,7 +220,7 @@ async function webgradCase(ctx: BenchContext, c: ConvnetConfig, data: ConvnetDat
         dispatches,
         hostMs: median(hostTimes.slice(WARMUP_STEPS)),
         profile: profile!,
-        adapter: describe(rt),
+        adapter: describeAdapter(rt),
       };
     } finally {
       model.dispose();
@@ -228,11 +232,6 @@ async function webgradCase(ctx: BenchContext, c: ConvnetConfig, data: ConvnetDat
   return { case: kase, finish };
 }
 
-function describe(rt: Runtime): string {
-  const { vendor, architecture, description, device } = rt.info.adapter;
-  return description || [vendor, architecture, device].filter(Boolean).join(' ') || 'unknown adapter';
-}
-
 /**
  * TF.js: the same model in its own layout (NHWC activations, filters [kh, kw, C, O]), tf.variableGrads for the
  * gradients, SGD's applyGradients for the update. The weights are rearranged once, here, rather than in every step:
@@ -242,15 +241,7 @@ function describe(rt: Runtime): string {
 async function tfjsCase(ctx: BenchContext, c: ConvnetConfig, data: ConvnetData) {
   const tf = ctx.tf as typeof tfjs | undefined;
   if (!tf) return null;
-  // tfjs-core registers no gradients by itself; variableGrads needs them (a side-effect import, idempotent).
-  try {
-    await import('@tensorflow/tfjs-core/dist/register_all_gradients');
-  } catch (e) {
-    ctx.log(
-      `convnet: TF.js gradients could not be registered (${e instanceof Error ? e.message : String(e)}); skipping TF.js`,
-    );
-    return null;
-  }
+  if (!(await registerTfjsGradients(ctx, 'convnet'))) return null;
   const spec = new Map(data.params.map((s) => [s.name, s]));
   // [O, C, kh, kw] → [kh, kw, C, O].
   const filters = (s: ParamSpec) => {
@@ -335,13 +326,6 @@ function jaxCase(ctx: BenchContext, c: ConvnetConfig, data: ConvnetData) {
   return { case: kase, dispose: () => model.dispose() };
 }
 
-/** The largest relative difference between any two of the losses (Infinity when one is not finite). */
-function spread(losses: number[]): number {
-  const finite = losses.filter(Number.isFinite);
-  if (finite.length < losses.length) return Infinity;
-  return (Math.max(...finite) - Math.min(...finite)) / Math.abs(Math.min(...finite));
-}
-
 export async function convnetCases(ctx: BenchContext): Promise<BenchRow[]> {
   const c = CONVNET;
   // Short enough for the table's 44-character name column.
@@ -396,33 +380,14 @@ export async function convnetCases(ctx: BenchContext): Promise<BenchRow[]> {
     ctx.log('|---|---|---|---|');
     for (const row of kernelTable(r.profile.kernels))
       ctx.log(`| \`${row.kernel}\` | ${row.count} | ${row.ms.toFixed(2)} | ${(100 * row.share).toFixed(1)}% |`);
-    rows.push({
-      group: 'convnet',
-      name,
-      adapter: r.adapter,
-      kernel: k.label,
-      ms,
-      tfjsMs: tfMs,
-      speedup: tfMs !== undefined ? tfMs / ms : undefined,
-      timing: 'wall',
-      extra: {
-        submissionsPerStep: r.submissions,
-        dispatchesPerStep: r.dispatches,
-        hostMs: Number(r.hostMs.toFixed(3)),
-        referenceLoss: Number(reference.toFixed(6)),
-        firstLoss: Number(k.losses[0].toFixed(6)),
-        loss: Number(k.loss.toFixed(6)),
-        lossSpread: Number(worst.toExponential(2)),
-        ...(tf ? { tfjsLoss: Number(tf.case.loss.toFixed(6)) } : {}),
-        ...(jax
-          ? {
-              jaxMs: Number(jaxMs!.toFixed(3)),
-              jaxLoss: Number(jax.case.loss.toFixed(6)),
-              speedupVsJax: Number((jaxMs! / ms).toFixed(2)),
-            }
-          : {}),
-      },
-    });
+    rows.push(
+      peerRow(
+        'convnet',
+        name,
+        { label: k.label, ms, loss: k.loss, firstLoss: k.losses[0], ...r },
+        { tfjs: tf?.case, jax: jax?.case, reference, lossSpread: worst },
+      ),
+    );
   }
   return rows;
 }

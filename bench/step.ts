@@ -5,22 +5,16 @@
 import type * as tfjs from '@tensorflow/tfjs-core';
 import { createRuntime, uniformRandom, type Runtime, type Tensor } from '../src/index.js';
 import type { BenchContext, BenchRow } from './types.js';
+import { describeAdapter, median, registerTfjsGradients, timeInterleaved, WARMUP_STEPS, type Case } from './peers.js';
 import { jaxMlpStep } from './jax.js';
 
 const LEARNING_RATE = 0.01;
-export const WARMUP_STEPS = 3;
 
 interface Shape {
   batch: number;
   inputs: number;
   hidden: number;
   classes: number;
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function makeData({ batch, inputs, hidden, classes }: Shape) {
@@ -38,35 +32,6 @@ function makeData({ batch, inputs, hidden, classes }: Shape) {
 }
 
 type Data = ReturnType<typeof makeData>;
-
-/** One way of running the step: `step` runs one training step and returns its loss, read back. */
-export interface Case {
-  label: string;
-  step(): Promise<number>;
-  times: number[];
-  /** Every step's loss, warm-up included, so that the cases can be compared step for step. */
-  losses: number[];
-  /** The last step's loss. */
-  loss: number;
-}
-
-/**
- * Warms each case up, then runs them in turn, one step each per round, so that all three see the same machine
- * load (a shared machine's load moves a lot between minutes). Each case's time is the median over the rounds.
- */
-export async function timeInterleaved(reps: number, cases: Case[]): Promise<void> {
-  for (const c of cases) for (let i = 0; i < WARMUP_STEPS; i++) c.losses.push((c.loss = await c.step()));
-  for (let r = 0; r < reps; r++) {
-    for (const c of cases) {
-      const started = performance.now();
-      c.loss = await c.step();
-      c.times.push(performance.now() - started);
-      c.losses.push(c.loss);
-    }
-  }
-  for (const c of cases)
-    if (!Number.isFinite(c.loss)) throw new Error(`bench step (${c.label}): the loss is ${c.loss}`);
-}
 
 function webgradModel(rt: Runtime, shape: Shape, data: Data) {
   const w1 = rt.keep(rt.tensor(data.w1, [shape.inputs, shape.hidden], { requiresGrad: true }));
@@ -137,24 +102,11 @@ async function webgradCase(ctx: BenchContext, shape: Shape, data: Data, compiled
   return { case: c, finish };
 }
 
-function describeAdapter(rt: Runtime): string {
-  const { vendor, architecture, description, device } = rt.info.adapter;
-  return description || [vendor, architecture, device].filter(Boolean).join(' ') || 'unknown adapter';
-}
-
 /** TF.js: tf.variableGrads for the loss, then SGD's applyGradients; the loss read back each step. */
 async function tfjsCase(ctx: BenchContext, shape: Shape, data: Data) {
   const tf = ctx.tf as typeof tfjs | undefined;
   if (!tf) return null;
-  // tfjs-core registers no gradients by itself; variableGrads needs them (a side-effect import, idempotent).
-  try {
-    await import('@tensorflow/tfjs-core/dist/register_all_gradients');
-  } catch (e) {
-    ctx.log(
-      `step: TF.js gradients could not be registered (${e instanceof Error ? e.message : String(e)}); skipping TF.js`,
-    );
-    return null;
-  }
+  if (!(await registerTfjsGradients(ctx, 'step'))) return null;
   const w1 = tf.variable(tf.tensor2d(data.w1, [shape.inputs, shape.hidden]));
   const b1 = tf.variable(tf.zeros([shape.hidden]));
   const w2 = tf.variable(tf.tensor2d(data.w2, [shape.hidden, shape.classes]));

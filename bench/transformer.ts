@@ -6,8 +6,18 @@
 import type * as tfjs from '@tensorflow/tfjs-core';
 import { createRuntime, uniformRandom, type Runtime, type Tensor } from '../src/index.js';
 import type { BenchContext, BenchRow } from './types.js';
+import {
+  describeAdapter,
+  median,
+  peerRow,
+  registerTfjsGradients,
+  spread,
+  timeInterleaved,
+  WARMUP_STEPS,
+  type Case,
+  type ParamSpec,
+} from './peers.js';
 import { jaxTransformerStep } from './jax.js';
-import { median, timeInterleaved, WARMUP_STEPS, type Case } from './step.js';
 
 export interface TransformerConfig {
   vocab: number;
@@ -34,13 +44,6 @@ export const TRANSFORMER: TransformerConfig = {
   lr: 0.1,
   eps: 1e-5,
 };
-
-/** One parameter: its name (the key in every implementation), shape and initial values. */
-export interface ParamSpec {
-  name: string;
-  shape: number[];
-  data: Float32Array;
-}
 
 export interface TransformerData {
   /** In a fixed order; every implementation builds its parameters from this list. */
@@ -272,11 +275,6 @@ async function webgradCase(ctx: BenchContext, c: TransformerConfig, data: Transf
   return { case: kase, finish };
 }
 
-function describeAdapter(rt: Runtime): string {
-  const { vendor, architecture, description, device } = rt.info.adapter;
-  return description || [vendor, architecture, device].filter(Boolean).join(' ') || 'unknown adapter';
-}
-
 /** An additive causal mask [T, T]: 0 where key ≤ query, a large negative number above the diagonal. */
 export function causalMask(context: number): Float32Array {
   const mask = new Float32Array(context * context);
@@ -291,15 +289,7 @@ export function causalMask(context: number): Float32Array {
 async function tfjsCase(ctx: BenchContext, c: TransformerConfig, data: TransformerData) {
   const tf = ctx.tf as typeof tfjs | undefined;
   if (!tf) return null;
-  // tfjs-core registers no gradients by itself; variableGrads needs them (a side-effect import, idempotent).
-  try {
-    await import('@tensorflow/tfjs-core/dist/register_all_gradients');
-  } catch (e) {
-    ctx.log(
-      `transformer: TF.js gradients could not be registered (${e instanceof Error ? e.message : String(e)}); skipping TF.js`,
-    );
-    return null;
-  }
+  if (!(await registerTfjsGradients(ctx, 'transformer'))) return null;
   const p: Record<string, tfjs.Variable> = {};
   for (const s of data.params) p[s.name] = tf.variable(tf.tensor(s.data, s.shape), true, `transformer.${s.name}`);
   const { batch: B, context: T, dModel: C, heads: H, vocab: V } = c;
@@ -363,13 +353,6 @@ function jaxCase(ctx: BenchContext, c: TransformerConfig, data: TransformerData)
   return { case: kase, dispose: () => model.dispose() };
 }
 
-/** The largest relative difference between any two of the losses (Infinity when one is not finite). */
-function spread(losses: number[]): number {
-  const finite = losses.filter(Number.isFinite);
-  if (finite.length < losses.length) return Infinity;
-  return (Math.max(...finite) - Math.min(...finite)) / Math.abs(Math.min(...finite));
-}
-
 export const LOSS_TOLERANCE = 1e-3;
 
 export interface TransformerOptions {
@@ -425,33 +408,14 @@ export async function transformerCases(ctx: BenchContext, options: TransformerOp
     ctx.log(
       `transformer: webgrad ${k.label} ${ms.toFixed(2)} ms/step, ${r.submissions} submissions, ${r.dispatches} dispatches, JS ${r.hostMs.toFixed(2)} ms`,
     );
-    rows.push({
-      group: 'transformer',
-      name,
-      adapter: r.adapter,
-      kernel: k.label,
-      ms,
-      tfjsMs: tfMs,
-      speedup: tfMs !== undefined ? tfMs / ms : undefined,
-      timing: 'wall',
-      extra: {
-        submissionsPerStep: r.submissions,
-        dispatchesPerStep: r.dispatches,
-        hostMs: Number(r.hostMs.toFixed(3)),
-        referenceLoss: Number(reference.toFixed(6)),
-        firstLoss: Number(k.losses[0].toFixed(6)),
-        loss: Number(k.loss.toFixed(6)),
-        lossSpread: Number(worst.toExponential(2)),
-        ...(tf ? { tfjsLoss: Number(tf.case.loss.toFixed(6)) } : {}),
-        ...(jax
-          ? {
-              jaxMs: Number(jaxMs!.toFixed(3)),
-              jaxLoss: Number(jax.case.loss.toFixed(6)),
-              speedupVsJax: Number((jaxMs! / ms).toFixed(2)),
-            }
-          : {}),
-      },
-    });
+    rows.push(
+      peerRow(
+        'transformer',
+        name,
+        { label: k.label, ms, loss: k.loss, firstLoss: k.losses[0], ...r },
+        { tfjs: tf?.case, jax: jax?.case, reference, lossSpread: worst },
+      ),
+    );
   }
   // Without webgrad there is no row to carry the peers' figures: one per peer, so the table still shows them.
   if (!withWebgrad) {
