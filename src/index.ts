@@ -95,5 +95,14 @@ export { initialWeights } from './nn/init.js';
 export type { ValueAndGrad } from './nn/functional.js';
 export { Optimizer, Sgd, Adam, type SgdOptions, type AdamOptions } from './optim/optimizer.js';
 export * as data from './data/index.js';
-export type { Dataset, Minibatch, MinibatchOptions, Digits, DigitsSplit, Words, WordWindows } from './data/index.js';
+export type {
+  Dataset,
+  Minibatch,
+  MinibatchOptions,
+  Digits,
+  DigitsSplit,
+  Words,
+  WordWindows,
+  WordSequences,
+} from './data/index.js';
 export { encodeSafetensors, decodeSafetensors, type NamedArray, type SafetensorsContents } from './io/safetensors.js';

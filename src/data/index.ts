@@ -21,6 +21,7 @@ export {
   englishWords,
   splitWords,
   wordWindows,
+  wordSequences,
   bigramCounts,
   bigramBaseline,
   encodeWord,
@@ -29,5 +30,6 @@ export {
   END_TOKEN,
   type Words,
   type WordWindows,
+  type WordSequences,
   type WordsSplitOptions,
 } from './words.js';

@@ -80,6 +80,49 @@ export function wordWindows(words: readonly string[], context: number): WordWind
   return { contexts, targets, count, context };
 }
 
+/** Sequences for a model that predicts at every position: `inputs` and `targets` [count, T], token ids. */
+export interface WordSequences {
+  inputs: Int32Array;
+  /** The next token at each position, or `ignoreIndex` (−1) where nothing is to be predicted (padding, overlap). */
+  targets: Int32Array;
+  count: number;
+  context: number;
+}
+
+/**
+ * Rows for a transformer trained at every position (as makemore's): a word w₁…wₙ is the token stream
+ * `. w₁ … wₙ .`, the inputs of a row are T tokens of it (end-token padded after the word) and the targets the
+ * tokens one later, −1 past the word. A word longer than T − 1 letters takes more rows: each next row ends T
+ * predictions later (or at the word's end) and starts T tokens before, so every prediction sees as much context as
+ * T allows, and a prediction already made by an earlier row is −1 in the later one, so each is counted once.
+ * Train with `softmaxCrossEntropy(logits, targets, { ignoreIndex: -1 })`.
+ */
+export function wordSequences(words: readonly string[], context: number): WordSequences {
+  if (!Number.isInteger(context) || context < 1)
+    throw new Error(`words: context must be a positive integer, got ${context}`);
+  const rows: { stream: number[]; start: number; from: number }[] = [];
+  for (const word of words) {
+    const stream = [END_TOKEN, ...encodeWord(word), END_TOKEN];
+    const predictions = stream.length - 1; // positions 0 … n predict stream[1 … n+1]
+    let covered = 0;
+    while (covered < predictions) {
+      const end = Math.min(covered + context, predictions);
+      rows.push({ stream, start: Math.max(0, end - context), from: covered });
+      covered = end;
+    }
+  }
+  const inputs = new Int32Array(rows.length * context);
+  const targets = new Int32Array(rows.length * context).fill(-1);
+  rows.forEach(({ stream, start, from }, r) => {
+    for (let j = 0; j < context; j++) {
+      const p = start + j;
+      inputs[r * context + j] = p >= 0 && p < stream.length - 1 ? stream[p] : END_TOKEN;
+      if (p >= from && p < stream.length - 1) targets[r * context + j] = stream[p + 1];
+    }
+  });
+  return { inputs, targets, count: rows.length, context };
+}
+
 /** The bigram counts [27·27] (row: previous token, column: next), over the end-padded words. */
 export function bigramCounts(words: readonly string[]): Float64Array {
   const v = WORD_VOCAB.length;

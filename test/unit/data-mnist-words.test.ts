@@ -114,6 +114,26 @@ describe('words: vocabulary, split, windows, bigram baseline', () => {
     expect(data.decodeTokens(long.contexts.subarray(5 * 2, 6 * 2))).toBe('de');
   });
 
+  it('makes left-aligned rows for every-position training, long words in overlapping rows, each prediction once', () => {
+    const s = data.wordSequences(['ab'], 4);
+    expect(s.count).toBe(1);
+    expect(data.decodeTokens(s.inputs)).toBe('.ab.');
+    expect(Array.from(s.targets)).toEqual([1, 2, 0, -1]);
+    // "abcde" with T = 4: stream ".abcde." has 6 predictions; rows cover positions 0–3, then 2–5 predicting 4–5.
+    const long = data.wordSequences(['abcde'], 4);
+    expect(long.count).toBe(2);
+    expect(data.decodeTokens(long.inputs.subarray(0, 4))).toBe('.abc');
+    expect(Array.from(long.targets.subarray(0, 4))).toEqual([1, 2, 3, 4]);
+    expect(data.decodeTokens(long.inputs.subarray(4, 8))).toBe('bcde');
+    expect(Array.from(long.targets.subarray(4, 8))).toEqual([-1, -1, 5, 0]);
+    // Every predicted token of the windows appears once among the sequences' targets.
+    const words = ['abcde', 'b', 'cab', 'abcdefghij'];
+    for (const t of [1, 3, 5, 16]) {
+      const seq = data.wordSequences(words, t);
+      expect(seq.targets.filter((v) => v >= 0).length).toBe(data.wordWindows(words, t).count);
+    }
+  });
+
   it('computes the add-one bigram baseline in nats per character', () => {
     // Train "a": pairs (., a), (a, .). Validation "a" costs −ln((1+1)/(1+27)) for each of its two pairs.
     expect(data.bigramBaseline(['a'], ['a'])).toBeCloseTo(Math.log(28 / 2), 12);
