@@ -18,7 +18,8 @@ export default defineConfig({
     outDir: 'dist',
     target: 'es2022',
     sourcemap: true,
-    rollupOptions: { external: [/^wgsl_reflect/] },
+    // The data packages stay imports of the package's dependencies: bundled, their 24 MB of JSON would ship in dist.
+    rollupOptions: { external: [/^wgsl_reflect/, /^mnist$/, /^an-array-of-english-words$/] },
   },
   test: {
     projects: [

@@ -27,6 +27,17 @@ export async function createRuntime(options: RuntimeOptions = { backend: 'webgpu
 }
 
 export { Runtime } from './runtime/runtime.js';
+// Gradients on this runtime against the float64 CPU reference, per parameter, within the K-scaled float32 bound.
+export {
+  checkGradients,
+  estimateReduction,
+  type GradientCheck,
+  type GradientCheckLoss,
+  type GradientCheckLossResult,
+  type GradientCheckOptions,
+  type GradientCheckParams,
+  type ParameterGradientCheck,
+} from './runtime/check-gradients.js';
 export { Tensor } from './tensor/tensor.js';
 export type { RuntimeOptions, RuntimeInfo, TensorOptions } from './runtime/runtime.js';
 export type { MatmulOptions } from './ops/matmul.js';
@@ -84,5 +95,14 @@ export { initialWeights } from './nn/init.js';
 export type { ValueAndGrad } from './nn/functional.js';
 export { Optimizer, Sgd, Adam, type SgdOptions, type AdamOptions } from './optim/optimizer.js';
 export * as data from './data/index.js';
-export type { Dataset, Minibatch, MinibatchOptions } from './data/index.js';
+export type {
+  Dataset,
+  Minibatch,
+  MinibatchOptions,
+  Digits,
+  DigitsSplit,
+  Words,
+  WordWindows,
+  WordSequences,
+} from './data/index.js';
 export { encodeSafetensors, decodeSafetensors, type NamedArray, type SafetensorsContents } from './io/safetensors.js';
