@@ -177,7 +177,14 @@ function blockedKernel(p: MatmulProblem, plan: MatmulPlan) {
   const common = { TRANSPOSE_A: p.transposeA, TRANSPOSE_B: p.transposeB, VEC_A: vecA, VEC_B: vecB };
   if (plan.variant === 'direct') {
     const [x, y] = plan.workgroup ?? [4, 4];
-    return { shader: directShader, constants: { ...common, WG_X: x, WG_Y: y }, blockM: 4 * y, blockN: 4 * x, stepK: 4 };
+    const wide = plan.wide ?? false;
+    return {
+      shader: directShader,
+      constants: { ...common, WG_X: x, WG_Y: y, WIDE: wide },
+      blockM: 4 * y,
+      blockN: (wide ? 8 : 4) * x,
+      stepK: 4,
+    };
   }
   const micro = plan.variant === 'tile128' ? 8 : 4;
   const tileK = plan.tileK ?? 16;

@@ -3,7 +3,8 @@
 
 /**
  * - `tile128` / `tile64`: workgroup-memory tiles of 16×16 invocations, 8×8 or 4×4 outputs each (real GPUs).
- * - `direct`: no workgroup memory, 4×4 outputs per invocation from vec4 reads (software adapters prefer it).
+ * - `direct`: no workgroup memory, 4×4 outputs (4×8 when `wide`) per invocation from vec4 reads (software adapters
+ *   prefer it).
  * - `gemv`: one output row or column (M = 1 or N = 1).
  * - `gemv_subgroup`: the same with subgroup reductions, where each output's k values are contiguous; a candidate
  *   for `rt.tune()` on adapters with `subgroups`, kept only where it measures faster.
@@ -18,6 +19,8 @@ export interface MatmulPlan {
   tileK?: number;
   /** Invocations per workgroup of `direct`, [x, y]. */
   workgroup?: [number, number];
+  /** `direct` only: 4×8 outputs per invocation instead of 4×4 (the A reads shared by two column blocks). */
+  wide?: boolean;
 }
 
 export interface MatmulShape {
@@ -57,7 +60,11 @@ export function chooseMatmulPlan(s: MatmulShape, adapter: AdapterTraits): Matmul
     // 4×4 invocations (a 16×16 block) measured fastest there; splitting K did not pay (2 emulated cores are busy
     // from a handful of workgroups).
     const blocks = Math.ceil(s.m / 16) * Math.ceil(s.n / 16);
-    return { variant: 'direct', splits: splitsFor(s.k, blocks, 4, 256), workgroup: [4, 4] };
+    // 4×8 outputs per invocation (the A reads shared by two column blocks) measured faster on the transformer's
+    // shapes (bench/NOTES.md, "Transformer step", attempt 7); below N = 32 a 2×4 workgroup keeps the block 16 wide,
+    // since a 32-wide block over N = 16 left half its invocations idle and measured several times slower.
+    const workgroup: [number, number] = s.n > 16 ? [4, 4] : [2, 4];
+    return { variant: 'direct', splits: splitsFor(s.k, blocks, 4, 256), workgroup, wide: true };
   }
   const big = s.m >= 512 && s.n >= 512;
   const tile = big ? 128 : 64;
@@ -94,6 +101,8 @@ export function candidatePlans(s: MatmulShape, adapter: AdapterTraits): MatmulPl
     { variant: 'direct', splits: 1, workgroup: [4, 4] },
     { variant: 'direct', splits: 1, workgroup: [8, 4] },
     { variant: 'direct', splits: 1, workgroup: [8, 8] },
+    { variant: 'direct', splits: 1, workgroup: [4, 4], wide: true },
+    { variant: 'direct', splits: 1, workgroup: [2, 4], wide: true },
     { variant: 'tile64', splits: 1, tileK: 16 },
     { variant: 'tile128', splits: 1, tileK: 8 },
     { variant: 'tile128', splits: 1, tileK: 16 },

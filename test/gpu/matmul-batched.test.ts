@@ -17,6 +17,7 @@ afterAll(() => gpu?.destroy());
 
 const PLANS: MatmulPlan[] = [
   { variant: 'direct', splits: 1, workgroup: [4, 4] },
+  { variant: 'direct', splits: 1, workgroup: [4, 4], wide: true },
   { variant: 'tile64', splits: 1, tileK: 16 },
   { variant: 'tile128', splits: 1, tileK: 8 },
 ];

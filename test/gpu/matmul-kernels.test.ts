@@ -31,6 +31,10 @@ afterAll(() => gpu?.destroy());
 const BLOCKED: MatmulPlan[] = [
   { variant: 'direct', splits: 1, workgroup: [8, 8] },
   { variant: 'direct', splits: 1, workgroup: [4, 4] },
+  // 4×8 outputs per invocation: the second column block's reads and stores, ragged in N.
+  { variant: 'direct', splits: 1, workgroup: [4, 4], wide: true },
+  // The software default below N = 32: a non-square wide block, 16×16.
+  { variant: 'direct', splits: 1, workgroup: [2, 4], wide: true },
   { variant: 'tile64', splits: 1, tileK: 16 },
   { variant: 'tile128', splits: 1, tileK: 8 },
   { variant: 'tile128', splits: 1, tileK: 16 },
@@ -64,7 +68,7 @@ const GEMV_SHAPES: [number, number, number][] = [
 ];
 
 function planName(p: MatmulPlan): string {
-  return `${p.variant}${p.tileK ? ` k${p.tileK}` : ''}${p.workgroup ? ` wg${p.workgroup.join('x')}` : ''}${p.splits > 1 ? ` split${p.splits}` : ''}`;
+  return `${p.variant}${p.tileK ? ` k${p.tileK}` : ''}${p.workgroup ? ` wg${p.workgroup.join('x')}` : ''}${p.wide ? ' wide' : ''}${p.splits > 1 ? ` split${p.splits}` : ''}`;
 }
 
 /** op(A)·op(B) on the GPU under `plan` against the reference, with the dispatch trace. */
