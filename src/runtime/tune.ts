@@ -23,7 +23,12 @@ const TRAINING_SHAPES: MatmulShape[] = [
 ];
 
 function describePlan(p: MatmulPlan): string {
-  return [p.tileK && `k${p.tileK}`, p.workgroup && `wg${p.workgroup.join('x')}`, p.wide && 'wide', p.splits > 1 && `split${p.splits}`]
+  return [
+    p.tileK && `k${p.tileK}`,
+    p.workgroup && `wg${p.workgroup.join('x')}`,
+    p.wide && 'wide',
+    p.splits > 1 && `split${p.splits}`,
+  ]
     .filter(Boolean)
     .join(' ');
 }
