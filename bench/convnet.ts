@@ -11,15 +11,13 @@ import {
   median,
   peerRow,
   registerTfjsGradients,
-  spread,
+  logLossAgreement,
   timeInterleaved,
   WARMUP_STEPS,
   type Case,
   type ParamSpec,
 } from './peers.js';
 import { jaxConvnetStep } from './jax.js';
-
-import { LOSS_TOLERANCE } from './transformer.js';
 
 export interface ConvnetConfig {
   batch: number;
@@ -343,23 +341,7 @@ export async function convnetCases(ctx: BenchContext): Promise<BenchRow[]> {
     tf?.dispose();
     jax?.dispose();
   }
-  // The losses side by side: the first step's against the float64 reference, after the warm-up, and at the end.
-  ctx.log(`convnet: float64 reference loss of the initial weights ${reference.toFixed(6)}`);
-  const at = (label: string, index: number) => {
-    const values = cases.map((k) => k.losses[index]);
-    const worst = spread(index === 0 ? [reference, ...values] : values);
-    const row = cases.map((k, i) => `${k.label} ${values[i].toFixed(6)}`).join(', ');
-    ctx.log(
-      `convnet: loss ${label}: ${row}; spread ${worst.toExponential(2)}${worst > LOSS_TOLERANCE ? ' — MISMATCH' : ''}`,
-    );
-    return worst;
-  };
-  const steps = cases[0].losses.length;
-  const worst = Math.max(
-    at('at step 0', 0),
-    at(`after warm-up (step ${WARMUP_STEPS})`, WARMUP_STEPS),
-    at(`at the end (step ${steps - 1})`, steps - 1),
-  );
+  const worst = logLossAgreement(ctx, 'convnet', cases, reference);
   const tfMs = tf ? median(tf.case.times) : undefined;
   if (tf) ctx.log(`convnet: TF.js ${tfMs!.toFixed(2)} ms/step`);
   const jaxMs = jax ? median(jax.case.times) : undefined;

@@ -59,6 +59,31 @@ export function spread(losses: number[]): number {
   return (Math.max(...finite) - Math.min(...finite)) / Math.abs(Math.min(...finite));
 }
 
+/** Losses further apart than this (relative) mean that two implementations do not train the same model. */
+export const LOSS_TOLERANCE = 1e-3;
+
+/**
+ * Logs the cases' losses side by side (the first step's with the float64 reference, after the warm-up, and at the
+ * end), flagging a mismatch; returns the largest spread.
+ */
+export function logLossAgreement(ctx: BenchContext, group: string, cases: Case[], reference: number): number {
+  ctx.log(`${group}: float64 reference loss of the initial weights ${reference.toFixed(6)}`);
+  const at = (label: string, index: number) => {
+    const values = cases.map((k) => k.losses[index]);
+    const worst = spread(index === 0 ? [reference, ...values] : values);
+    const row = cases.map((k, i) => `${k.label} ${values[i].toFixed(6)}`).join(', ');
+    const flag = worst > LOSS_TOLERANCE ? ' — MISMATCH' : '';
+    ctx.log(`${group}: loss ${label}: ${row}; spread ${worst.toExponential(2)}${flag}`);
+    return worst;
+  };
+  const steps = cases[0]?.losses.length ?? 0;
+  return Math.max(
+    at('at step 0', 0),
+    at(`after warm-up (step ${WARMUP_STEPS})`, WARMUP_STEPS),
+    at(`at the end (step ${steps - 1})`, steps - 1),
+  );
+}
+
 /** tfjs-core registers no gradients by itself; variableGrads needs them (a side-effect import, idempotent). */
 export async function registerTfjsGradients(ctx: BenchContext, group: string): Promise<boolean> {
   try {

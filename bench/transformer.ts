@@ -11,7 +11,7 @@ import {
   median,
   peerRow,
   registerTfjsGradients,
-  spread,
+  logLossAgreement,
   timeInterleaved,
   WARMUP_STEPS,
   type Case,
@@ -353,8 +353,6 @@ function jaxCase(ctx: BenchContext, c: TransformerConfig, data: TransformerData)
   return { case: kase, dispose: () => model.dispose() };
 }
 
-export const LOSS_TOLERANCE = 1e-3;
-
 export interface TransformerOptions {
   /** Leave webgrad out: only the peers and the reference (to check them while webgrad lacks an op). */
   webgrad?: boolean;
@@ -378,23 +376,7 @@ export async function transformerCases(ctx: BenchContext, options: TransformerOp
     tf?.dispose();
     jax?.dispose();
   }
-  // The losses side by side: the first step's against the float64 reference, after the warm-up, and at the end.
-  ctx.log(`transformer: float64 reference loss of the initial weights ${reference.toFixed(6)}`);
-  const at = (label: string, index: number) => {
-    const values = cases.map((k) => k.losses[index]);
-    const worst = spread(index === 0 ? [reference, ...values] : values);
-    const row = cases.map((k, i) => `${k.label} ${values[i].toFixed(6)}`).join(', ');
-    ctx.log(
-      `transformer: loss ${label}: ${row}; spread ${worst.toExponential(2)}${worst > LOSS_TOLERANCE ? ' — MISMATCH' : ''}`,
-    );
-    return worst;
-  };
-  const steps = cases[0]?.losses.length ?? 0;
-  const worst = Math.max(
-    at('at step 0', 0),
-    at(`after warm-up (step ${WARMUP_STEPS})`, WARMUP_STEPS),
-    at(`at the end (step ${steps - 1})`, steps - 1),
-  );
+  const worst = logLossAgreement(ctx, 'transformer', cases, reference);
   const tfMs = tf ? median(tf.case.times) : undefined;
   if (tf) ctx.log(`transformer: TF.js ${tfMs!.toFixed(2)} ms/step`);
   const jaxMs = jax ? median(jax.case.times) : undefined;
