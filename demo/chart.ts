@@ -1,89 +1,62 @@
-// Small SVG charts: no library, redrawn whole (a few hundred points at most).
+// The page's charts, drawn by Observable Plot: lines with baselines, bars, cells (confusion matrices, filters,
+// attention heatmaps) from one declarative API. Named imports only, so that the bundle keeps just these marks.
+import { barX, barY, cell, line, plot, ruleY, text, tip, type PlotOptions } from '@observablehq/plot';
 
-const SVG = 'http://www.w3.org/2000/svg';
-
-function el<K extends keyof SVGElementTagNameMap>(
-  name: K,
-  attrs: Record<string, string | number>,
-  text?: string,
-): SVGElementTagNameMap[K] {
-  const node = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-export interface Point {
+export interface SeriesPoint {
   step: number;
-  loss: number;
-  accuracy?: number;
+  value: number;
 }
 
-/** Loss (left axis, from 0) and accuracy (right axis, 0–1) against the step. */
-export function drawTrainingChart(svg: SVGSVGElement, points: Point[], totalSteps: number): void {
-  const [width, height] = [520, 300];
-  const pad = { left: 48, right: 44, top: 14, bottom: 30 };
-  const plotW = width - pad.left - pad.right;
-  const plotH = height - pad.top - pad.bottom;
-  svg.replaceChildren();
-  const maxLoss = Math.max(1e-6, ...points.map((p) => p.loss));
-  const lossTop = niceCeil(maxLoss);
-  const x = (step: number) => pad.left + (plotW * step) / Math.max(1, totalSteps);
-  const yLoss = (v: number) => pad.top + plotH * (1 - v / lossTop);
-  const yAcc = (v: number) => pad.top + plotH * (1 - v);
+const COLORS = ['#e8710a', '#1a73e8', '#188038', '#a142f4', '#9aa0a6', '#f9ab00', '#12b5cb', '#e52592'];
 
-  for (let i = 0; i <= 4; i++) {
-    const y = pad.top + (plotH * i) / 4;
-    svg.append(el('line', { x1: pad.left, x2: pad.left + plotW, y1: y, y2: y, stroke: '#eceff3' }));
-    svg.append(el('text', { x: pad.left - 6, y: y + 4, 'text-anchor': 'end' }, fmt(lossTop * (1 - i / 4))));
-    svg.append(el('text', { x: pad.left + plotW + 6, y: y + 4 }, (1 - i / 4).toFixed(2)));
-  }
-  for (let i = 0; i <= 5; i++) {
-    const step = Math.round((totalSteps * i) / 5);
-    svg.append(el('text', { x: x(step), y: height - 10, 'text-anchor': 'middle' }, String(step)));
-  }
-  svg.append(el('rect', { x: pad.left, y: pad.top, width: plotW, height: plotH, fill: 'none', stroke: '#cdd2d9' }));
-  svg.append(
-    el(
-      'text',
-      {
-        x: 12,
-        y: pad.top + plotH / 2,
-        transform: `rotate(-90 12 ${pad.top + plotH / 2})`,
-        'text-anchor': 'middle',
-        fill: '#e8710a',
-      },
-      'loss',
-    ),
-  );
-  svg.append(
-    el(
-      'text',
-      {
-        x: width - 6,
-        y: pad.top + plotH / 2,
-        transform: `rotate(90 ${width - 6} ${pad.top + plotH / 2})`,
-        'text-anchor': 'middle',
-        fill: '#1a73e8',
-      },
-      'accuracy',
-    ),
-  );
+function draw(root: Element, options: PlotOptions): void {
+  root.replaceChildren(plot({ style: { fontSize: '11px', background: 'transparent' }, ...options }));
+}
 
-  const path = (ys: (p: Point) => number | undefined) =>
-    points
-      .filter((p) => ys(p) !== undefined)
-      .map((p, i) => `${i ? 'L' : 'M'}${x(p.step).toFixed(1)},${ys(p)!.toFixed(1)}`)
-      .join('');
-  svg.append(el('path', { d: path((p) => yLoss(p.loss)), fill: 'none', stroke: '#e8710a', 'stroke-width': 2 }));
-  svg.append(
-    el('path', {
-      d: path((p) => (p.accuracy === undefined ? undefined : yAcc(p.accuracy))),
-      fill: 'none',
-      stroke: '#1a73e8',
-      'stroke-width': 2,
-    }),
-  );
+/**
+ * The shared training chart: every series against the step (losses from 0, accuracies on their own 0–1 chart
+ * below), and each baseline as a dashed horizontal line with its name.
+ */
+export function drawTrainingChart(
+  losses: Element,
+  accuracies: Element,
+  series: Record<string, SeriesPoint[]>,
+  baselines: Record<string, number>,
+  totalSteps: number,
+): void {
+  const rows = (pick: (name: string) => boolean) =>
+    Object.entries(series)
+      .filter(([name]) => pick(name))
+      .flatMap(([name, points]) => points.map((p) => ({ ...p, series: name })));
+  const isAccuracy = (name: string) => /accuracy/.test(name);
+  const lossRows = rows((n) => !isAccuracy(n));
+  const accuracyRows = rows(isAccuracy);
+  const names = Object.keys(series);
+  const color = { domain: names, range: names.map((_, i) => COLORS[i % COLORS.length]), legend: names.length > 0 };
+  const baselineRows = Object.entries(baselines).map(([name, value]) => ({ name, value }));
+  const lastStep = Math.max(totalSteps, ...lossRows.map((r) => r.step), 1);
+  draw(losses, {
+    width: 520,
+    height: 240,
+    x: { domain: [0, lastStep], label: 'step' },
+    y: { grid: true, zero: true, label: 'loss' },
+    color,
+    marks: [
+      ruleY(baselineRows, { y: 'value', stroke: '#5f6368', strokeDasharray: '4 3' }),
+      text(baselineRows, { y: 'value', x: lastStep, text: 'name', textAnchor: 'end', dy: -6, fill: '#5f6368' }),
+      line(lossRows, { x: 'step', y: 'value', stroke: 'series', strokeWidth: 2 }),
+    ],
+  });
+  accuracies.toggleAttribute('hidden', accuracyRows.length === 0);
+  if (accuracyRows.length === 0) return;
+  draw(accuracies, {
+    width: 520,
+    height: 140,
+    x: { domain: [0, lastStep], label: 'step' },
+    y: { grid: true, domain: [0, 1], label: 'accuracy' },
+    color: { ...color, legend: false },
+    marks: [line(accuracyRows, { x: 'step', y: 'value', stroke: 'series', strokeWidth: 2 })],
+  });
 }
 
 export interface Bar {
@@ -92,69 +65,113 @@ export interface Bar {
   value: number;
 }
 
-/** Grouped bars: one group per shape, one bar per series; a series named `TF.js <name>` is drawn pale beside `<name>`. */
-export function drawBars(svg: SVGSVGElement, bars: Bar[], unit: string): void {
-  const [width, height] = [520, 260];
-  const pad = { left: 48, right: 10, top: 26, bottom: 34 };
-  const plotW = width - pad.left - pad.right;
-  const plotH = height - pad.top - pad.bottom;
-  svg.replaceChildren();
-  const base = (series: string) => series.replace(/^TF\.js /, '');
-  const groups = [...new Set(bars.map((b) => b.group))];
-  const series = [...new Set(bars.map((b) => b.series))];
-  const bases = [...new Set(bars.map((b) => base(b.series)))];
-  // Each webgrad bar, then its TF.js bar.
-  const ordered = bases.flatMap((b) =>
-    series.filter((s) => base(s) === b).sort((x, y) => Number(x.startsWith('TF.js')) - Number(y.startsWith('TF.js'))),
+/** Grouped vertical bars: one group per `group`, one bar per `series` inside it. */
+export function drawBars(root: Element, bars: Bar[], unit: string): void {
+  draw(root, {
+    width: 520,
+    height: 260,
+    fx: { label: null },
+    x: { axis: null },
+    y: { grid: true, label: unit },
+    color: { legend: true },
+    marks: [
+      barY(bars, { fx: 'group', x: 'series', y: 'value', fill: 'series' }),
+      tip(bars, { fx: 'group', x: 'series', y: 'value' }),
+    ],
+  });
+}
+
+/** One horizontal bar per class: a classifier's probabilities, the most likely class darker. */
+export function drawProbabilities(root: Element, probabilities: ArrayLike<number>): void {
+  const rows = Array.from(probabilities, (p, digit) => ({ digit: String(digit), p }));
+  const best = rows.reduce((a, b) => (b.p > a.p ? b : a), rows[0]);
+  draw(root, {
+    width: 260,
+    height: 220,
+    marginLeft: 24,
+    x: { domain: [0, 1], grid: true, label: 'probability' },
+    y: { domain: rows.map((r) => r.digit), label: null },
+    marks: [
+      barX(rows, { y: 'digit', x: 'p', fill: (r: { digit: string }) => (r === best ? '#1a73e8' : '#9ac1f5') }),
+      text(rows, { y: 'digit', x: 'p', text: (r: { p: number }) => r.p.toFixed(2), textAnchor: 'start', dx: 3 }),
+    ],
+  });
+}
+
+/** A confusion matrix: true class down, predicted class across, counts as colour and as text. */
+export function drawConfusion(root: Element, counts: number[][]): void {
+  const rows = counts.flatMap((row, truth) =>
+    row.map((n, predicted) => ({ truth: String(truth), predicted: String(predicted), n })),
   );
-  const top = niceCeil(Math.max(1e-9, ...bars.map((b) => b.value)));
-  const colors = ['#1a73e8', '#e8710a', '#188038', '#a142f4', '#9aa0a6', '#f9ab00', '#12b5cb', '#e52592'];
-  const colorOf = (s: string) => colors[bases.indexOf(base(s)) % colors.length];
-  for (let i = 0; i <= 4; i++) {
-    const y = pad.top + (plotH * i) / 4;
-    svg.append(el('line', { x1: pad.left, x2: pad.left + plotW, y1: y, y2: y, stroke: '#eceff3' }));
-    svg.append(el('text', { x: pad.left - 6, y: y + 4, 'text-anchor': 'end' }, fmt(top * (1 - i / 4))));
-  }
-  svg.append(el('text', { x: 4, y: 14 }, unit));
-  const groupW = plotW / Math.max(1, groups.length);
-  const barW = (groupW * 0.8) / Math.max(1, ordered.length);
-  bars.forEach((b) => {
-    const g = groups.indexOf(b.group);
-    const s = ordered.indexOf(b.series);
-    const h = (plotH * b.value) / top;
-    const x = pad.left + g * groupW + groupW * 0.1 + s * barW;
-    const opacity = b.series.startsWith('TF.js') ? 0.35 : 1;
-    svg.append(
-      el('rect', {
-        x,
-        y: pad.top + plotH - h,
-        width: barW - 1,
-        height: h,
-        fill: colorOf(b.series),
-        'fill-opacity': opacity,
+  const classes = counts.map((_, i) => String(i));
+  draw(root, {
+    width: 300,
+    height: 300,
+    marginLeft: 36,
+    x: { domain: classes, label: 'predicted', axis: 'top' },
+    y: { domain: classes, label: 'true' },
+    color: { type: 'sqrt', scheme: 'blues' },
+    marks: [
+      cell(rows, { x: 'predicted', y: 'truth', fill: 'n', inset: 0.5 }),
+      text(rows, {
+        x: 'predicted',
+        y: 'truth',
+        text: (r: { n: number }) => (r.n ? String(r.n) : ''),
+        fill: (r: { truth: string; predicted: string }) => (r.truth === r.predicted ? 'white' : '#b3261e'),
       }),
-    );
+    ],
   });
-  groups.forEach((g, i) =>
-    svg.append(el('text', { x: pad.left + (i + 0.5) * groupW, y: height - 16, 'text-anchor': 'middle' }, g)),
+}
+
+/**
+ * Small heatmaps side by side, one per `maps[i]` (row-major `rows`×`cols`): convolution filters, attention heads.
+ * A diverging scale centred on 0 unless `sequential`.
+ */
+export function drawHeatmaps(
+  root: Element,
+  maps: { title: string; values: ArrayLike<number> }[],
+  rows: number,
+  cols: number,
+  options: { cellSize?: number; sequential?: boolean; rowLabels?: string[]; colLabels?: string[] } = {},
+): void {
+  const size = options.cellSize ?? 14;
+  const data = maps.flatMap((m) =>
+    Array.from(m.values, (v, i) => ({
+      map: m.title,
+      row: options.rowLabels?.[Math.floor(i / cols)] ?? Math.floor(i / cols),
+      col: options.colLabels?.[i % cols] ?? i % cols,
+      v,
+    })),
   );
-  const legend = [...bases, ...(series.some((s) => s.startsWith('TF.js')) ? ['pale: TF.js'] : [])];
-  legend.forEach((s, i) => {
-    const x = pad.left + 40 + i * 78;
-    if (s !== 'pale: TF.js') svg.append(el('rect', { x, y: 4, width: 10, height: 10, fill: colorOf(s) }));
-    svg.append(el('text', { x: s === 'pale: TF.js' ? x : x + 14, y: 13 }, s));
+  const columns = Math.max(1, Math.min(maps.length, Math.floor(520 / (cols * size + 12))));
+  const gridRows = Math.ceil(maps.length / columns);
+  const label = (labels: string[] | undefined) => (labels ? undefined : null);
+  draw(root, {
+    width: columns * (cols * size + 12) + 24,
+    height: gridRows * (rows * size + 22) + 20,
+    marginLeft: options.rowLabels ? 24 : 8,
+    marginTop: 20,
+    fx: { label: null, axis: 'top' },
+    fy: { axis: null },
+    x: { axis: options.colLabels ? 'bottom' : null, label: label(options.colLabels), tickSize: 0 },
+    y: { axis: options.rowLabels ? 'left' : null, label: label(options.rowLabels), tickSize: 0 },
+    color: options.sequential ? { scheme: 'viridis' } : { type: 'diverging', scheme: 'rdbu', pivot: 0 },
+    marks: [
+      cell(data, {
+        x: 'col',
+        y: 'row',
+        fx: (d: { map: string }) => maps.findIndex((m) => m.title === d.map) % columns,
+        fy: (d: { map: string }) => Math.floor(maps.findIndex((m) => m.title === d.map) / columns),
+        fill: 'v',
+        title: (d: { map: string; v: number }) => `${d.map}: ${d.v.toFixed(3)}`,
+      }),
+      text(maps, {
+        fx: (_: unknown, i: number) => i % columns,
+        fy: (_: unknown, i: number) => Math.floor(i / columns),
+        frameAnchor: 'top',
+        dy: -14,
+        text: 'title',
+      }),
+    ],
   });
-}
-
-function niceCeil(v: number): number {
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
-}
-
-function fmt(v: number): string {
-  if (v === 0) return '0';
-  if (Math.abs(v) >= 100) return v.toFixed(0);
-  if (Math.abs(v) >= 1) return v.toFixed(1);
-  return v.toPrecision(2);
 }

@@ -1,18 +1,42 @@
-import { createRuntime, type Runtime } from '../src/index.js';
-import { drawBars, drawTrainingChart, type Point } from './chart.js';
-import { boundsOf, drawRegions } from './regions.js';
-import { loadDataset, Training, type TrainConfig } from './training.js';
+// The page shell: the backend and its fallback, device-loss recovery, the three model tabs (demo/tabs/*) with the
+// controls, loss chart, stats row, profiler and gradient check they share, and the walk-through and speed cards.
+import { createRuntime, type GradientCheck, type Runtime } from '../src/index.js';
+import { drawBars, drawTrainingChart, type SeriesPoint } from './chart.js';
 import { renderWalkthrough, runWalkthrough } from './walkthrough.js';
 import { loadTfjs, runSpeed, type SpeedRow } from './speed.js';
+import type { DemoTab, TabEnv, TabReport } from './tabs/contract.js';
+import { createSpiralTab } from './tabs/spiral.js';
+import { createDigitsTab } from './tabs/digits.js';
+import { createWordsTab } from './tabs/words.js';
 
-/** What the page has done so far; `npm start -- --headless` and the page test read it. */
+type TabId = DemoTab['id'];
+
+/** One tab as the page shows it; `npm start -- --headless` and the page test read it. */
+export interface TabState {
+  mounted: boolean;
+  running: boolean;
+  /** Train runs finished (or stopped) on this tab since the page opened. */
+  runs: number;
+  /** Gradient checks finished (passed, failed or thrown) on this tab. */
+  checks: number;
+  series: Record<string, SeriesPoint[]>;
+  baselines: Record<string, number>;
+  stats: Record<string, string>;
+  /** Seconds spent in `train` on this tab. */
+  seconds: number;
+  error?: string;
+  gradientCheck?: GradientCheck;
+  report?: TabReport;
+}
+
+/** What the page has done so far. */
 export interface DemoState {
   ready: boolean;
   backend: 'webgpu' | 'cpu';
   webgpu: boolean;
   adapter: string;
-  training: { running: boolean; done: boolean; steps: number; points: Point[]; stepsPerSecond: number; error?: string };
-  regionsDrawn: number;
+  tab: TabId;
+  tabs: Record<TabId, TabState>;
   walkthrough: {
     done: boolean;
     gpuMatchesCpu: boolean;
@@ -26,44 +50,315 @@ export interface DemoState {
   deviceLosses: number;
 }
 
+const tabs: DemoTab[] = [createSpiralTab(), createDigitsTab(), createWordsTab()];
+const tabOf = (id: TabId) => tabs.find((t) => t.id === id)!;
+const freshTabState = (): TabState => ({
+  mounted: false,
+  running: false,
+  runs: 0,
+  checks: 0,
+  series: {},
+  baselines: {},
+  stats: {},
+  seconds: 0,
+});
+
 const state: DemoState = {
   ready: false,
   backend: 'webgpu',
   webgpu: false,
   adapter: '',
-  training: { running: false, done: false, steps: 0, points: [], stepsPerSecond: 0 },
-  regionsDrawn: 0,
+  tab: 'spiral',
+  tabs: { spiral: freshTabState(), digits: freshTabState(), words: freshTabState() },
   walkthrough: { done: false, gpuMatchesCpu: false, maxGpuCpu: NaN, maxCpuFd: NaN, kernel: '' },
   speed: { done: false, rows: [] },
   deviceLosses: 0,
 };
-(window as unknown as { webgradDemo: DemoState }).webgradDemo = state;
+const page = window as unknown as {
+  webgradDemo: DemoState;
+  webgradDemoLoseDevice: () => void;
+  webgradDemoReport: (id: TabId) => Promise<TabReport>;
+};
+page.webgradDemo = state;
 
 const $ = <T extends Element = HTMLElement>(selector: string) => document.querySelector(selector) as T;
-const form = $<HTMLFormElement>('#train-form');
 const backendSelect = $<HTMLSelectElement>('#backend');
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 let rt: Runtime;
 let gpuRt: Runtime | null = null;
 const cpuRt = await createRuntime({ backend: 'cpu' });
-let stopRequested = false;
-let lastTraining: Training | null = null;
+let abort = new AbortController();
+/** Steps the Train button asks for, per tab (each starts at its own default). */
+const stepsWanted = Object.fromEntries(tabs.map((t) => [t.id, t.defaultSteps])) as Record<TabId, number>;
 
-/** The trained model's weights as a .safetensors download (PyTorch's Linear layout: weight [out, in]). */
-async function saveWeights(): Promise<void> {
-  if (!lastTraining) return;
-  const { model, config } = lastTraining;
-  const bytes = await lastTraining.rt.saveSafetensors(model.namedParams(), {
-    format: 'pt',
-    producer: 'webgrad demo',
-    model: `mlp ${JSON.stringify([lastTraining.data.features, ...config.hidden])} ${config.activation}`,
-  });
-  const link = document.createElement('a');
-  link.href = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
-  link.download = `webgrad-${config.dataset}.safetensors`;
-  link.click();
-  URL.revokeObjectURL(link.href);
+// One thing at a time on a runtime: a dispatch trace or a tidy must not see another action's tensors.
+let queue: Promise<unknown> = Promise.resolve();
+function exclusive<T>(action: () => Promise<T>): Promise<T> {
+  const run = queue.then(action);
+  queue = run.catch((e: unknown) => console.error(e));
+  return run;
 }
+
+function showNotice(text: string | null): void {
+  $('#notice').hidden = text === null;
+  $('#notice').textContent = text ?? '';
+}
+
+function showProgress(label: string, fraction: number | null): void {
+  $('#progress').hidden = fraction === null;
+  $('#progress-label').textContent = label;
+  $<HTMLProgressElement>('#progress-bar').value = fraction ?? 0;
+}
+
+// ---- The shared panels, drawn for the selected tab.
+
+let chartPending = false;
+function redrawChart(): void {
+  if (chartPending) return;
+  chartPending = true;
+  requestAnimationFrame(() => {
+    chartPending = false;
+    const s = state.tabs[state.tab];
+    const lastStep = Math.max(0, ...Object.values(s.series).flatMap((p) => p.map((q) => q.step)));
+    drawTrainingChart($('#chart'), $('#accuracy-chart'), s.series, s.baselines, Math.max(lastStep, 10));
+  });
+}
+
+function redrawStats(): void {
+  const entries = Object.entries(state.tabs[state.tab].stats);
+  $('#stats').replaceChildren(
+    ...(entries.length ? entries : [['step', '0']]).map(([name, value]) => {
+      const box = document.createElement('div');
+      box.dataset.stat = name;
+      const b = document.createElement('b');
+      b.textContent = value;
+      const span = document.createElement('span');
+      span.textContent = name;
+      box.append(b, span);
+      return box;
+    }),
+  );
+}
+
+function showGradientCheck(check: GradientCheck | undefined, error?: string): void {
+  const panel = $('[data-test=gradient-check]');
+  const table = $<HTMLTableElement>('#gradients');
+  panel.dataset.ok = check ? String(check.ok) : '';
+  if (!check) {
+    table.innerHTML = error ? '' : '<tbody><tr><td>Not checked yet.</td></tr></tbody>';
+    $('#gradient-source').textContent = error ? `failed: ${error}` : '';
+    return;
+  }
+  $('#gradient-source').textContent =
+    `K = ${check.reduction}, loss ${check.loss.toFixed(6)} here vs ${check.referenceLoss.toFixed(6)} on the reference: ` +
+    (check.ok ? '✓ every parameter within its bound' : '✗ outside the bound');
+  table.innerHTML =
+    '<thead><tr><th>parameter</th><th>shape</th><th>max rel. diff</th><th>bound c·K·2⁻²⁴</th><th></th></tr></thead>';
+  const body = table.createTBody();
+  for (const p of check.parameters) {
+    const tr = body.insertRow();
+    tr.className = p.ok ? 'ok' : 'bad';
+    const relativeBound = p.maxRef > 0 ? p.bound / p.maxRef : p.bound;
+    for (const v of [p.name, `[${p.shape.join(',')}]`, p.relativeDiff.toExponential(2), relativeBound.toExponential(2)])
+      tr.insertCell().textContent = v;
+    tr.insertCell().textContent = p.ok ? '✓' : '✗';
+  }
+}
+
+function showTab(id: TabId): void {
+  state.tab = id;
+  document
+    .querySelectorAll<HTMLButtonElement>('[data-tab]')
+    .forEach((button) => button.setAttribute('aria-selected', String(button.dataset.tab === id)));
+  document
+    .querySelectorAll<HTMLElement>('[data-panel]')
+    .forEach((panel) => (panel.hidden = panel.dataset.panel !== id));
+  $<HTMLInputElement>('#steps').value = String(stepsWanted[id]);
+  redrawChart();
+  redrawStats();
+  showGradientCheck(state.tabs[id].gradientCheck);
+}
+
+// ---- The environment each tab gets.
+
+function waitVisible(id: TabId): Promise<void> {
+  if (document.visibilityState === 'visible' && state.tab === id) return Promise.resolve();
+  // Training pauses while the page is hidden (another browser tab, a minimised window) and resumes when shown.
+  return new Promise((resolve) => {
+    const check = () => {
+      if (document.visibilityState !== 'visible' || state.tab !== id) return;
+      document.removeEventListener('visibilitychange', check);
+      clearInterval(timer);
+      resolve();
+    };
+    const timer = setInterval(check, 250);
+    document.addEventListener('visibilitychange', check);
+  });
+}
+
+function envFor(id: TabId): TabEnv {
+  const s = () => state.tabs[id];
+  return {
+    runtime: () => rt,
+    cpu: cpuRt,
+    progress: showProgress,
+    notice: showNotice,
+    plot(series, step, value) {
+      (s().series[series] ??= []).push({ step, value });
+      if (state.tab === id) redrawChart();
+    },
+    baseline(label, value) {
+      if (value === null) delete s().baselines[label];
+      else s().baselines[label] = value;
+      if (state.tab === id) redrawChart();
+    },
+    stats(values) {
+      Object.assign(s().stats, values);
+      if (state.tab === id) redrawStats();
+    },
+    whenVisible: () => waitVisible(id),
+    exclusive,
+  };
+}
+
+async function ensureMounted(id: TabId): Promise<void> {
+  const s = state.tabs[id];
+  if (s.mounted) return;
+  const panel = $(`[data-panel=${id}]`);
+  try {
+    await tabOf(id).mount(panel, envFor(id));
+    s.mounted = true;
+  } catch (e) {
+    s.error = errorText(e);
+    showNotice(`The ${tabOf(id).title} tab could not start: ${s.error}`);
+    throw e;
+  }
+}
+
+/** Forgets a tab's model (Reset, a backend switch, a lost device): the next Train starts from step 0. */
+function resetTab(id: TabId): void {
+  tabOf(id).dispose();
+  const s = state.tabs[id];
+  Object.assign(s, { series: {}, baselines: {}, stats: {}, gradientCheck: undefined, report: undefined });
+  if (state.tab === id) showTab(id);
+}
+
+// ---- The actions of the shared controls.
+
+/** Per-kernel times of one training step from `rt.profile` (GPU timestamps where the adapter has them). */
+async function profileOneStep(tab: DemoTab, signal: AbortSignal): Promise<void> {
+  const result = await rt.profile(() => tab.train(1, signal));
+  const byKernel = new Map<string, { name: string; shape: string; ms: number; count: number }>();
+  for (const k of result.kernels) {
+    const key = `${k.name}  ${k.shape}`;
+    const entry = byKernel.get(key) ?? { name: k.name, shape: k.shape, ms: 0, count: 0 };
+    entry.ms += k.ms;
+    entry.count++;
+    byKernel.set(key, entry);
+  }
+  const rows = [...byKernel.values()].sort((a, b) => b.ms - a.ms);
+  $('#kernel-source').textContent =
+    `(${tab.title}, per kernel, rt.profile: ${result.timing === 'timestamp-query' ? 'GPU timestamps' : result.timing})`;
+  // ms before the shapes, so that a narrow window still shows the times.
+  const table = $<HTMLTableElement>('#kernels');
+  table.innerHTML = '<thead><tr><th>kernel</th><th>ms</th><th>shapes</th></tr></thead>';
+  const body = table.createTBody();
+  for (const v of rows.slice(0, 12)) {
+    const tr = body.insertRow();
+    tr.insertCell().textContent = v.name;
+    tr.insertCell().textContent = v.ms.toFixed(3);
+    tr.insertCell().textContent = `${v.shape}${v.count > 1 ? ` ×${v.count}` : ''}`;
+  }
+}
+
+/** Trains the selected tab; the second step of a run runs under the profiler. */
+async function train(): Promise<void> {
+  const id = state.tab;
+  const tab = tabOf(id);
+  const s = state.tabs[id];
+  const steps = Math.max(1, Math.floor(Number($<HTMLInputElement>('#steps').value)) || tab.defaultSteps);
+  stepsWanted[id] = steps;
+  abort = new AbortController();
+  const { signal } = abort;
+  Object.assign(s, { running: true, error: undefined });
+  setBusy(true);
+  const started = performance.now();
+  try {
+    await ensureMounted(id);
+    // Step 2 runs under the profiler: step 1 compiled the pipelines and recorded the step, 2 replays it.
+    if (steps < 3) await tab.train(steps, signal);
+    else {
+      await tab.train(1, signal);
+      if (!signal.aborted) await profileOneStep(tab, signal);
+      if (!signal.aborted) await tab.train(steps - 2, signal);
+    }
+  } catch (e) {
+    s.error = errorText(e);
+    showNotice(`Training the ${tab.title} tab failed: ${s.error}`);
+    console.error(e);
+  } finally {
+    s.seconds += (performance.now() - started) / 1000;
+    s.running = false;
+    s.runs++;
+    setBusy(false);
+  }
+}
+
+function setBusy(busy: boolean): void {
+  for (const selector of ['#train', '#reset', '#check', '#save']) $<HTMLButtonElement>(selector).disabled = busy;
+  $<HTMLButtonElement>('#stop').disabled = !busy;
+}
+
+async function checkGradients(): Promise<void> {
+  const id = state.tab;
+  const s = state.tabs[id];
+  showGradientCheck(undefined);
+  $('#gradient-source').textContent = 'running one step here and on the CPU reference…';
+  try {
+    await ensureMounted(id);
+    s.gradientCheck = await tabOf(id).checkGradients();
+    const worst = s.gradientCheck.parameters.reduce((a, b) => (b.maxDiff / b.bound > a.maxDiff / a.bound ? b : a));
+    console.log(
+      `[webgrad-demo] ${id} gradient check: ${s.gradientCheck.ok ? 'within' : 'OUTSIDE'} the bound, K ${s.gradientCheck.reduction}, ` +
+        `worst ${worst.name} rel. diff ${worst.relativeDiff.toExponential(2)} (bound ${(worst.bound / Math.max(worst.maxRef, 1e-30)).toExponential(2)})`,
+    );
+    if (state.tab === id) showGradientCheck(s.gradientCheck);
+  } catch (e) {
+    s.gradientCheck = undefined;
+    if (state.tab === id) showGradientCheck(undefined, errorText(e));
+  } finally {
+    s.checks++;
+  }
+}
+
+async function saveWeights(): Promise<void> {
+  const tab = tabOf(state.tab);
+  try {
+    await ensureMounted(tab.id);
+    const bytes = await tab.save();
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+    link.download = `webgrad-${tab.id}.safetensors`;
+    link.click();
+    URL.revokeObjectURL(link.href);
+  } catch (e) {
+    showNotice(`Saving failed: ${errorText(e)}`);
+  }
+}
+
+async function loadWeights(file: File): Promise<void> {
+  const tab = tabOf(state.tab);
+  try {
+    await ensureMounted(tab.id);
+    await tab.load(new Uint8Array(await file.arrayBuffer()));
+    showNotice(`Loaded ${file.name} into the ${tab.title} tab.`);
+  } catch (e) {
+    showNotice(`Loading ${file.name} failed: ${errorText(e)}`);
+  }
+}
+
+// ---- Backends: WebGPU when there is one, the CPU reference otherwise; a lost device is replaced.
 
 /** Opens WebGPU when the browser has it; otherwise says so and falls back to the CPU reference. */
 async function openGpu(): Promise<Runtime | null> {
@@ -81,7 +376,7 @@ async function openGpu(): Promise<Runtime | null> {
     return runtime;
   } catch (e) {
     warning.hidden = false;
-    warning.textContent = `WebGPU could not start: ${e instanceof Error ? e.message : String(e)}. The CPU backend is offered instead.`;
+    warning.textContent = `WebGPU could not start: ${errorText(e)}. The CPU backend is offered instead.`;
     return null;
   }
 }
@@ -93,11 +388,11 @@ async function openGpu(): Promise<Runtime | null> {
 function recoverOnLoss(runtime: Runtime): void {
   void runtime.lost.then((info) => {
     if (gpuRt !== runtime) return;
-    stopRequested = true;
+    abort.abort();
     const warning = $('#no-webgpu');
     warning.hidden = false;
     warning.textContent = `The GPU device was lost (${info.message || info.reason}); starting a fresh WebGPU runtime…`;
-    exclusive(async () => {
+    void exclusive(async () => {
       gpuRt = await openGpu();
       state.deviceLosses++;
       if (gpuRt)
@@ -107,8 +402,7 @@ function recoverOnLoss(runtime: Runtime): void {
   });
 }
 
-/** For the page test: loses the device as a driver reset would. */
-(window as unknown as { webgradDemoLoseDevice: () => void }).webgradDemoLoseDevice = () => gpuRt?.destroy();
+page.webgradDemoLoseDevice = () => gpuRt?.destroy();
 
 function showDevice(): void {
   const { adapter, features } = rt.info;
@@ -122,142 +416,16 @@ function showDevice(): void {
 }
 
 async function selectBackend(kind: 'webgpu' | 'cpu'): Promise<void> {
-  if (kind === 'webgpu' && !gpuRt) {
-    backendSelect.value = 'cpu';
-    kind = 'cpu';
-  }
-  // A training on a lost device cannot free anything: its memory went with the device.
-  if (lastTraining && !(lastTraining.rt.info.backend === 'webgpu' && lastTraining.rt !== gpuRt)) lastTraining.dispose();
-  lastTraining = null;
-  $<HTMLButtonElement>('#save').disabled = true;
+  if (kind === 'webgpu' && !gpuRt) kind = 'cpu';
+  // Every model lives on one runtime: a switch starts each tab afresh.
+  if (rt) for (const t of tabs) resetTab(t.id);
   rt = kind === 'webgpu' ? gpuRt! : cpuRt;
   state.backend = kind;
   backendSelect.value = kind;
   showDevice();
 }
 
-function readConfig(): TrainConfig {
-  const f = new FormData(form);
-  const text = (k: string) => String(f.get(k) ?? '');
-  const hidden = text('hidden')
-    .split(/[\s,]+/)
-    .filter(Boolean)
-    .map(Number);
-  if (hidden.some((h) => !Number.isInteger(h) || h < 1))
-    throw new Error(`hidden sizes must be positive integers, got "${text('hidden')}"`);
-  const batchText = text('batch').trim();
-  return {
-    dataset: text('dataset') as TrainConfig['dataset'],
-    hidden,
-    activation: text('activation') as TrainConfig['activation'],
-    optimizer: text('optimizer') as TrainConfig['optimizer'],
-    lr: Number(text('lr')),
-    batch: batchText === 'full' || batchText === '' ? Infinity : Number(batchText),
-    steps: Math.max(1, Math.floor(Number(text('steps')))),
-  };
-}
-
-const nextFrame = () => new Promise((resolve) => setTimeout(resolve, 0));
-
-/** Per-kernel times of one training step from `rt.profile` (GPU timestamps where the adapter has them). */
-async function timeOneStep(training: Training): Promise<void> {
-  const table = $<HTMLTableElement>('#kernels');
-  const result = await rt.profile(() => training.step());
-  const byKernel = new Map<string, { name: string; shape: string; ms: number; count: number }>();
-  for (const k of result.kernels) {
-    const key = `${k.name}  ${k.shape}`;
-    const entry = byKernel.get(key) ?? { name: k.name, shape: k.shape, ms: 0, count: 0 };
-    entry.ms += k.ms;
-    entry.count++;
-    byKernel.set(key, entry);
-  }
-  const rows: [string, string, number][] = [...byKernel.values()].map((v) => [
-    v.name,
-    `${v.shape}${v.count > 1 ? ` ×${v.count}` : ''}`,
-    v.ms,
-  ]);
-  const source = `(per kernel, rt.profile: ${result.timing === 'timestamp-query' ? 'GPU timestamps' : result.timing})`;
-  rows.sort((a, b) => b[2] - a[2]);
-  $('#kernel-source').textContent = source;
-  // ms before the shapes, so that a narrow window still shows the times.
-  table.innerHTML = '<thead><tr><th>kernel</th><th>ms</th><th>shapes</th></tr></thead>';
-  const body = table.createTBody();
-  for (const [name, shape, ms] of rows.slice(0, 12)) {
-    const tr = body.insertRow();
-    tr.insertCell().textContent = name;
-    tr.insertCell().textContent = ms.toFixed(3);
-    tr.insertCell().textContent = shape;
-  }
-}
-
-async function train(): Promise<void> {
-  const t = state.training;
-  if (t.running) return;
-  const config = readConfig();
-  const data = await loadDataset(config.dataset);
-  lastTraining?.dispose();
-  lastTraining = null;
-  const training = new Training(rt, data, config);
-  const bounds = boundsOf(data);
-  const canvas = $<HTMLCanvasElement>('#regions');
-  const chart = $<SVGSVGElement>('#chart');
-  Object.assign(t, {
-    running: true,
-    done: false,
-    steps: config.steps,
-    points: [],
-    stepsPerSecond: 0,
-    error: undefined,
-  });
-  stopRequested = false;
-  $<HTMLButtonElement>('#train').disabled = true;
-  $<HTMLButtonElement>('#stop').disabled = false;
-  $('#regions-caption').textContent =
-    data.features === 2
-      ? 'decision regions, redrawn while training'
-      : data.features === 1
-        ? 'the fitted curve, redrawn while training'
-        : `${data.name} has ${data.features} features: no plane to draw`;
-  const logEvery = 10;
-  const drawEvery = 50;
-  const started = performance.now();
-  try {
-    for (let step = 1; step <= config.steps && !stopRequested; step++) {
-      await training.step();
-      if (step % logEvery === 0 || step === 1 || step === config.steps) {
-        const { loss, accuracy } = await training.measure();
-        t.stepsPerSecond = step / ((performance.now() - started) / 1000);
-        t.points.push({ step, loss, accuracy });
-        $('#stat-step').textContent = String(step);
-        $('#stat-loss').textContent = loss.toFixed(4);
-        $('#stat-acc').textContent = accuracy === undefined ? '–' : `${(100 * accuracy).toFixed(1)}%`;
-        $('#stat-rate').textContent = t.stepsPerSecond.toFixed(1);
-        drawTrainingChart(chart, t.points, config.steps);
-        console.log(
-          `[webgrad-demo] step ${step} loss ${loss.toFixed(4)}${accuracy === undefined ? '' : ` accuracy ${accuracy.toFixed(3)}`}`,
-        );
-      }
-      if (data.features <= 2 && (step % drawEvery === 0 || step === 1 || step === config.steps)) {
-        await drawRegions(canvas, rt, training.model, data, bounds);
-        state.regionsDrawn++;
-      }
-      if (step === 5) await timeOneStep(training);
-      if (step % logEvery !== 0) await nextFrame();
-    }
-  } catch (e) {
-    t.error = e instanceof Error ? e.message : String(e);
-    console.error(e);
-  } finally {
-    // The model stays for "Save weights" until the next run.
-    training.release();
-    lastTraining = training;
-    $<HTMLButtonElement>('#save').disabled = false;
-    t.running = false;
-    t.done = true;
-    $<HTMLButtonElement>('#train').disabled = false;
-    $<HTMLButtonElement>('#stop').disabled = true;
-  }
-}
+// ---- The walk-through and the matmul speed cards.
 
 let walkSeed = 1;
 async function walkthrough(): Promise<void> {
@@ -278,7 +446,7 @@ async function walkthrough(): Promise<void> {
         `CPU vs finite differences ${result.maxCpuFd.toExponential(2)}: ${result.gpuMatchesCpu ? 'match' : 'MISMATCH'}`,
     );
   } catch (e) {
-    w.error = e instanceof Error ? e.message : String(e);
+    w.error = errorText(e);
     $('#walk-verdict').textContent = `The walk-through failed: ${w.error}`;
   }
   w.done = true;
@@ -293,7 +461,6 @@ async function speed(): Promise<void> {
   try {
     const wantTf = $<HTMLInputElement>('#speed-tfjs').checked && rt.info.backend === 'webgpu';
     const tf = wantTf ? await loadTfjs() : null;
-    const chart = $<SVGSVGElement>('#speed-chart');
     const table = $<HTMLTableElement>('#speed-table');
     table.innerHTML = '<thead><tr><th>kernel</th><th>shape</th><th>op</th><th>ms</th><th>GFLOP/s</th></tr></thead>';
     const body = table.createTBody();
@@ -309,7 +476,7 @@ async function speed(): Promise<void> {
         // The chart shows the square products; the table has every case.
         const squares = s.rows.filter((r) => /^\d+³$/.test(r.shape));
         drawBars(
-          chart,
+          $('#speed-chart'),
           squares.map((r) => ({
             group: r.shape,
             series: r.library === 'webgrad' ? r.transpose : `TF.js ${r.transpose}`,
@@ -323,32 +490,58 @@ async function speed(): Promise<void> {
     $('#speed-source').textContent =
       `Timed in this page on ${rt.info.backend === 'webgpu' ? state.adapter : 'the CPU reference'}, by ${source}${wantTf ? (tf ? '; TF.js WebGPU beside it' : '; TF.js could not start') : ''}.`;
   } catch (e) {
-    s.error = e instanceof Error ? e.message : String(e);
+    s.error = errorText(e);
   }
   button.disabled = false;
   s.done = true;
 }
 
-// One thing at a time on a runtime: a dispatch trace or a tidy must not see another action's tensors.
-let queue: Promise<unknown> = Promise.resolve();
-function exclusive(action: () => Promise<void>): void {
-  queue = queue.then(action).catch((e: unknown) => console.error(e));
-}
+// ---- Wiring.
 
-form.addEventListener('submit', (e) => {
+$('#train-form').addEventListener('submit', (e) => {
   e.preventDefault();
-  exclusive(train);
+  void exclusive(train);
 });
-$('#stop').addEventListener('click', () => (stopRequested = true));
-$('#save').addEventListener('click', () => exclusive(saveWeights));
-$('#walk-run').addEventListener('click', () => exclusive(walkthrough));
-$('#speed-run').addEventListener('click', () => exclusive(speed));
-backendSelect.addEventListener('change', () => exclusive(() => selectBackend(backendSelect.value as 'webgpu' | 'cpu')));
+$('#stop').addEventListener('click', () => abort.abort());
+$('#reset').addEventListener('click', () => void exclusive(async () => resetTab(state.tab)));
+$('#check').addEventListener('click', () => void exclusive(checkGradients));
+$('#save').addEventListener('click', () => void exclusive(saveWeights));
+$<HTMLInputElement>('#load').addEventListener('change', (e) => {
+  const input = e.target as HTMLInputElement;
+  const file = input.files?.[0];
+  input.value = '';
+  if (file) void exclusive(() => loadWeights(file));
+});
+document.querySelectorAll<HTMLButtonElement>('[data-tab]').forEach((button) =>
+  button.addEventListener('click', () => {
+    const id = button.dataset.tab as TabId;
+    if (id === state.tab) return;
+    abort.abort(); // the model stays: Train goes on from where it stopped
+    showTab(id);
+    void exclusive(() => ensureMounted(id));
+  }),
+);
+$('#walk-run').addEventListener('click', () => void exclusive(walkthrough));
+$('#speed-run').addEventListener('click', () => void exclusive(speed));
+backendSelect.addEventListener(
+  'change',
+  () => void exclusive(() => selectBackend(backendSelect.value as 'webgpu' | 'cpu')),
+);
+
+/** For the headless run: the figures of a tab, measured now, after what it has been trained. */
+page.webgradDemoReport = (id) =>
+  exclusive(async () => {
+    await ensureMounted(id);
+    const report = await tabOf(id).report(state.tabs[id].seconds);
+    state.tabs[id].report = report;
+    return report;
+  });
 
 gpuRt = await openGpu();
 state.webgpu = gpuRt !== null;
 if (!gpuRt) (backendSelect.querySelector('option[value="webgpu"]') as HTMLOptionElement).disabled = true;
 await selectBackend(gpuRt ? 'webgpu' : 'cpu');
-drawTrainingChart($<SVGSVGElement>('#chart'), [], 150);
-exclusive(walkthrough);
-exclusive(async () => void (state.ready = true));
+showTab('spiral');
+void exclusive(() => ensureMounted('spiral'));
+void exclusive(walkthrough);
+void exclusive(async () => void (state.ready = true));

@@ -1,33 +1,33 @@
 #!/usr/bin/env node
 // `npm start`: serves the demo page and prints its URL.
 // `npm start -- --headless` (the default without a display, or with CI set): drives the page in headless Chromium
-// through a training run on the spiral set and the ∂L/∂Wᵀ walk-through, prints the loss as it goes, writes a
-// screenshot, and exits 0 only when accuracy ≥ 0.95 and the GPU's ∂L/∂Wᵀ matched the CPU reference.
-import { existsSync } from 'node:fs';
+// through each tab (Spiral, Digits, Words): trains it for its default steps, checks its gradients against the CPU
+// reference, prints each figure and the time it took, writes one screenshot per tab, and exits 0 only when every
+// tab met its target (spiral accuracy ≥ 0.95, digits test accuracy ≥ 0.95, words validation loss ≥ 0.1 nats/char
+// under the bigram baseline) with its gradients within the bound.
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { findChromium, WEBGPU_ARGS } from './find-chromium.mjs';
 
 const repo = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
   options: {
     headless: { type: 'boolean' },
     'no-headless': { type: 'boolean' },
-    screenshot: { type: 'string' },
-    steps: { type: 'string', default: '150' },
-    'log-every': { type: 'string', default: '25' },
+    screenshots: { type: 'string', default: tmpdir() },
+    tabs: { type: 'string', default: 'spiral,digits,words' },
     port: { type: 'string', default: '5173' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (args.help) {
   console.log(
-    `usage: npm start [-- --headless | --no-headless] [--screenshot FILE] [--steps N] [--log-every N] [--port N]`,
+    'usage: npm start [-- --headless | --no-headless] [--tabs spiral,digits,words] [--screenshots DIR] [--port N]',
   );
   process.exit(0);
 }
 const headless = args['no-headless'] ? false : (args.headless ?? (!process.env.DISPLAY || Boolean(process.env.CI)));
-const REQUIRED_ACCURACY = 0.95;
 
 const { createServer } = await import('vite');
 const server = await createServer({
@@ -52,19 +52,9 @@ if (!headless) {
   process.exit(code);
 }
 
-function chromiumPath(chromium) {
-  const system = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-  if (system) return system;
-  let bundled = '';
-  try {
-    bundled = chromium.executablePath();
-  } catch {
-    // Playwright has no browser of its own installed.
-  }
-  if (bundled && existsSync(bundled)) return undefined; // Playwright's own build
-  throw new Error(
-    'no Chromium found: install one (Debian/Ubuntu: apt-get install chromium) or run `npx playwright install chromium`, then retry',
-  );
+
+function seconds(since) {
+  return ((performance.now() - since) / 1000).toFixed(1);
 }
 
 async function drive(pageUrl) {
@@ -72,68 +62,91 @@ async function drive(pageUrl) {
   const { chromium } = await import('playwright');
   const browser = await chromium.launch({
     headless: true,
-    executablePath: chromiumPath(chromium),
-    args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--no-sandbox', '--disable-background-networking'],
+    executablePath: await findChromium(),
+    args: [...WEBGPU_ARGS, '--enable-features=Vulkan'],
   });
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const logEvery = Number(args['log-every']);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     page.on('console', (msg) => {
       const text = msg.text();
-      const step = /^\[webgrad-demo\] step (\d+) /.exec(text);
-      if (step && Number(step[1]) % logEvery !== 0 && Number(step[1]) !== 1) return;
       if (text.startsWith('[webgrad-demo] ')) console.log(`  ${text.slice(15)}`);
       else if (msg.type() === 'error') console.error(`  page error: ${text}`);
     });
     page.on('pageerror', (e) => console.error(`  page error: ${e.message}`));
     await page.goto(pageUrl);
-    const demo = () => page.evaluate(() => window.webgradDemo);
     await page.waitForFunction(() => window.webgradDemo?.ready, null, { timeout: 120_000 });
-    let state = await demo();
+    const state = await page.evaluate(() => window.webgradDemo);
     if (!state.webgpu) {
       console.error(`This Chromium has no WebGPU adapter: ${await page.textContent('#no-webgpu')}`);
       return 1;
     }
-    console.log(`adapter: ${state.adapter}`);
+    console.log(`adapter: ${state.adapter}; page ready in ${seconds(started)} s`);
+    if (!state.walkthrough.gpuMatchesCpu) console.error('the ∂L/∂Wᵀ walk-through: the GPU did not match the CPU');
 
-    const steps = Number(args.steps);
-    await page.selectOption('select[name=dataset]', 'spiral');
-    await page.fill('input[name=hidden]', '16,16');
-    await page.selectOption('select[name=activation]', 'tanh');
-    await page.selectOption('select[name=optimizer]', 'adam');
-    await page.fill('input[name=lr]', '0.03');
-    await page.fill('input[name=batch]', 'full');
-    await page.fill('input[name=steps]', String(steps));
-    console.log(`training an MLP 2→16→16→3 (tanh, Adam lr 0.03, full batch) on the spiral set for ${steps} steps:`);
-    await page.click('#train');
-    await page.waitForFunction(() => window.webgradDemo.training.done, null, { timeout: 600_000, polling: 500 });
-    await page.click('#speed-run');
-    await page
-      .waitForFunction(() => window.webgradDemo.speed.done, null, { timeout: 120_000, polling: 500 })
-      .catch(() => undefined);
-
-    const screenshot = resolve(args.screenshot ?? join(tmpdir(), 'webgrad-demo.png'));
-    await page.screenshot({ path: screenshot, fullPage: true });
-
-    state = await demo();
-    const t = state.training;
-    const last = t.points[t.points.length - 1];
-    const w = state.walkthrough;
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    if (t.error) console.error(`training failed: ${t.error}`);
-    if (w.error) console.error(`walk-through failed: ${w.error}`);
-    console.log(
-      `final: step ${last?.step ?? 0}, loss ${last?.loss.toFixed(4)}, accuracy ${last?.accuracy?.toFixed(3)}, ${t.stepsPerSecond.toFixed(1)} steps/s`,
-    );
-    console.log(
-      `walk-through: ∂L/∂Wᵀ from ${w.kernel || 'no transposed kernel'}, max |GPU − CPU| ${w.maxGpuCpu.toExponential(2)} (${w.gpuMatchesCpu ? 'matches' : 'DOES NOT MATCH'}), max |CPU − FD| ${w.maxCpuFd.toExponential(2)}`,
-    );
-    console.log(`regions drawn ${state.regionsDrawn} times; screenshot: ${screenshot}; ${seconds} s in all`);
-    const converged = (last?.accuracy ?? 0) >= REQUIRED_ACCURACY;
-    if (!converged) console.error(`FAILED: accuracy ${last?.accuracy} is below ${REQUIRED_ACCURACY}`);
-    if (!w.gpuMatchesCpu) console.error('FAILED: the walk-through GPU result did not match the CPU');
-    return converged && w.gpuMatchesCpu && !t.error ? 0 : 1;
+    const results = [];
+    for (const id of args.tabs.split(',').map((t) => t.trim())) results.push(await driveTab(page, id));
+    console.log(`\n${'tab'.padEnd(8)}${'target'.padEnd(64)}figures`);
+    for (const r of results) {
+      const figures = Object.entries(r.report?.figures ?? {})
+        .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`)
+        .join(', ');
+      const verdict = r.passed ? 'ok' : 'FAILED';
+      console.log(`${r.id.padEnd(8)}${(r.report?.target ?? r.error ?? '').padEnd(64)}${figures}  [${verdict}]`);
+    }
+    console.log(`${seconds(started)} s in all`);
+    return results.every((r) => r.passed) && state.walkthrough.gpuMatchesCpu ? 0 : 1;
   } finally {
     await browser.close();
   }
+}
+
+/** Trains one tab for its default steps, checks its gradients, reads its report and takes its screenshot. */
+async function driveTab(page, id) {
+  const started = performance.now();
+  const result = { id, passed: false };
+  try {
+    await page.click(`[data-tab=${id}]`);
+    await page.waitForFunction((tab) => window.webgradDemo.tabs[tab].mounted, id, { timeout: 120_000 });
+    const steps = await page.inputValue('#steps');
+    console.log(`${id}: mounted in ${seconds(started)} s; training ${steps} steps`);
+    const trainStarted = performance.now();
+    const runs = await page.evaluate((tab) => window.webgradDemo.tabs[tab].runs, id);
+    await page.click('#train');
+    await page.waitForFunction(
+      (a) => window.webgradDemo.tabs[a.id].runs > a.runs,
+      { id, runs },
+      {
+        timeout: 600_000,
+        polling: 500,
+      },
+    );
+    const tab = await page.evaluate((t) => window.webgradDemo.tabs[t], id);
+    if (tab.error) throw new Error(`training failed: ${tab.error}`);
+    console.log(`${id}: trained in ${seconds(trainStarted)} s`);
+    const checkStarted = performance.now();
+    const checks = await page.evaluate((t) => window.webgradDemo.tabs[t].checks, id);
+    await page.click('#check');
+    await page.waitForFunction(
+      (a) => window.webgradDemo.tabs[a.id].checks > a.checks,
+      { id, checks },
+      {
+        timeout: 300_000,
+        polling: 500,
+      },
+    );
+    const check = await page.evaluate((t) => window.webgradDemo.tabs[t].gradientCheck, id);
+    const checkOk = check?.ok === true;
+    console.log(`${id}: gradient check ${checkOk ? 'within the bound' : 'FAILED'} in ${seconds(checkStarted)} s`);
+    result.report = await page.evaluate((t) => window.webgradDemoReport(t), id);
+    result.passed = result.report.passed && checkOk;
+    const screenshot = join(resolve(args.screenshots), `webgrad-demo-${id}.png`);
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log(
+      `${id}: ${JSON.stringify(result.report.figures)}; ${seconds(started)} s for the tab; screenshot ${screenshot}`,
+    );
+  } catch (e) {
+    result.error = e instanceof Error ? e.message : String(e);
+    console.error(`${id}: ${result.error}`);
+  }
+  return result;
 }

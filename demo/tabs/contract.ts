@@ -21,6 +21,11 @@ export interface TabEnv {
   stats(values: Record<string, string>): void;
   /** Resolves when training may go on: the page is visible and this tab is the selected one. */
   whenVisible(): Promise<void>;
+  /**
+   * Runs `action` when nothing else uses the runtime (a training run, the walk-through, the speed test), for work a
+   * tab starts on its own outside `train` (classifying a drawing, sampling). Optional: a shell may omit it.
+   */
+  exclusive?<T>(action: () => Promise<T>): Promise<T>;
 }
 
 /** Figures the headless run (`npm start -- --headless`) checks against the issue's targets. */
