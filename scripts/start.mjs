@@ -52,7 +52,6 @@ if (!headless) {
   process.exit(code);
 }
 
-
 function seconds(since) {
   return ((performance.now() - since) / 1000).toFixed(1);
 }
