@@ -41,14 +41,28 @@ export function loadDigits(onProgress: (fraction: number) => void): Promise<Digi
   return loaded;
 }
 
-/** Rows `from … from+count−1` of a split as [count, 1, 28, 28] floats in [0, 1] and their labels. */
+/**
+ * MNIST's pixel mean and standard deviation (of the bytes / 255): the model sees (v − mean) / std, as PyTorch's
+ * MNIST examples do, so that its first layer starts with inputs of unit scale.
+ */
+export const PIXEL_MEAN = 0.1307;
+export const PIXEL_STD = 0.3081;
+
+/** Pixels in [0, 1] as the model's inputs, in place. */
+export function normalize(pixels: Float32Array): Float32Array {
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (pixels[i] - PIXEL_MEAN) / PIXEL_STD;
+  return pixels;
+}
+
+/** Rows of a split as the model's inputs [rows, 1, 28, 28] (normalised) and their labels. */
 export function slice(split: DigitsSplit, rows: ArrayLike<number>): { x: Float32Array; labels: Int32Array } {
   const x = new Float32Array(rows.length * data.DIGIT_PIXELS);
   const labels = new Int32Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     const pixels = split.images.subarray(r * data.DIGIT_PIXELS, (r + 1) * data.DIGIT_PIXELS);
-    for (let p = 0; p < data.DIGIT_PIXELS; p++) x[i * data.DIGIT_PIXELS + p] = pixels[p] / 255;
+    for (let p = 0; p < data.DIGIT_PIXELS; p++)
+      x[i * data.DIGIT_PIXELS + p] = (pixels[p] / 255 - PIXEL_MEAN) / PIXEL_STD;
     labels[i] = split.labels[r];
   }
   return { x, labels };

@@ -16,7 +16,7 @@ import {
 } from '../../src/index.js';
 import { drawConfusion, drawHeatmaps, drawProbabilities } from '../chart.js';
 import type { DemoTab, TabEnv, TabReport } from './contract.js';
-import { loadDigits, range, slice, trainingBatches } from './digits-data.js';
+import { loadDigits, normalize, range, slice, trainingBatches } from './digits-data.js';
 import { createDrawPad, drawDigitGrid, drawingToDigit } from './digits-panels.js';
 
 const BATCH = 32;
@@ -102,10 +102,21 @@ interface Model {
   net: Sequential;
   optimizer: Optimizer;
   /** One compiled step per learning rate: a replay keeps the constants it was recorded with. */
-  stepAt(lr: number): CompiledStep<[Tensor, Tensor], Tensor>;
-  compiled: Map<number, CompiledStep<[Tensor, Tensor], Tensor>>;
+  stepAt(lr: number): CompiledStep<[Tensor, Tensor], StepOutput>;
+  compiled: Map<number, CompiledStep<[Tensor, Tensor], StepOutput>>;
   steps: number;
 }
+
+/** The predicted class of each row of logits [n, 10]. */
+function argmaxRows(logits: Float32Array): Int32Array {
+  const out = new Int32Array(logits.length / CLASSES);
+  for (let i = 0; i < out.length; i++)
+    for (let c = 1; c < CLASSES; c++) if (logits[i * CLASSES + c] > logits[i * CLASSES + out[i]]) out[i] = c;
+  return out;
+}
+
+/** The batch's loss, and its logits for a running training accuracy. */
+type StepOutput = { loss: Tensor; logits: Tensor };
 
 /** One-hot rows [n, 10] for the compiled step's loss. */
 function oneHot(labels: Int32Array): Float32Array {
@@ -132,10 +143,7 @@ export function createDigitsTab(): DemoTab {
     dispose();
     const net = digitsConvNet(rt);
     const optimizer = rt.optim.adam({ lr: SCHEDULE[0][1] });
-    const lossAndGrads = rt.valueAndGrad((_params: Tensor[], x: Tensor, y: Tensor) =>
-      rt.softmaxCrossEntropy(net.forward(x), y),
-    );
-    const compiled = new Map<number, CompiledStep<[Tensor, Tensor], Tensor>>();
+    const compiled = new Map<number, CompiledStep<[Tensor, Tensor], StepOutput>>();
     // Each recorded once, then replayed with its buffers and bind groups; Adam's moments are shared.
     const stepAt = (lr: number) => {
       let step = compiled.get(lr);
@@ -143,9 +151,11 @@ export function createDigitsTab(): DemoTab {
         step = rt.compile(async (x: Tensor, y: Tensor) => {
           optimizer.lr = lr;
           const params = net.params();
-          const { value, grads } = await lossAndGrads(params, x, y);
-          optimizer.step(params, grads);
-          return value;
+          const logits = net.forward(x);
+          const loss = rt.softmaxCrossEntropy(logits, y);
+          optimizer.step(params, await rt.grad(loss, params));
+          // Copies without a tape, so that nothing of the graph outlives the step.
+          return rt.noGrad(() => ({ loss: rt.scale(loss, 1), logits: rt.scale(logits, 1) }));
         });
         compiled.set(lr, step);
       }
@@ -176,11 +186,7 @@ export function createDigitsTab(): DemoTab {
       );
       const values = await logits.data();
       logits.dispose();
-      for (let i = 0; i < chunk.length; i++) {
-        let best = 0;
-        for (let c = 1; c < CLASSES; c++) if (values[i * CLASSES + c] > values[i * CLASSES + best]) best = c;
-        out[at + i] = best;
-      }
+      out.set(argmaxRows(values), at);
     }
     return out;
   }
@@ -204,12 +210,6 @@ export function createDigitsTab(): DemoTab {
     return accuracy;
   }
 
-  async function trainAccuracy(m: Model): Promise<number> {
-    const rows = range(0, EVAL_ROWS);
-    const predictions = await predict(m, digits.train, rows);
-    return predictions.reduce((n, p, i) => n + Number(p === digits.train.labels[i]), 0) / rows.length;
-  }
-
   async function showFilters(m: Model): Promise<void> {
     const weight = m.net.namedParams()['0.weight'];
     const values = await weight.data();
@@ -224,7 +224,7 @@ export function createDigitsTab(): DemoTab {
     if (!digit) return;
     const m = model;
     const probabilities = m.rt.tidy(() =>
-      m.rt.noGrad(() => m.rt.softmax(m.net.forward(m.rt.tensor(digit, [1, 1, 28, 28])))),
+      m.rt.noGrad(() => m.rt.softmax(m.net.forward(m.rt.tensor(normalize(digit), [1, 1, 28, 28])))),
     );
     const p = await probabilities.data();
     probabilities.dispose();
@@ -276,7 +276,10 @@ export function createDigitsTab(): DemoTab {
       const first = m.steps + 1;
       const last = m.steps + steps;
       const started = performance.now();
-      let loss: Tensor | null = null;
+      // The training accuracy runs over the batches read back at each logged step since the last evaluation.
+      let seen = { right: 0, total: 0 };
+      let out: StepOutput | null = null;
+      const free = () => (out ? [out.loss, out.logits].forEach((t) => t.dispose()) : undefined);
       training = true;
       try {
         for (let step = first; step <= last && !signal.aborted; step++) {
@@ -284,23 +287,26 @@ export function createDigitsTab(): DemoTab {
           const { x, labels } = slice(digits.train, batches!.next().value!);
           const xs = m.rt.tensor(x, [BATCH, 1, 28, 28]);
           const ys = m.rt.tensor(oneHot(labels), [BATCH, CLASSES]);
-          loss?.dispose();
-          loss = await m.stepAt(learningRate(step))(xs, ys);
+          free();
+          out = await m.stepAt(learningRate(step))(xs, ys);
           xs.dispose();
           ys.dispose();
           m.steps = step;
           if (drawPending) await classifyDrawing();
           if (step === 1 || step % LOG_EVERY === 0 || (step === last && steps > 1)) {
-            const value = (await loss.data())[0];
-            env.plot('loss', step, value);
+            const [value, logits] = await Promise.all([out.loss.data(), out.logits.data()]);
+            argmaxRows(logits).forEach((p, i) => (seen.right += Number(p === labels[i])));
+            seen.total += BATCH;
+            env.plot('loss', step, value[0]);
             const rate = (step - first + 1) / ((performance.now() - started) / 1000);
-            env.stats({ step: String(step), loss: value.toFixed(4), 'steps/s': rate.toFixed(2) });
-            console.log(`[webgrad-demo] digits step ${step} loss ${value.toFixed(4)}`);
+            env.stats({ step: String(step), loss: value[0].toFixed(4), 'steps/s': rate.toFixed(2) });
+            console.log(`[webgrad-demo] digits step ${step} loss ${value[0].toFixed(4)}`);
           }
           // A run's last step is measured on every test digit; short runs (the profiled step) are not measured.
           const full = step === last && steps >= LOG_EVERY;
           if (step % EVAL_EVERY === 0 || full) {
-            const trainAcc = await trainAccuracy(m);
+            const trainAcc = seen.right / Math.max(1, seen.total);
+            seen = { right: 0, total: 0 };
             testAccuracy = await evaluateTest(m, full ? digits.test.size : EVAL_ROWS);
             env.plot('train accuracy', step, trainAcc);
             env.plot('test accuracy', step, testAccuracy);
@@ -309,7 +315,7 @@ export function createDigitsTab(): DemoTab {
               'test accuracy': `${(100 * testAccuracy).toFixed(1)}%${full ? '' : ` (${EVAL_ROWS})`}`,
             });
             console.log(
-              `[webgrad-demo] digits step ${step} train accuracy ${trainAcc.toFixed(3)} test accuracy ` +
+              `[webgrad-demo] digits step ${step} train accuracy ${trainAcc.toFixed(3)} (recent batches) test accuracy ` +
                 `${testAccuracy.toFixed(3)} (${full ? digits.test.size : EVAL_ROWS} digits)`,
             );
             await showFilters(m);
@@ -317,7 +323,7 @@ export function createDigitsTab(): DemoTab {
         }
       } finally {
         training = false;
-        loss?.dispose();
+        free();
       }
     },
 
@@ -356,7 +362,7 @@ export function createDigitsTab(): DemoTab {
       };
     },
 
-    /** The weights by PyTorch's names, and the held-out test digits (`test.images` [N,1,28,28] in [0, 1], `test.labels`). */
+    /** The weights by PyTorch's names, and the held-out digits as the model takes them: `test.images` [N,1,28,28] normalised, `test.labels`. */
     async save() {
       const m = await ensureModel();
       const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
