@@ -98,6 +98,17 @@ export class WordsTrainer {
     };
   }
 
+  /** Builds the step's pipelines ahead of its first call (a dry run: nothing is dispatched, the weights stay). */
+  async warmup(): Promise<void> {
+    const rt = this.rt;
+    const { batch, context } = this.config;
+    const rows = (values: Int32Array) =>
+      rt.tensor(Float32Array.from(values.subarray(0, batch * context)), [batch, context]);
+    await rt.warmup(() =>
+      rt.grad(wordsLoss(rt, this.model, rows(this.train.inputs), rows(this.train.targets)), this.model.params()),
+    );
+  }
+
   /** Characters fed per step (batch × context), the unit of tokens per second. */
   get tokensPerStep(): number {
     return this.config.batch * this.config.context;
@@ -197,7 +208,12 @@ export class WordsTrainer {
 
   /** The weights as .safetensors, with PyTorch's names and layouts (Linear weight [out, in]). */
   save(): Promise<Uint8Array> {
-    return this.rt.saveSafetensors(this.model.namedParams(), { model: 'webgrad words GPT' });
+    const { context, dModel, layers, heads } = this.config;
+    return this.rt.saveSafetensors(this.model.namedParams(), {
+      format: 'pt',
+      producer: 'webgrad demo',
+      model: `words GPT context ${context} d ${dModel} layers ${layers} heads ${heads} vocab ${data.WORD_VOCAB}`,
+    });
   }
 
   /** Writes saved weights into the model in place (the compiled step keeps its buffers); Adam's moments stay. */

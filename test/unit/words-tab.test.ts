@@ -77,12 +77,12 @@ describe('words tab: sampling', () => {
     trainer.dispose();
   });
 
-  it('draws by cumulative probability, sharpened by a low temperature', () => {
+  it('draws by cumulative probability, sharpened by a low temperature', async () => {
     const logits = [0, Math.log(3)]; // p = 1/4, 3/4
     expect(drawToken(logits, 1, 0.2)).toBe(0);
     expect(drawToken(logits, 1, 0.3)).toBe(1);
     expect(drawToken(logits, 0.01, 0.2)).toBe(1);
-    expect(() => sampleWords(rt, {} as never, { count: 1, temperature: 0, seed: 1 })).rejects.toThrow(/temperature/);
+    await expect(sampleWords(rt, {} as never, { count: 1, temperature: 0, seed: 1 })).rejects.toThrow(/temperature/);
   });
 });
 
