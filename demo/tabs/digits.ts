@@ -23,8 +23,8 @@ const BATCH = 32;
 /** Adam's learning rate by step: large while the loss falls fast, then smaller so that the noise of batches of 32 settles. */
 const SCHEDULE: [fromStep: number, lr: number][] = [
   [1, 3e-3],
-  [250, 1e-3],
-  [400, 3e-4],
+  [225, 1e-3],
+  [360, 3e-4],
 ];
 const learningRate = (step: number) => SCHEDULE.filter(([from]) => step >= from).at(-1)![1];
 const REQUIRED_ACCURACY = 0.95;
@@ -207,7 +207,7 @@ export function createDigitsTab(): DemoTab {
   return {
     id: 'digits',
     title: 'Digits',
-    defaultSteps: 500,
+    defaultSteps: 450,
 
     async mount(el, tabEnv) {
       root = el;
