@@ -151,7 +151,7 @@ export function drawHeatmaps(
     height: gridRows * (rows * size + 22) + 20,
     marginLeft: options.rowLabels ? 24 : 8,
     marginTop: 20,
-    fx: { label: null, axis: 'top' },
+    fx: { axis: null },
     fy: { axis: null },
     x: { axis: options.colLabels ? 'bottom' : null, label: label(options.colLabels), tickSize: 0 },
     y: { axis: options.rowLabels ? 'left' : null, label: label(options.rowLabels), tickSize: 0 },

@@ -1,9 +1,9 @@
 // The page shell: the backend and its fallback, device-loss recovery, the three model tabs (demo/tabs/*) with the
 // controls, loss chart, stats row, profiler and gradient check they share, and the walk-through and speed cards.
 import { createRuntime, type GradientCheck, type Runtime } from '../src/index.js';
-import { drawBars, drawTrainingChart, type SeriesPoint } from './chart.js';
-import { renderWalkthrough, runWalkthrough } from './walkthrough.js';
-import { loadTfjs, runSpeed, type SpeedRow } from './speed.js';
+import { drawTrainingChart, type SeriesPoint } from './chart.js';
+import { speed, walkthrough, type SpeedState, type WalkthroughState } from './cards.js';
+import { renderGradientCheck, renderKernels, renderStats } from './panels.js';
 import type { DemoTab, TabEnv, TabReport } from './tabs/contract.js';
 import { createSpiralTab } from './tabs/spiral.js';
 import { createDigitsTab } from './tabs/digits.js';
@@ -37,15 +37,8 @@ export interface DemoState {
   adapter: string;
   tab: TabId;
   tabs: Record<TabId, TabState>;
-  walkthrough: {
-    done: boolean;
-    gpuMatchesCpu: boolean;
-    maxGpuCpu: number;
-    maxCpuFd: number;
-    kernel: string;
-    error?: string;
-  };
-  speed: { done: boolean; rows: SpeedRow[]; error?: string };
+  walkthrough: WalkthroughState;
+  speed: SpeedState;
   /** Devices lost and replaced by a fresh runtime. */
   deviceLosses: number;
 }
@@ -126,44 +119,7 @@ function redrawChart(): void {
 }
 
 function redrawStats(): void {
-  const entries = Object.entries(state.tabs[state.tab].stats);
-  $('#stats').replaceChildren(
-    ...(entries.length ? entries : [['step', '0']]).map(([name, value]) => {
-      const box = document.createElement('div');
-      box.dataset.stat = name;
-      const b = document.createElement('b');
-      b.textContent = value;
-      const span = document.createElement('span');
-      span.textContent = name;
-      box.append(b, span);
-      return box;
-    }),
-  );
-}
-
-function showGradientCheck(check: GradientCheck | undefined, error?: string): void {
-  const panel = $('[data-test=gradient-check]');
-  const table = $<HTMLTableElement>('#gradients');
-  panel.dataset.ok = check ? String(check.ok) : '';
-  if (!check) {
-    table.innerHTML = error ? '' : '<tbody><tr><td>Not checked yet.</td></tr></tbody>';
-    $('#gradient-source').textContent = error ? `failed: ${error}` : '';
-    return;
-  }
-  $('#gradient-source').textContent =
-    `K = ${check.reduction}, loss ${check.loss.toFixed(6)} here vs ${check.referenceLoss.toFixed(6)} on the reference: ` +
-    (check.ok ? '✓ every parameter within its bound' : '✗ outside the bound');
-  table.innerHTML =
-    '<thead><tr><th>parameter</th><th>shape</th><th>max rel. diff</th><th>bound c·K·2⁻²⁴</th><th></th></tr></thead>';
-  const body = table.createTBody();
-  for (const p of check.parameters) {
-    const tr = body.insertRow();
-    tr.className = p.ok ? 'ok' : 'bad';
-    const relativeBound = p.maxRef > 0 ? p.bound / p.maxRef : p.bound;
-    for (const v of [p.name, `[${p.shape.join(',')}]`, p.relativeDiff.toExponential(2), relativeBound.toExponential(2)])
-      tr.insertCell().textContent = v;
-    tr.insertCell().textContent = p.ok ? '✓' : '✗';
-  }
+  renderStats(state.tabs[state.tab].stats);
 }
 
 function showTab(id: TabId): void {
@@ -177,7 +133,7 @@ function showTab(id: TabId): void {
   $<HTMLInputElement>('#steps').value = String(stepsWanted[id]);
   redrawChart();
   redrawStats();
-  showGradientCheck(state.tabs[id].gradientCheck);
+  renderGradientCheck(state.tabs[id].gradientCheck);
 }
 
 // ---- The environment each tab gets.
@@ -246,33 +202,12 @@ function resetTab(id: TabId): void {
 
 // ---- The actions of the shared controls.
 
+/** Trains the selected tab; the second step of a run runs under the profiler. */
 /** Per-kernel times of one training step from `rt.profile` (GPU timestamps where the adapter has them). */
 async function profileOneStep(tab: DemoTab, signal: AbortSignal): Promise<void> {
-  const result = await rt.profile(() => tab.train(1, signal));
-  const byKernel = new Map<string, { name: string; shape: string; ms: number; count: number }>();
-  for (const k of result.kernels) {
-    const key = `${k.name}  ${k.shape}`;
-    const entry = byKernel.get(key) ?? { name: k.name, shape: k.shape, ms: 0, count: 0 };
-    entry.ms += k.ms;
-    entry.count++;
-    byKernel.set(key, entry);
-  }
-  const rows = [...byKernel.values()].sort((a, b) => b.ms - a.ms);
-  $('#kernel-source').textContent =
-    `(${tab.title}, per kernel, rt.profile: ${result.timing === 'timestamp-query' ? 'GPU timestamps' : result.timing})`;
-  // ms before the shapes, so that a narrow window still shows the times.
-  const table = $<HTMLTableElement>('#kernels');
-  table.innerHTML = '<thead><tr><th>kernel</th><th>ms</th><th>shapes</th></tr></thead>';
-  const body = table.createTBody();
-  for (const v of rows.slice(0, 12)) {
-    const tr = body.insertRow();
-    tr.insertCell().textContent = v.name;
-    tr.insertCell().textContent = v.ms.toFixed(3);
-    tr.insertCell().textContent = `${v.shape}${v.count > 1 ? ` ×${v.count}` : ''}`;
-  }
+  renderKernels(tab.title, await rt.profile(() => tab.train(1, signal)));
 }
 
-/** Trains the selected tab; the second step of a run runs under the profiler. */
 async function train(): Promise<void> {
   const id = state.tab;
   const tab = tabOf(id);
@@ -313,7 +248,7 @@ function setBusy(busy: boolean): void {
 async function checkGradients(): Promise<void> {
   const id = state.tab;
   const s = state.tabs[id];
-  showGradientCheck(undefined);
+  renderGradientCheck(undefined);
   $('#gradient-source').textContent = 'running one step here and on the CPU reference…';
   try {
     await ensureMounted(id);
@@ -323,10 +258,10 @@ async function checkGradients(): Promise<void> {
       `[webgrad-demo] ${id} gradient check: ${s.gradientCheck.ok ? 'within' : 'OUTSIDE'} the bound, K ${s.gradientCheck.reduction}, ` +
         `worst ${worst.name} rel. diff ${worst.relativeDiff.toExponential(2)} (bound ${(worst.bound / Math.max(worst.maxRef, 1e-30)).toExponential(2)})`,
     );
-    if (state.tab === id) showGradientCheck(s.gradientCheck);
+    if (state.tab === id) renderGradientCheck(s.gradientCheck);
   } catch (e) {
     s.gradientCheck = undefined;
-    if (state.tab === id) showGradientCheck(undefined, errorText(e));
+    if (state.tab === id) renderGradientCheck(undefined, errorText(e));
   } finally {
     s.checks++;
   }
@@ -425,77 +360,6 @@ async function selectBackend(kind: 'webgpu' | 'cpu'): Promise<void> {
   showDevice();
 }
 
-// ---- The walk-through and the matmul speed cards.
-
-let walkSeed = 1;
-async function walkthrough(): Promise<void> {
-  const w = state.walkthrough;
-  w.done = false;
-  try {
-    const result = await runWalkthrough(gpuRt, cpuRt, walkSeed++);
-    renderWalkthrough(result, { result: $('#walk-result'), verdict: $('#walk-verdict'), trace: $('#walk-trace') });
-    Object.assign(w, {
-      gpuMatchesCpu: result.gpuMatchesCpu,
-      maxGpuCpu: result.maxGpuCpu,
-      maxCpuFd: result.maxCpuFd,
-      kernel: result.transposedKernel?.kernel ?? '',
-      error: undefined,
-    });
-    console.log(
-      `[webgrad-demo] walk-through: GPU ${result.transposedKernel?.kernel ?? '(none)'} vs CPU max diff ${result.maxGpuCpu.toExponential(2)}, ` +
-        `CPU vs finite differences ${result.maxCpuFd.toExponential(2)}: ${result.gpuMatchesCpu ? 'match' : 'MISMATCH'}`,
-    );
-  } catch (e) {
-    w.error = errorText(e);
-    $('#walk-verdict').textContent = `The walk-through failed: ${w.error}`;
-  }
-  w.done = true;
-}
-
-async function speed(): Promise<void> {
-  const s = state.speed;
-  s.done = false;
-  s.rows = [];
-  const button = $<HTMLButtonElement>('#speed-run');
-  button.disabled = true;
-  try {
-    const wantTf = $<HTMLInputElement>('#speed-tfjs').checked && rt.info.backend === 'webgpu';
-    const tf = wantTf ? await loadTfjs() : null;
-    const table = $<HTMLTableElement>('#speed-table');
-    table.innerHTML = '<thead><tr><th>kernel</th><th>shape</th><th>op</th><th>ms</th><th>GFLOP/s</th></tr></thead>';
-    const body = table.createTBody();
-    const source = await runSpeed(
-      rt,
-      tf,
-      (row) => {
-        s.rows.push(row);
-        const tr = body.insertRow();
-        const name = row.library === 'TF.js' ? 'TF.js' : row.kernel;
-        for (const v of [name, row.shape, row.transpose, row.ms.toFixed(2), row.gflops.toFixed(2)])
-          tr.insertCell().textContent = v;
-        // The chart shows the square products; the table has every case.
-        const squares = s.rows.filter((r) => /^\d+³$/.test(r.shape));
-        drawBars(
-          $('#speed-chart'),
-          squares.map((r) => ({
-            group: r.shape,
-            series: r.library === 'webgrad' ? r.transpose : `TF.js ${r.transpose}`,
-            value: r.gflops,
-          })),
-          'GFLOP/s',
-        );
-      },
-      (line) => ($('#speed-source').textContent = `running: ${line.trim().replace(/\s+/g, ' ')}`),
-    );
-    $('#speed-source').textContent =
-      `Timed in this page on ${rt.info.backend === 'webgpu' ? state.adapter : 'the CPU reference'}, by ${source}${wantTf ? (tf ? '; TF.js WebGPU beside it' : '; TF.js could not start') : ''}.`;
-  } catch (e) {
-    s.error = errorText(e);
-  }
-  button.disabled = false;
-  s.done = true;
-}
-
 // ---- Wiring.
 
 $('#train-form').addEventListener('submit', (e) => {
@@ -521,8 +385,9 @@ document.querySelectorAll<HTMLButtonElement>('[data-tab]').forEach((button) =>
     void exclusive(() => ensureMounted(id));
   }),
 );
-$('#walk-run').addEventListener('click', () => void exclusive(walkthrough));
-$('#speed-run').addEventListener('click', () => void exclusive(speed));
+const runWalkthroughCard = () => walkthrough(state.walkthrough, gpuRt, cpuRt);
+$('#walk-run').addEventListener('click', () => void exclusive(runWalkthroughCard));
+$('#speed-run').addEventListener('click', () => void exclusive(() => speed(state.speed, rt, state.adapter)));
 backendSelect.addEventListener(
   'change',
   () => void exclusive(() => selectBackend(backendSelect.value as 'webgpu' | 'cpu')),
@@ -543,5 +408,5 @@ if (!gpuRt) (backendSelect.querySelector('option[value="webgpu"]') as HTMLOption
 await selectBackend(gpuRt ? 'webgpu' : 'cpu');
 showTab('spiral');
 void exclusive(() => ensureMounted('spiral'));
-void exclusive(walkthrough);
+void exclusive(runWalkthroughCard);
 void exclusive(async () => void (state.ready = true));

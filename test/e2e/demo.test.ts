@@ -244,6 +244,29 @@ describe('the demo page', () => {
     await page.close();
   }, 240_000);
 
+  it('pauses training while the page is hidden and resumes when it is shown', async () => {
+    const page = await open();
+    const setVisibility = (state: 'hidden' | 'visible') =>
+      page.evaluate((v) => {
+        Object.defineProperty(document, 'visibilityState', { value: v, configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, state);
+    await page.fill('#steps', '400');
+    await page.click('#train');
+    await page.waitForFunction(() => (window.webgradDemo.tabs.spiral.series.loss?.length ?? 0) >= 3);
+    await setVisibility('hidden');
+    const lastStep = () => page.evaluate(() => window.webgradDemo.tabs.spiral.series.loss.at(-1)!.step);
+    await page.waitForTimeout(500);
+    const paused = await lastStep();
+    await page.waitForTimeout(1500);
+    expect(await lastStep()).toBe(paused);
+    expect(paused).toBeLessThan(400);
+    await setVisibility('visible');
+    await page.waitForFunction(() => window.webgradDemo.tabs.spiral.runs === 1, null, { timeout: 120_000 });
+    expect(await lastStep()).toBe(400);
+    await page.close();
+  }, 180_000);
+
   it('times the matmul products on WebGPU, one row per case, with the kernel that ran', async () => {
     const page = await open();
     await page.click('#speed-run');
