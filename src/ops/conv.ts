@@ -8,9 +8,20 @@ import { elementwiseGrid, type Dispatcher, type GpuOperand } from '../core/kerne
 import { Shader } from '../core/shader.js';
 import { reshape } from './views.js';
 import { sum } from './reduce.js';
+import { binary } from './elementwise.js';
+import {
+  ACTIVATION_CODES,
+  activationRow,
+  activationWgsl,
+  resolveActivation,
+  type Activation,
+  type ActivationKind,
+} from './activation.js';
 import source from '../../shaders/conv2d.wgsl?raw';
 
-const shader = new Shader('conv2d', source);
+/** conv2d.wgsl with the epilogue's activations; shaders/conv2d_pool.wgsl extends this source. */
+export const convSource = source + activationWgsl;
+const shader = new Shader('conv2d', convSource);
 
 export type Pair = number | readonly [number, number];
 export type Padding = Pair | 'same' | 'valid';
@@ -27,6 +38,13 @@ export interface Conv2dOptions {
   dilation?: Pair;
   /** Splits the channels into this many independent convolutions; C and O must be multiples. `groups = C` is depthwise. */
   groups?: number;
+  /** Applied to y (after the bias) in the forward kernel's epilogue, as `rt.linear` does; default 'identity'. */
+  activation?: Activation;
+  /**
+   * A k×k max pool with stride k after the activation: `maxPool2d(act(conv2d(x, w, b)), k)`. For k = 2 and an
+   * activation other than gelu, the forward kernel computes each 2×2 window itself and the backward is one kernel.
+   */
+  maxPool?: number;
 }
 
 export interface Conv1dOptions {
@@ -43,6 +61,16 @@ export interface ConvGeometry {
   padAfter: readonly [number, number];
   dilation: readonly [number, number];
   groups: number;
+}
+
+/** The forward op's parameters: the geometry and the epilogue's activation. */
+export interface ConvParams extends ConvGeometry {
+  activation: ActivationKind;
+}
+
+/** The geometry alone, as the gradient ops take it. */
+export function geometryOf({ stride, padBefore, padAfter, dilation, groups }: ConvGeometry): ConvGeometry {
+  return { stride, padBefore, padAfter, dilation, groups };
 }
 
 export interface GradParams {
@@ -67,7 +95,7 @@ function outputSize(op: string, x: Shape, w: Shape, geo: ConvGeometry): [number,
 }
 
 /** Checks x [N, C, H, W] against w [O, C/groups, kh, kw] (and bias [O]); returns the output shape. */
-function checkConv(op: string, x: Shape, w: Shape, geo: ConvGeometry, bias?: Shape): Shape {
+export function checkConv(op: string, x: Shape, w: Shape, geo: ConvGeometry, bias?: Shape): Shape {
   if (x.length !== 4) throw new Error(`${op}: x must be 4-D [N, C, H, W], got ${formatShape(x)}`);
   if (w.length !== 4) throw new Error(`${op}: w must be 4-D [O, C/groups, kh, kw], got ${formatShape(w)}`);
   const groups = geo.groups;
@@ -137,7 +165,7 @@ function dims(x: Shape, w: Shape, y: Shape, geo: ConvGeometry) {
  * Calls visit(xIndex, wIndex, yIndex) for every product x·w that makes up y: the seven loops of the definition
  * (the batch, output channels, output rows and columns, and the input channels and taps of the group).
  */
-function eachProduct(
+export function eachProduct(
   x: Shape,
   w: Shape,
   y: Shape,
@@ -165,7 +193,7 @@ function eachProduct(
     }
 }
 
-function uniforms(x: Shape, w: Shape, y: Shape, geo: ConvGeometry) {
+export function uniforms(x: Shape, w: Shape, y: Shape, geo: ConvGeometry) {
   const { n, c, h, wd, o, cg, kh, kw, og, ho, wo } = dims(x, w, y, geo);
   return {
     N: n,
@@ -191,43 +219,68 @@ function uniforms(x: Shape, w: Shape, y: Shape, geo: ConvGeometry) {
   };
 }
 
-const traceDetail = (x: Shape, w: Shape, geo: ConvGeometry) => ({
+export const traceDetail = (x: Shape, w: Shape, geo: ConvGeometry) => ({
   x: formatShape(x),
   w: formatShape(w),
   groups: geo.groups,
 });
 
 /** The grid of a kernel over blocks of 4 pixels (x, y, 64-wide) and `channelBlocks` (z). */
-function pixelGrid(pixels: number, channelBlocks: number): number[] {
+export function pixelGrid(pixels: number, channelBlocks: number): number[] {
   return [...elementwiseGrid(Math.ceil(pixels / 4)), channelBlocks];
 }
 
-export const conv2dOp: OpDef<ConvGeometry> = defineOp<ConvGeometry>({
+/** y = act(conv(x, w) + bias), before any activation the plain convolution. */
+export function convolveCpu(
+  [x, w, bias]: { data: Float64Array; shape: Shape }[],
+  geo: ConvGeometry,
+  outShape: Shape,
+  activation: ActivationKind,
+): Float64Array {
+  const out = new Float64Array(sizeOf(outShape));
+  eachProduct(x.shape, w.shape, outShape, geo, (xi, wi, yi) => (out[yi] += x.data[xi] * w.data[wi]));
+  const plane = outShape[2] * outShape[3];
+  const act = activationRow(activation).cpu;
+  for (let e = 0; e < out.length; e++)
+    out[e] = act(out[e] + (bias ? bias.data[Math.floor(e / plane) % outShape[1]] : 0));
+  return out;
+}
+
+/**
+ * The VJP of a convolution given dz = ∂L/∂z, z = conv(x, w) + bias: dx (the transposed convolution), dW = dzᵀ·P
+ * and db = Σ dz over the batch and the pixels.
+ */
+export function convGrads(dz: Tensor, [x, w, bias]: Tensor[], geo: ConvGeometry): (Tensor | null)[] {
+  const geometry = geometryOf(geo);
+  return [
+    x.requiresGrad ? apply(dz.owner, conv2dInputGradOp, [dz, w], { geometry, shape: x.shape }) : null,
+    w.requiresGrad ? apply(dz.owner, conv2dWeightGradOp, [dz, x], { geometry, shape: w.shape }) : null,
+    ...(bias ? [bias.requiresGrad ? sum(dz, [0, 2, 3]) : null] : []),
+  ];
+}
+
+export const conv2dOp: OpDef<ConvParams> = defineOp<ConvParams>({
   name: 'conv2d',
-  shape([x, w, bias], geo) {
-    return checkConv('conv2d', x, w, geo, bias);
+  shape([x, w, bias], p) {
+    return checkConv('conv2d', x, w, p, bias);
   },
-  cpu([x, w, bias], geo, outShape) {
-    const out = new Float64Array(sizeOf(outShape));
-    eachProduct(x.shape, w.shape, outShape, geo, (xi, wi, yi) => (out[yi] += x.data[xi] * w.data[wi]));
-    if (bias) {
-      const plane = outShape[2] * outShape[3];
-      for (let e = 0; e < out.length; e++) out[e] += bias.data[Math.floor(e / plane) % outShape[1]];
-    }
-    return out;
+  cpu(inputs, p, outShape) {
+    return convolveCpu(inputs, p, outShape, p.activation);
   },
-  gpu(gpu, [x, w, bias], geo, out) {
-    const u = uniforms(x.shape, w.shape, out.shape, geo);
-    const kernel = { name: 'conv2d_forward', shader, entry: 'forward', constants: { HAS_BIAS: bias !== undefined } };
-    const grid = pixelGrid(u.N * u.Ho * u.Wo, geo.groups * Math.ceil(u.Og / 4));
+  gpu(gpu, [x, w, bias], p, out) {
+    const u = uniforms(x.shape, w.shape, out.shape, p);
+    const constants = { HAS_BIAS: bias !== undefined, ACTIVATION: ACTIVATION_CODES[p.activation] };
+    const kernel = { name: 'conv2d_forward', shader, entry: 'forward', constants };
+    const grid = pixelGrid(u.N * u.Ho * u.Wo, p.groups * Math.ceil(u.Og / 4));
     // A bias-less kernel still declares the binding; any read-only buffer satisfies it.
-    gpu.dispatch(kernel, { x, w, bias: bias ?? w, out, params: u }, grid, traceDetail(x.shape, w.shape, geo));
+    gpu.dispatch(kernel, { x, w, bias: bias ?? w, out, params: u }, grid, traceDetail(x.shape, w.shape, p));
   },
-  vjp: (g, [x, w, bias], geo) => [
-    x.requiresGrad ? apply(g.owner, conv2dInputGradOp, [g, w], { geometry: geo, shape: x.shape }) : null,
-    w.requiresGrad ? apply(g.owner, conv2dWeightGradOp, [g, x], { geometry: geo, shape: w.shape }) : null,
-    ...(bias ? [bias.requiresGrad ? sum(g, [0, 2, 3]) : null] : []),
-  ],
+  // Y = act(Z): dZ = G ⊙ act'(Z), written in Y where it can be (relu, tanh), else from Z recomputed (gelu).
+  vjp: (g, inputs, p, y) => {
+    const grad = activationRow(p.activation).grad;
+    const from = grad?.from === 'input' ? apply(g.owner, conv2dOp, inputs, { ...p, activation: 'identity' }) : y;
+    return convGrads(grad ? binary(grad.op, g, from) : g, inputs, p);
+  },
 });
 
 function checkGradient(op: string, g: Shape, x: Shape, w: Shape, geo: ConvGeometry) {
@@ -259,7 +312,7 @@ export const conv2dInputGradOp: OpDef<GradParams> = defineOp<GradParams>({
   },
   // Linear in each input: the forward convolution and the weight gradient are its VJPs.
   vjp: (gx, [g, w], { geometry }) => [
-    apply(gx.owner, conv2dOp, [gx, w], geometry),
+    apply(gx.owner, conv2dOp, [gx, w], { ...geometry, activation: 'identity' }),
     apply(gx.owner, conv2dWeightGradOp, [g, gx], { geometry, shape: w.shape }),
   ],
 });
@@ -280,7 +333,7 @@ export const conv2dWeightGradOp: OpDef<GradParams> = defineOp<GradParams>({
     dispatchWeightGrad(gpu, g, x, shape, geometry, out);
   },
   vjp: (gw, [g, x], { geometry }) => [
-    apply(gw.owner, conv2dOp, [x, gw], geometry),
+    apply(gw.owner, conv2dOp, [x, gw], { ...geometry, activation: 'identity' }),
     apply(gw.owner, conv2dInputGradOp, [g, gw], { geometry, shape: x.shape }),
   ],
 });
@@ -326,13 +379,14 @@ function dispatchWeightGrad(
   gpu.dispatch(sumKernel, { partials, out, params }, elementwiseGrid(size), detail);
 }
 
-/** The public conv2d: options resolved and checked under `op`'s name, then one forward op. */
-export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null | undefined, options: Conv2dOptions = {}): Tensor {
+/** conv2d's options resolved and checked (the activation too), for the forward ops. */
+export function convParams(x: Tensor, w: Tensor, bias: Tensor | null | undefined, options: Conv2dOptions): ConvParams {
   if (x.rank !== 4) throw new Error(`conv2d: x must be 4-D [N, C, H, W], got ${formatShape(x.shape)}`);
   if (w.rank !== 4) throw new Error(`conv2d: w must be 4-D [O, C/groups, kh, kw], got ${formatShape(w.shape)}`);
   const geo = convGeometry('conv2d', x.shape, w.shape, options);
+  const activation = resolveActivation('conv2d', options.activation ?? 'identity');
   checkConv('conv2d', x.shape, w.shape, geo, bias?.shape);
-  return apply(x.owner, conv2dOp, bias ? [x, w, bias] : [x, w], geo);
+  return { ...geo, activation };
 }
 
 /** conv1d as conv2d over views [N, C, 1, L] and [O, C/groups, 1, k]: nothing is copied. */
@@ -353,6 +407,7 @@ export function conv1d(x: Tensor, w: Tensor, bias: Tensor | null | undefined, op
     groups,
   });
   const y4 = checkConv('conv1d', x4, w4, geo, bias?.shape);
-  const y = apply(x.owner, conv2dOp, [reshape(x, x4), reshape(w, w4), ...(bias ? [bias] : [])], geo);
+  const inputs = [reshape(x, x4), reshape(w, w4), ...(bias ? [bias] : [])];
+  const y = apply(x.owner, conv2dOp, inputs, { ...geo, activation: 'identity' });
   return reshape(y, [y4[0], y4[1], y4[3]]);
 }
