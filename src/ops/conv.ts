@@ -18,9 +18,10 @@ import {
   type ActivationKind,
 } from './activation.js';
 import source from '../../shaders/conv2d.wgsl?raw';
+import source3x3 from '../../shaders/conv2d_3x3.wgsl?raw';
 
 /** conv2d.wgsl with the epilogue's activations; shaders/conv2d_pool.wgsl extends this source. */
-export const convSource = source + activationWgsl;
+export const convSource = `${source}\n${source3x3}\n${activationWgsl}`;
 const shader = new Shader('conv2d', convSource);
 
 export type Pair = number | readonly [number, number];
@@ -362,20 +363,22 @@ function dispatchWeightGrad(
   const u = uniforms(x.shape, wShape, g.shape, geo);
   const pixels = u.N * u.Ho * u.Wo;
   const size = sizeOf(wShape);
-  const blocks = geo.groups * Math.ceil(u.Og / 4) * Math.ceil((u.Cg * u.kh * u.kw) / 4);
+  // A 3×3 kernel has its own entry: 4 channels × the 9 taps of one input channel per invocation.
+  const taps3x3 = u.kh === 3 && u.kw === 3;
+  const blocks = geo.groups * Math.ceil(u.Og / 4) * (taps3x3 ? u.Cg : Math.ceil((u.Cg * u.kh * u.kw) / 4));
+  const [name, entry] = taps3x3 ? ['conv2d_weight_grad_3x3', 'weight_grad_3x3'] : ['conv2d_weight_grad', 'weight_grad'];
   const mChunk = Math.ceil(pixels / weightGradSplits(blocks, pixels));
   const splits = Math.ceil(pixels / mChunk);
   const params = { ...u, mChunk, splits, size };
   const detail = { ...traceDetail(x.shape, wShape, geo), splits };
   const grid = [...elementwiseGrid(blocks), splits];
   if (splits === 1) {
-    gpu.dispatch({ name: 'conv2d_weight_grad', shader, entry: 'weight_grad' }, { g, x, out, params }, grid, detail);
+    gpu.dispatch({ name, shader, entry }, { g, x, out, params }, grid, detail);
     return;
   }
   const partials = gpu.scratch(splits * size);
-  const name = 'conv2d_weight_grad_splitk';
-  gpu.dispatch({ name, shader, entry: 'weight_grad' }, { g, x, out: partials, params }, grid, detail);
-  const sumKernel = { name: `${name}_sum`, shader, entry: 'weight_grad_sum' };
+  gpu.dispatch({ name: `${name}_splitk`, shader, entry }, { g, x, out: partials, params }, grid, detail);
+  const sumKernel = { name: `${name}_splitk_sum`, shader, entry: 'weight_grad_sum' };
   gpu.dispatch(sumKernel, { partials, out, params }, elementwiseGrid(size), detail);
 }
 
