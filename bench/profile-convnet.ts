@@ -43,7 +43,9 @@ const cases = [await convnetCase(gpu, true), await convnetCase(gpu, false)];
 for (let i = 0; i < profiles; i++) for (const k of cases) await k.profileOnce();
 for (const k of cases) {
   const sum = [...k.least.values()].reduce((a, b) => a + b, 0);
-  console.log(`\n${k.label}: least kernel total ${Math.min(...k.totals).toFixed(2)} ms; sum of each kernel's least ${sum.toFixed(2)} ms`);
+  console.log(
+    `\n${k.label}: least kernel total ${Math.min(...k.totals).toFixed(2)} ms; sum of each kernel's least ${sum.toFixed(2)} ms`,
+  );
   const byName = new Map<string, { count: number; ms: number }>();
   for (const [key, ms] of k.least) {
     const name = key.split(' ')[0];
@@ -56,6 +58,7 @@ for (const k of cases) {
   for (const [name, r] of [...byName].sort((a, b) => b[1].ms - a[1].ms))
     console.log(`| \`${name}\` | ${r.count} | ${r.ms.toFixed(2)} | ${((100 * r.ms) / sum).toFixed(1)}% |`);
   console.log('\n| kernel and shape | least ms |\n|---|---|');
-  for (const [key, ms] of [...k.least].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`| ${key} | ${ms.toFixed(2)} |`);
+  for (const [key, ms] of [...k.least].sort((a, b) => b[1] - a[1]).slice(0, 12))
+    console.log(`| ${key} | ${ms.toFixed(2)} |`);
 }
 process.exit(0);

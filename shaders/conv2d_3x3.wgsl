@@ -97,3 +97,133 @@ fn weight_grad_3x3(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   store3x3(slab, o0 + 2u, oEnd, c, vec3(a00.z, a01.z, a02.z), vec3(a10.z, a11.z, a12.z), vec3(a20.z, a21.z, a22.z));
   store3x3(slab, o0 + 3u, oEnd, c, vec3(a00.w, a01.w, a02.w), vec3(a10.w, a11.w, a12.w), vec3(a20.w, a21.w, a22.w));
 }
+
+// forward_3x3      the forward of a 3×3 kernel with stride 1 and dilation 1, as forward (same bindings and epilogue).
+//                  Grid: 64-wide (x, y) over N·⌈Ho/2⌉·⌈Wo/4⌉ tiles of 2 rows × 4 columns of output pixels, z over
+//                  groups · ceil(Og / 4) blocks of 4 output channels. One invocation: its 8 pixels × 4 channels,
+//                  from the 4×6 patch of x under the tile (24 reads per input channel, bounds checked once per row and
+//                  column) and 9 taps × 4 channels of w (36 reads), 288 FMAs: forward reads 72 values for 144.
+
+// One output row of a tile: 4 pixels (a..d) × 4 channels.
+struct Row4 { a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32> }
+
+// A row of the patch: 6 consecutive values of x (0 in the padding).
+struct Six { lo: vec3<f32>, hi: vec3<f32> }
+
+// Where the tile's patch lies in x: clamped offsets (always in bounds) and which of them are real.
+struct Patch { rows: vec4<u32>, rowIn: vec4<bool>, colsLo: vec3<u32>, colsHi: vec3<u32>, inLo: vec3<bool>, inHi: vec3<bool> }
+
+fn patchOf(r0: i32, c0: i32) -> Patch {
+  let rows = vec4(r0, r0 + 1, r0 + 2, r0 + 3) - vec4(i32(params.padTop));
+  let lo = vec3(c0, c0 + 1, c0 + 2) - vec3(i32(params.padLeft));
+  let hi = lo + vec3(3);
+  let lastRow = vec4(i32(params.H) - 1);
+  let lastCol = vec3(i32(params.W) - 1);
+  return Patch(
+    vec4<u32>(clamp(rows, vec4(0), lastRow)) * params.W,
+    (rows >= vec4(0)) & (rows <= lastRow),
+    vec3<u32>(clamp(lo, vec3(0), lastCol)),
+    vec3<u32>(clamp(hi, vec3(0), lastCol)),
+    (lo >= vec3(0)) & (lo <= lastCol),
+    (hi >= vec3(0)) & (hi <= lastCol),
+  );
+}
+
+fn patchRow(base: u32, rowOff: u32, rowIn: bool, p: Patch) -> Six {
+  let at = base + rowOff;
+  let lo = vec3(x[at + p.colsLo.x], x[at + p.colsLo.y], x[at + p.colsLo.z]);
+  let hi = vec3(x[at + p.colsHi.x], x[at + p.colsHi.y], x[at + p.colsHi.z]);
+  return Six(select(vec3(0.0), lo, p.inLo & vec3(rowIn)), select(vec3(0.0), hi, p.inHi & vec3(rowIn)));
+}
+
+// acc + one kernel row (taps k0, k1, k2, each over 4 channels) slid along one patch row.
+fn rowFma(acc: Row4, p: Six, k0: vec4<f32>, k1: vec4<f32>, k2: vec4<f32>) -> Row4 {
+  return Row4(
+    fma(vec4(p.lo.z), k2, fma(vec4(p.lo.y), k1, fma(vec4(p.lo.x), k0, acc.a))),
+    fma(vec4(p.hi.x), k2, fma(vec4(p.lo.z), k1, fma(vec4(p.lo.y), k0, acc.b))),
+    fma(vec4(p.hi.y), k2, fma(vec4(p.hi.x), k1, fma(vec4(p.lo.z), k0, acc.c))),
+    fma(vec4(p.hi.z), k2, fma(vec4(p.hi.y), k1, fma(vec4(p.hi.x), k0, acc.d))),
+  );
+}
+
+// Tap t of channels o0..o0+3 (offsets d1..d3 of the next three), from w at `at`.
+fn kernelTap(at: u32, d: vec3<u32>) -> vec4<f32> {
+  return vec4(w[at], w[at + d.x], w[at + d.y], w[at + d.z]);
+}
+
+// y before the epilogue on rows r0, r0 + 1 and columns c0..c0 + 3 of image n, channels o0..o0+3 of `group`.
+struct Tile { top: Row4, bottom: Row4 }
+
+fn convTile3x3(n: u32, group: u32, r0: i32, c0: i32, o0: u32, oEnd: u32) -> Tile {
+  let p = patchOf(r0, c0);
+  let wStride = params.Cg * 9u;
+  // Spare lanes read the group's last channel again; the stores drop their sums.
+  let d = vec3(min(o0 + 1u, oEnd - 1u) - o0, min(o0 + 2u, oEnd - 1u) - o0, min(o0 + 3u, oEnd - 1u) - o0) * wStride;
+  let planeSize = params.H * params.W;
+  var base = (n * params.C + group * params.Cg) * planeSize;
+  var wAt = o0 * wStride;
+  var top = Row4(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
+  var bottom = top;
+  for (var c = 0u; c < params.Cg; c++) {
+    let k00 = kernelTap(wAt, d);
+    let k01 = kernelTap(wAt + 1u, d);
+    let k02 = kernelTap(wAt + 2u, d);
+    let k10 = kernelTap(wAt + 3u, d);
+    let k11 = kernelTap(wAt + 4u, d);
+    let k12 = kernelTap(wAt + 5u, d);
+    let k20 = kernelTap(wAt + 6u, d);
+    let k21 = kernelTap(wAt + 7u, d);
+    let k22 = kernelTap(wAt + 8u, d);
+    // Patch row q feeds the top output row through kernel row q and the bottom one through kernel row q − 1.
+    let x0 = patchRow(base, p.rows.x, p.rowIn.x, p);
+    top = rowFma(top, x0, k00, k01, k02);
+    let x1 = patchRow(base, p.rows.y, p.rowIn.y, p);
+    top = rowFma(top, x1, k10, k11, k12);
+    bottom = rowFma(bottom, x1, k00, k01, k02);
+    let x2 = patchRow(base, p.rows.z, p.rowIn.z, p);
+    top = rowFma(top, x2, k20, k21, k22);
+    bottom = rowFma(bottom, x2, k10, k11, k12);
+    let x3 = patchRow(base, p.rows.w, p.rowIn.w, p);
+    bottom = rowFma(bottom, x3, k20, k21, k22);
+    base += planeSize;
+    wAt += 9u;
+  }
+  return Tile(top, bottom);
+}
+
+// One output pixel (row, col) of image n, channels o0..o0+3, if it lies inside y.
+fn storeTilePixel(n: u32, row: u32, col: u32, o0: u32, oEnd: u32, acc: vec4<f32>) {
+  if (row >= params.Ho || col >= params.Wo) { return; }
+  let plane = params.Ho * params.Wo;
+  let yBase = n * params.O * plane + row * params.Wo + col;
+  storeY(yBase, o0, oEnd, plane, acc.x);
+  storeY(yBase, o0 + 1u, oEnd, plane, acc.y);
+  storeY(yBase, o0 + 2u, oEnd, plane, acc.z);
+  storeY(yBase, o0 + 3u, oEnd, plane, acc.w);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn forward_3x3(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_id) lid: vec3<u32>) {
+  let tilesW = (params.Wo + 3u) / 4u;
+  let tiles = ((params.Ho + 1u) / 2u) * tilesW;
+  let t = flatIndex(wid, nwg, lid);
+  if (t >= params.N * tiles) { return; }
+  let oBlocks = (params.Og + 3u) / 4u;
+  let group = wid.z / oBlocks;
+  let o0 = group * params.Og + (wid.z % oBlocks) * 4u;
+  let oEnd = (group + 1u) * params.Og;
+  let n = t / tiles;
+  let r = t - n * tiles;
+  let row = 2u * (r / tilesW);
+  let col = 4u * (r % tilesW);
+  let y = convTile3x3(n, group, i32(row), i32(col), o0, oEnd);
+  storeTilePixel(n, row, col, o0, oEnd, y.top.a);
+  storeTilePixel(n, row, col + 1u, o0, oEnd, y.top.b);
+  storeTilePixel(n, row, col + 2u, o0, oEnd, y.top.c);
+  storeTilePixel(n, row, col + 3u, o0, oEnd, y.top.d);
+  storeTilePixel(n, row + 1u, col, o0, oEnd, y.bottom.a);
+  storeTilePixel(n, row + 1u, col + 1u, o0, oEnd, y.bottom.b);
+  storeTilePixel(n, row + 1u, col + 2u, o0, oEnd, y.bottom.c);
+  storeTilePixel(n, row + 1u, col + 3u, o0, oEnd, y.bottom.d);
+}

@@ -53,11 +53,17 @@ fn forward_max_pool(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
   let q0 = (n * params.Ho + 2u * row) * params.Wo + 2u * col;
   let y = convBlock(outPixel(q0, group), outPixel(q0 + 1u, group), outPixel(q0 + params.Wo, group),
                     outPixel(q0 + params.Wo + 1u, group), o0, oEnd);
+  poolWindow(n * params.O * windows + r, o0, oEnd, windows, y.a0, y.a1, y.a2, y.a3);
+}
+
+// Bias, activation and the first maximum of window (row-major pixels q0..q3) for channels o0..o0+3; stores the
+// maximum and its slot at `base` (the window's index in channel 0 of its image).
+fn poolWindow(base: u32, o0: u32, oEnd: u32, windows: u32, q0: vec4<f32>, q1: vec4<f32>, q2: vec4<f32>, q3: vec4<f32>) {
   let b = biasBlock(o0, oEnd);
-  let v1 = activate4(y.a1 + b);
-  let v2 = activate4(y.a2 + b);
-  let v3 = activate4(y.a3 + b);
-  var best = activate4(y.a0 + b);
+  let v1 = activate4(q1 + b);
+  let v2 = activate4(q2 + b);
+  let v3 = activate4(q3 + b);
+  var best = activate4(q0 + b);
   var slot = vec4(0.0);
   let m1 = v1 > best;
   best = select(best, v1, m1);
@@ -68,11 +74,35 @@ fn forward_max_pool(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
   let m3 = v3 > best;
   best = select(best, v3, m3);
   slot = select(slot, vec4(3.0), m3);
-  let base = n * params.O * windows + r;
   storePooled(base, o0, oEnd, windows, best.x, slot.x);
   storePooled(base, o0 + 1u, oEnd, windows, best.y, slot.y);
   storePooled(base, o0 + 2u, oEnd, windows, best.z, slot.z);
   storePooled(base, o0 + 3u, oEnd, windows, best.w, slot.w);
+}
+
+// forward_max_pool with convTile3x3 (shaders/conv2d_3x3.wgsl: 3×3, stride 1, dilation 1): one invocation computes two
+// neighbouring windows (a 2×4 tile), over a grid of N·⌊Ho/2⌋·⌈⌊Wo/2⌋/2⌉ tiles.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn forward_max_pool_3x3(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                        @builtin(local_invocation_id) lid: vec3<u32>) {
+  let poolH = params.Ho / 2u;
+  let poolW = params.Wo / 2u;
+  let pairs = (poolW + 1u) / 2u;
+  let t = flatIndex(wid, nwg, lid);
+  if (t >= params.N * poolH * pairs) { return; }
+  let oBlocks = (params.Og + 3u) / 4u;
+  let group = wid.z / oBlocks;
+  let o0 = group * params.Og + (wid.z % oBlocks) * 4u;
+  let oEnd = (group + 1u) * params.Og;
+  let n = t / (poolH * pairs);
+  let r = t - n * poolH * pairs;
+  let row = r / pairs;
+  let col = 2u * (r - row * pairs);
+  let y = convTile3x3(n, group, i32(2u * row), i32(2u * col), o0, oEnd);
+  let windows = poolH * poolW;
+  let base = n * params.O * windows + row * poolW + col;
+  poolWindow(base, o0, oEnd, windows, y.top.a, y.top.b, y.bottom.a, y.bottom.b);
+  if (col + 1u < poolW) { poolWindow(base + 1u, o0, oEnd, windows, y.top.c, y.top.d, y.bottom.c, y.bottom.d); }
 }
 
 // act'(z) written in y = act(z), for the activations whose derivative the output determines.

@@ -15,7 +15,7 @@ import {
   convParams,
   convolveCpu,
   convSource,
-  pixelGrid,
+  isDense3x3,
   traceDetail,
   uniforms,
   type Conv2dOptions,
@@ -78,9 +78,13 @@ export const conv2dMaxPoolOp = defineOp<ConvParams>({
     const zShape = checkConv('conv2d', x.shape, w.shape, p);
     const u = uniforms(x.shape, w.shape, zShape, p);
     const constants = { HAS_BIAS: bias !== undefined, ACTIVATION: ACTIVATION_CODES[p.activation] };
-    const kernel = { name: 'conv2d_forward_max_pool', shader, entry: 'forward_max_pool', constants };
-    // One invocation per window: pixelGrid counts blocks of 4 pixels.
-    const grid = pixelGrid(4 * sizeOf(out.shape.slice(2)) * u.N, p.groups * Math.ceil(u.Og / 4));
+    const [, , poolH, poolW] = out.shape;
+    // The 3×3 entry computes two neighbouring windows per invocation, the other one window.
+    const kernel = isDense3x3(u)
+      ? { name: 'conv2d_forward_max_pool_3x3', shader, entry: 'forward_max_pool_3x3', constants }
+      : { name: 'conv2d_forward_max_pool', shader, entry: 'forward_max_pool', constants };
+    const items = u.N * poolH * (isDense3x3(u) ? Math.ceil(poolW / 2) : poolW);
+    const grid = [...elementwiseGrid(items), p.groups * Math.ceil(u.Og / 4)];
     const bindings = { x, w, bias: bias ?? w, out, slots, params: u };
     gpu.dispatch(kernel, bindings, grid, traceDetail(x.shape, w.shape, p));
   },

@@ -226,6 +226,11 @@ export const traceDetail = (x: Shape, w: Shape, geo: ConvGeometry) => ({
   groups: geo.groups,
 });
 
+/** A 3×3 kernel with stride 1 and dilation 1, whose forward reads one patch per tile of outputs (conv2d_3x3.wgsl). */
+export function isDense3x3(u: ReturnType<typeof uniforms>): boolean {
+  return u.kh === 3 && u.kw === 3 && u.strideH === 1 && u.strideW === 1 && u.dilationH === 1 && u.dilationW === 1;
+}
+
 /** The grid of a kernel over blocks of 4 pixels (x, y, 64-wide) and `channelBlocks` (z). */
 export function pixelGrid(pixels: number, channelBlocks: number): number[] {
   return [...elementwiseGrid(Math.ceil(pixels / 4)), channelBlocks];
@@ -271,8 +276,13 @@ export const conv2dOp: OpDef<ConvParams> = defineOp<ConvParams>({
   gpu(gpu, [x, w, bias], p, out) {
     const u = uniforms(x.shape, w.shape, out.shape, p);
     const constants = { HAS_BIAS: bias !== undefined, ACTIVATION: ACTIVATION_CODES[p.activation] };
-    const kernel = { name: 'conv2d_forward', shader, entry: 'forward', constants };
-    const grid = pixelGrid(u.N * u.Ho * u.Wo, p.groups * Math.ceil(u.Og / 4));
+    const tiled = isDense3x3(u);
+    const kernel = tiled
+      ? { name: 'conv2d_forward_3x3', shader, entry: 'forward_3x3', constants }
+      : { name: 'conv2d_forward', shader, entry: 'forward', constants };
+    // forward_3x3: one invocation per 2×4 tile of pixels; forward: one per 4 consecutive pixels.
+    const items = tiled ? u.N * Math.ceil(u.Ho / 2) * Math.ceil(u.Wo / 4) : Math.ceil((u.N * u.Ho * u.Wo) / 4);
+    const grid = [...elementwiseGrid(items), p.groups * Math.ceil(u.Og / 4)];
     // A bias-less kernel still declares the binding; any read-only buffer satisfies it.
     gpu.dispatch(kernel, { x, w, bias: bias ?? w, out, params: u }, grid, traceDetail(x.shape, w.shape, p));
   },

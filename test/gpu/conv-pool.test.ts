@@ -64,6 +64,12 @@ const CASES: Case[] = [
     w: [8, 1, 3, 3],
     options: { padding: 1, activation: 'relu', maxPool: 2 },
   },
+  {
+    label: "tanh + pool, 3×3 'valid', an odd number of windows per row",
+    x: [2, 3, 9, 12],
+    w: [6, 3, 3, 3],
+    options: { activation: 'tanh', maxPool: 2 },
+  },
   { label: 'relu epilogue, O = 17', x: [2, 3, 6, 5], w: [17, 3, 3, 3], options: { padding: 1, activation: 'relu' } },
   {
     label: 'gelu epilogue (z recomputed), stride [2, 1]',
@@ -120,7 +126,9 @@ describe('conv2d activation and maxPool on the GPU against the float64 reference
       if (c.bias !== false) expectClose(got.db, ref.db, bound(mag.db, pixels), `${c.label}: dbias`);
 
       const fused = c.options.maxPool === 2;
-      expect(got.kernels).toContain(fused ? 'conv2d_forward_max_pool' : 'conv2d_forward');
+      const dense3x3 = c.w[2] === 3 && c.w[3] === 3 && !c.options.stride && !c.options.dilation;
+      const forward = (fused ? 'conv2d_forward_max_pool' : 'conv2d_forward') + (dense3x3 ? '_3x3' : '');
+      expect(got.kernels).toContain(forward);
       if (fused) expect(got.kernels).toContain('conv2d_max_pool_grad');
       for (const k of got.kernels) {
         expect(k, 'no transpose, permute, im2col or matmul').not.toMatch(/transpose|permute|im2col|patch|matmul/);
