@@ -231,11 +231,6 @@ export function isDense3x3(u: ReturnType<typeof uniforms>): boolean {
   return u.kh === 3 && u.kw === 3 && u.strideH === 1 && u.strideW === 1 && u.dilationH === 1 && u.dilationW === 1;
 }
 
-/** The grid of a kernel over blocks of 4 pixels (x, y, 64-wide) and `channelBlocks` (z). */
-export function pixelGrid(pixels: number, channelBlocks: number): number[] {
-  return [...elementwiseGrid(Math.ceil(pixels / 4)), channelBlocks];
-}
-
 /** y = act(conv(x, w) + bias), before any activation the plain convolution. */
 export function convolveCpu(
   [x, w, bias]: { data: Float64Array; shape: Shape }[],
@@ -317,8 +312,13 @@ export const conv2dInputGradOp: OpDef<GradParams> = defineOp<GradParams>({
   },
   gpu(gpu, [g, w], { geometry, shape }, out) {
     const u = uniforms(shape, w.shape, g.shape, geometry);
-    const grid = pixelGrid(u.N * u.H * u.W, geometry.groups * Math.ceil(u.Cg / 4));
-    const kernel = { name: 'conv2d_input_grad', shader, entry: 'input_grad' };
+    const tiled = isDense3x3(u);
+    // input_grad_3x3: one invocation per 2×4 tile of input pixels; input_grad: one per 4 consecutive pixels.
+    const items = tiled ? u.N * Math.ceil(u.H / 2) * Math.ceil(u.W / 4) : Math.ceil((u.N * u.H * u.W) / 4);
+    const grid = [...elementwiseGrid(items), geometry.groups * Math.ceil(u.Cg / 4)];
+    const kernel = tiled
+      ? { name: 'conv2d_input_grad_3x3', shader, entry: 'input_grad_3x3' }
+      : { name: 'conv2d_input_grad', shader, entry: 'input_grad' };
     gpu.dispatch(kernel, { g, w, out, params: u }, grid, traceDetail(shape, w.shape, geometry));
   },
   // Linear in each input: the forward convolution and the weight gradient are its VJPs.

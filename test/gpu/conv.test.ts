@@ -120,10 +120,10 @@ describe('conv on the GPU against the float64 reference', () => {
       expectClose(got.dw, want.dw, dotBound(mag.dw, pixels), `${c.label}: dw`);
       if (v.b) expectClose(got.db, want.db, dotBound(mag.db, pixels), `${c.label}: dbias`);
 
-      // A dense 3×3 kernel (stride 1, dilation 1) has its own forward entry, over 2×4 tiles of pixels.
+      // A dense 3×3 kernel (stride 1, dilation 1) has its own forward and input-gradient entries, over 2×4 tiles.
       const dense3x3 = c.w[2] === 3 && c.w[3] === 3 && !c.options.stride && !c.options.dilation;
       expect(got.kernels).toContain(dense3x3 ? 'conv2d_forward_3x3' : 'conv2d_forward');
-      expect(got.kernels).toContain('conv2d_input_grad');
+      expect(got.kernels).toContain(dense3x3 ? 'conv2d_input_grad_3x3' : 'conv2d_input_grad');
       // A 3×3 kernel has its own weight-gradient entry (9 taps of one channel per invocation).
       const weightGrad =
         c.w[2] === 3 && c.w[3] === 3 ? /^conv2d_weight_grad_3x3(_splitk)?$/ : /^conv2d_weight_grad(_splitk)?$/;
