@@ -15,9 +15,9 @@
 //                  4 pixels × 4 channels, gathered from the outputs whose windows cover each pixel (the transposed
 //                  convolution), reduced over Og·kh·kw: no scatter, no atomics, the same bits on every run.
 // weight_grad      bindings x, g (read), out (write: dW, or with splits > 1 slab s of partials [splits, O·Cg·kh·kw]),
-//                  params. Grid: 64-wide (x, y) over groups · ceil(Og / 4) · ceil(Cg·kh·kw / 4) blocks, z over the
-//                  splits. One invocation: a 4 channels × 4 taps block of dW, reduced over the output pixels
-//                  m ∈ [s·mChunk, (s+1)·mChunk) of split s = z.
+//                  params. Grid: 64-wide (x, y) over splits × blocks (the block index varying fastest), with
+//                  groups · ceil(Og / 4) · ceil(Cg·kh·kw / 4) blocks. One invocation: a 4 channels × 4 taps block of
+//                  dW, reduced over the output pixels m ∈ [s·mChunk, (s+1)·mChunk) of its split s.
 // weight_grad_sum  bindings partials (read), out (write), params. 64-wide grid, one invocation per element of dW:
 //                  the sum of its partials over s = 0, 1, … in order, so split-K stays deterministic.
 
@@ -279,9 +279,12 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   let kg = params.Cg * params.kh * params.kw;
   let kBlocks = (kg + 3u) / 4u;
   let oBlocks = (params.Og + 3u) / 4u;
-  let b = flatIndex(wid, nwg, lid);
   let blocks = params.O / params.Og * oBlocks * kBlocks;
-  if (b >= blocks) { return; }
+  // Blocks vary fastest, so that a workgroup's invocations are full even when the blocks are few.
+  let id = flatIndex(wid, nwg, lid);
+  let split = id / blocks;
+  if (split >= params.splits) { return; }
+  let b = id - split * blocks;
   let k0 = (b % kBlocks) * 4u;
   let group = b / kBlocks / oBlocks;
   let o0 = group * params.Og + (b / kBlocks % oBlocks) * 4u;
@@ -296,7 +299,7 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   let d2 = (min(o0 + 2u, oEnd - 1u) - o0) * plane;
   let d3 = (min(o0 + 3u, oEnd - 1u) - o0) * plane;
   let total = params.N * plane;
-  let mBegin = wid.z * params.mChunk;
+  let mBegin = split * params.mChunk;
   let mEnd = min(total, mBegin + params.mChunk);
   // (n, ho, wo) of m, advanced in step with it instead of divided out at each step.
   var n = mBegin / plane;
@@ -325,7 +328,7 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
       if (ho == params.Ho) { ho = 0u; n++; }
     }
   }
-  let slab = wid.z * params.O * kg;
+  let slab = split * params.O * kg;
   storeWeightGrad(slab, o0, oEnd, k0, acc0);
   storeWeightGrad(slab, o0 + 1u, oEnd, k0, acc1);
   storeWeightGrad(slab, o0 + 2u, oEnd, k0, acc2);

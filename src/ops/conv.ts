@@ -358,8 +358,8 @@ const MIN_SPLIT_PIXELS = 64;
  * The number of splits of the reduction over N·Ho·Wo: the first layers have few weights (O·C·kh·kw) and many pixels,
  * so without splits a handful of invocations would each walk the whole batch.
  */
-export function weightGradSplits(blocks: number, pixels: number): number {
-  return Math.max(1, Math.min(Math.ceil(pixels / MIN_SPLIT_PIXELS), Math.ceil(TARGET_INVOCATIONS / blocks)));
+export function weightGradSplits(blocks: number, items: number, minPerSplit = MIN_SPLIT_PIXELS): number {
+  return Math.max(1, Math.min(Math.ceil(items / minPerSplit), Math.ceil(TARGET_INVOCATIONS / blocks)));
 }
 
 function dispatchWeightGrad(
@@ -373,15 +373,23 @@ function dispatchWeightGrad(
   const u = uniforms(x.shape, wShape, g.shape, geo);
   const pixels = u.N * u.Ho * u.Wo;
   const size = sizeOf(wShape);
-  // A 3×3 kernel has its own entry: 4 channels × the 9 taps of one input channel per invocation.
+  // A 3×3 kernel has its own entries: 4 channels × the 9 taps of one input channel per invocation, walking 2×4 tiles
+  // of output pixels when dense (stride 1, dilation 1), else pixel by pixel.
   const taps3x3 = u.kh === 3 && u.kw === 3;
+  const tiled = isDense3x3(u);
   const blocks = geo.groups * Math.ceil(u.Og / 4) * (taps3x3 ? u.Cg : Math.ceil((u.Cg * u.kh * u.kw) / 4));
-  const [name, entry] = taps3x3 ? ['conv2d_weight_grad_3x3', 'weight_grad_3x3'] : ['conv2d_weight_grad', 'weight_grad'];
-  const mChunk = Math.ceil(pixels / weightGradSplits(blocks, pixels));
-  const splits = Math.ceil(pixels / mChunk);
+  const [name, entry] = tiled
+    ? ['conv2d_weight_grad_3x3_tiles', 'weight_grad_3x3_tiles']
+    : taps3x3
+      ? ['conv2d_weight_grad_3x3', 'weight_grad_3x3']
+      : ['conv2d_weight_grad', 'weight_grad'];
+  // What a split divides: tiles of 8 pixels, or pixels.
+  const items = tiled ? u.N * Math.ceil(u.Ho / 2) * Math.ceil(u.Wo / 4) : pixels;
+  const mChunk = Math.ceil(items / weightGradSplits(blocks, items, tiled ? MIN_SPLIT_PIXELS / 8 : MIN_SPLIT_PIXELS));
+  const splits = Math.ceil(items / mChunk);
   const params = { ...u, mChunk, splits, size };
   const detail = { ...traceDetail(x.shape, wShape, geo), splits };
-  const grid = [...elementwiseGrid(blocks), splits];
+  const grid = elementwiseGrid(blocks * splits);
   if (splits === 1) {
     gpu.dispatch({ name, shader, entry }, { g, x, out, params }, grid, detail);
     return;

@@ -125,8 +125,11 @@ describe('conv on the GPU against the float64 reference', () => {
       expect(got.kernels).toContain(dense3x3 ? 'conv2d_forward_3x3' : 'conv2d_forward');
       expect(got.kernels).toContain(dense3x3 ? 'conv2d_input_grad_3x3' : 'conv2d_input_grad');
       // A 3×3 kernel has its own weight-gradient entry (9 taps of one channel per invocation).
-      const weightGrad =
-        c.w[2] === 3 && c.w[3] === 3 ? /^conv2d_weight_grad_3x3(_splitk)?$/ : /^conv2d_weight_grad(_splitk)?$/;
+      const weightGrad = dense3x3
+        ? /^conv2d_weight_grad_3x3_tiles(_splitk)?$/
+        : c.w[2] === 3 && c.w[3] === 3
+          ? /^conv2d_weight_grad_3x3(_splitk)?$/
+          : /^conv2d_weight_grad(_splitk)?$/;
       expect(got.kernels.some((k) => weightGrad.test(k))).toBe(true);
       for (const k of got.kernels)
         expect(k, 'no transpose, permute, im2col or matmul').not.toMatch(/transpose|permute|im2col|patch|matmul/);
@@ -141,8 +144,8 @@ describe('conv on the GPU against the float64 reference', () => {
   it('splits the weight gradient over the pixels when the weights are few', async () => {
     const v = inputsOf(CASES[7], 7);
     const { kernels } = await run(gpu, CASES[7], v);
-    expect(kernels).toContain('conv2d_weight_grad_3x3_splitk');
-    expect(kernels).toContain('conv2d_weight_grad_3x3_splitk_sum');
+    expect(kernels).toContain('conv2d_weight_grad_3x3_tiles_splitk');
+    expect(kernels).toContain('conv2d_weight_grad_3x3_tiles_splitk_sum');
   });
 });
 
