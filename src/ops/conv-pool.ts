@@ -8,19 +8,8 @@ import { formatShape, sameShape, sizeOf, type Shape } from '../core/shape.js';
 import { elementwiseGrid } from '../core/kernel.js';
 import { Shader } from '../core/shader.js';
 import { ACTIVATION_CODES, type ActivationKind } from './activation.js';
-import {
-  checkConv,
-  conv2dOp,
-  convGrads,
-  convParams,
-  convolveCpu,
-  convSource,
-  isDense3x3,
-  traceDetail,
-  uniforms,
-  type Conv2dOptions,
-  type ConvParams,
-} from './conv.js';
+import { conv2dOp, convGrads, convParams, convolveCpu, convSource } from './conv.js';
+import { checkConv, isDense3x3, traceDetail, uniforms, type Conv2dOptions, type ConvParams } from './conv-geometry.js';
 import { pool2d } from './pool.js';
 import poolSource from '../../shaders/conv2d_pool.wgsl?raw';
 
