@@ -130,14 +130,20 @@ export function referenceConvnetLoss(c: ConvnetConfig, data: ConvnetData): numbe
   return loss / N;
 }
 
-/** The model in webgrad's public ops. `step(images, labels)` runs one training step and returns the loss. */
-export function webgradConvnet(rt: Runtime, c: ConvnetConfig, data: ConvnetData) {
+/**
+ * The model in webgrad's public ops. `step(images, labels)` runs one training step and returns the loss. `fused`
+ * writes each block as one conv2d with its relu and 2×2 max pool as options (the kernels fuse them); otherwise as
+ * three ops, conv2d → relu → maxPool2d. Both compute the same values.
+ */
+export function webgradConvnet(rt: Runtime, c: ConvnetConfig, data: ConvnetData, fused = true) {
   const p: Record<string, Tensor> = {};
   for (const s of data.params) p[s.name] = rt.keep(rt.tensor(s.data, s.shape, { requiresGrad: true }));
   const params = data.params.map((s) => p[s.name]);
   const opt = rt.optim.sgd({ lr: c.lr });
   const block = (x: Tensor, name: string) =>
-    rt.maxPool2d(rt.relu(rt.conv2d(x, p[`${name}.w`], p[`${name}.b`], { padding: 1 })), 2);
+    fused
+      ? rt.conv2d(x, p[`${name}.w`], p[`${name}.b`], { padding: 1, activation: 'relu', maxPool: 2 })
+      : rt.maxPool2d(rt.relu(rt.conv2d(x, p[`${name}.w`], p[`${name}.b`], { padding: 1 })), 2);
   const step = async (images: Tensor, labels: Tensor) => {
     // NCHW flattened as PyTorch's nn.Flatten does: a view, no copy.
     const h = rt.reshape(block(block(images, 'conv1'), 'conv2'), [c.batch, features(c)]);
@@ -171,9 +177,9 @@ function kernelTable(kernels: { name: string; ms: number }[]): KernelShare[] {
 }
 
 /** webgrad, eager or compiled, on its own runtime; `finish` profiles one more step, reports and frees it. */
-async function webgradCase(ctx: BenchContext, c: ConvnetConfig, data: ConvnetData, compiled: boolean) {
+async function webgradCase(ctx: BenchContext, c: ConvnetConfig, data: ConvnetData, compiled: boolean, fused = true) {
   const rt = await createRuntime({ backend: 'webgpu', gpu: ctx.gpu });
-  const model = webgradConvnet(rt, c, data);
+  const model = webgradConvnet(rt, c, data, fused);
   const run = compiled ? rt.compile(model.step) : model.step;
   // Uploaded once: the batch is the same every step (as in the peers).
   const images = rt.tensor(data.images, [c.batch, 1, c.size, c.size]);
@@ -183,7 +189,7 @@ async function webgradCase(ctx: BenchContext, c: ConvnetConfig, data: ConvnetDat
   const hostTimes: number[] = [];
   const startStats = rt.stats();
   const kase: Case = {
-    label: compiled ? 'compiled (rt.compile replay)' : 'eager',
+    label: (compiled ? 'compiled (rt.compile replay)' : 'eager') + (fused ? '' : ', separate relu and pool ops'),
     times: [],
     losses: [],
     loss: NaN,
@@ -334,7 +340,10 @@ export async function convnetCases(ctx: BenchContext): Promise<BenchRow[]> {
   const jax = jaxCase(ctx, c, data);
   const eager = await webgradCase(ctx, c, data, false);
   const compiled = await webgradCase(ctx, c, data, true);
-  const cases = [tf?.case, jax?.case, eager.case, compiled.case].filter((k): k is Case => k !== undefined);
+  const separate = await webgradCase(ctx, c, data, true, false);
+  const cases = [tf?.case, jax?.case, eager.case, compiled.case, separate.case].filter(
+    (k): k is Case => k !== undefined,
+  );
   try {
     await timeInterleaved(ctx.reps, cases);
   } finally {
@@ -347,7 +356,7 @@ export async function convnetCases(ctx: BenchContext): Promise<BenchRow[]> {
   const jaxMs = jax ? median(jax.case.times) : undefined;
   if (jax) ctx.log(`convnet: jax-js ${jaxMs!.toFixed(2)} ms/step`);
   const rows: BenchRow[] = [];
-  for (const webgrad of [eager, compiled]) {
+  for (const webgrad of [eager, compiled, separate]) {
     const r = await webgrad.finish();
     const k = webgrad.case;
     const ms = median(k.times);

@@ -8,19 +8,21 @@
 // forward          bindings x, w, bias (read; any read buffer when HAS_BIAS is off), out (write), params.
 //                  Grid: 64-wide (x, y) over ceil(M / 4) blocks of 4 consecutive output pixels (M = N·Ho·Wo), z over
 //                  groups · ceil(Og / 4) blocks of 4 output channels of one group. One invocation: y for its 4 pixels
-//                  × 4 channels, reduced over Cg·kh·kw, with bias[o] added in the epilogue.
+//                  × 4 channels, reduced over Cg·kh·kw, with bias[o] and the activation (override ACTIVATION, a
+//                  code of src/ops/activation.ts) applied in the epilogue.
 // input_grad       bindings g, w (read), out (write: dx), params. Grid: 64-wide (x, y) over ceil(N·H·W / 4) blocks of
 //                  4 input pixels, z over groups · ceil(Cg / 4) blocks of 4 input channels. One invocation: dx for its
 //                  4 pixels × 4 channels, gathered from the outputs whose windows cover each pixel (the transposed
 //                  convolution), reduced over Og·kh·kw: no scatter, no atomics, the same bits on every run.
 // weight_grad      bindings x, g (read), out (write: dW, or with splits > 1 slab s of partials [splits, O·Cg·kh·kw]),
-//                  params. Grid: 64-wide (x, y) over groups · ceil(Og / 4) · ceil(Cg·kh·kw / 4) blocks, z over the
-//                  splits. One invocation: a 4 channels × 4 taps block of dW, reduced over the output pixels
-//                  m ∈ [s·mChunk, (s+1)·mChunk) of split s = z.
+//                  params. Grid: 64-wide (x, y) over splits × blocks (the block index varying fastest), with
+//                  groups · ceil(Og / 4) · ceil(Cg·kh·kw / 4) blocks. One invocation: a 4 channels × 4 taps block of
+//                  dW, reduced over the output pixels m ∈ [s·mChunk, (s+1)·mChunk) of its split s.
 // weight_grad_sum  bindings partials (read), out (write), params. 64-wide grid, one invocation per element of dW:
 //                  the sum of its partials over s = 0, 1, … in order, so split-K stays deterministic.
 
 override HAS_BIAS: bool = false;
+override ACTIVATION: u32 = 0u;
 
 struct Params {
   N: u32, C: u32, H: u32, W: u32,
@@ -86,26 +88,17 @@ fn storeY(yBase: u32, o: u32, oEnd: u32, plane: u32, value: f32) {
   if (o >= oEnd) { return; }
   var v = value;
   if (HAS_BIAS) { v += bias[o]; }
-  out[yBase + o * plane] = v;
+  out[yBase + o * plane] = activate(v);
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-           @builtin(local_invocation_id) lid: vec3<u32>) {
-  let p0 = flatIndex(wid, nwg, lid) * 4u;
-  if (p0 >= params.N * params.Ho * params.Wo) { return; }
-  let oBlocks = (params.Og + 3u) / 4u;
-  let group = wid.z / oBlocks;
-  let o0 = group * params.Og + (wid.z % oBlocks) * 4u;
-  let oEnd = (group + 1u) * params.Og;
-  let px0 = outPixel(p0, group);
-  let px1 = outPixel(p0 + 1u, group);
-  let px2 = outPixel(p0 + 2u, group);
-  let px3 = outPixel(p0 + 3u, group);
+// y before the epilogue at 4 pixels (a0..a3) for channels o0..o0+3 of one group.
+struct Block { a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, a3: vec4<f32> }
+
+fn convBlock(px0: OutPixel, px1: OutPixel, px2: OutPixel, px3: OutPixel, o0: u32, oEnd: u32) -> Block {
   let plane = params.H * params.W;
   let taps = params.kh * params.kw;
   let wStride = params.Cg * taps;
-  // A block's spare lanes (past the group's last channel) read that channel again; storeForward drops their sums.
+  // A block's spare lanes (past the group's last channel) read that channel again; the stores drop their sums.
   let d1 = (min(o0 + 1u, oEnd - 1u) - o0) * wStride;
   let d2 = (min(o0 + 2u, oEnd - 1u) - o0) * wStride;
   let d3 = (min(o0 + 3u, oEnd - 1u) - o0) * wStride;
@@ -133,10 +126,27 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       }
     }
   }
-  storeForward(px0, o0, oEnd, acc0);
-  storeForward(px1, o0, oEnd, acc1);
-  storeForward(px2, o0, oEnd, acc2);
-  storeForward(px3, o0, oEnd, acc3);
+  return Block(acc0, acc1, acc2, acc3);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_id) lid: vec3<u32>) {
+  let p0 = flatIndex(wid, nwg, lid) * 4u;
+  if (p0 >= params.N * params.Ho * params.Wo) { return; }
+  let oBlocks = (params.Og + 3u) / 4u;
+  let group = wid.z / oBlocks;
+  let o0 = group * params.Og + (wid.z % oBlocks) * 4u;
+  let oEnd = (group + 1u) * params.Og;
+  let px0 = outPixel(p0, group);
+  let px1 = outPixel(p0 + 1u, group);
+  let px2 = outPixel(p0 + 2u, group);
+  let px3 = outPixel(p0 + 3u, group);
+  let y = convBlock(px0, px1, px2, px3, o0, oEnd);
+  storeForward(px0, o0, oEnd, y.a0);
+  storeForward(px1, o0, oEnd, y.a1);
+  storeForward(px2, o0, oEnd, y.a2);
+  storeForward(px3, o0, oEnd, y.a3);
 }
 
 // An input pixel (n, h, w): where its gradient goes in dx, and where its group's outputs start in g.
@@ -269,9 +279,12 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   let kg = params.Cg * params.kh * params.kw;
   let kBlocks = (kg + 3u) / 4u;
   let oBlocks = (params.Og + 3u) / 4u;
-  let b = flatIndex(wid, nwg, lid);
   let blocks = params.O / params.Og * oBlocks * kBlocks;
-  if (b >= blocks) { return; }
+  // Blocks vary fastest, so that a workgroup's invocations are full even when the blocks are few.
+  let id = flatIndex(wid, nwg, lid);
+  let split = id / blocks;
+  if (split >= params.splits) { return; }
+  let b = id - split * blocks;
   let k0 = (b % kBlocks) * 4u;
   let group = b / kBlocks / oBlocks;
   let o0 = group * params.Og + (b / kBlocks % oBlocks) * 4u;
@@ -286,7 +299,7 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   let d2 = (min(o0 + 2u, oEnd - 1u) - o0) * plane;
   let d3 = (min(o0 + 3u, oEnd - 1u) - o0) * plane;
   let total = params.N * plane;
-  let mBegin = wid.z * params.mChunk;
+  let mBegin = split * params.mChunk;
   let mEnd = min(total, mBegin + params.mChunk);
   // (n, ho, wo) of m, advanced in step with it instead of divided out at each step.
   var n = mBegin / plane;
@@ -315,7 +328,7 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
       if (ho == params.Ho) { ho = 0u; n++; }
     }
   }
-  let slab = wid.z * params.O * kg;
+  let slab = split * params.O * kg;
   storeWeightGrad(slab, o0, oEnd, k0, acc0);
   storeWeightGrad(slab, o0 + 1u, oEnd, k0, acc1);
   storeWeightGrad(slab, o0 + 2u, oEnd, k0, acc2);

@@ -4,6 +4,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { OpsContext } from '../ops/index.js';
 import { uniformRandom } from '../core/random.js';
 import type { Module } from './layers.js';
+import type { Activation } from '../ops/activation.js';
 
 export type Conv2dSize = number | readonly [number, number];
 
@@ -14,6 +15,13 @@ export interface Conv2dModuleOptions {
   padding?: Conv2dSize | 'same' | 'valid';
   /** Learn a bias [outChannels]; default true. */
   bias?: boolean;
+  /**
+   * Applied in the convolution's epilogue, as nn.linear's; default 'identity'. The module is then Conv2d followed by
+   * that activation (PyTorch's names and layouts are unchanged: the activation has no parameters).
+   */
+  activation?: Activation;
+  /** A k×k max pool (stride k) after the activation, fused into the convolution's kernels for k = 2. */
+  maxPool?: number;
   /** Seed of the initial values; default: the next seed of `rt.nn`. */
   seed?: number;
 }
@@ -67,6 +75,8 @@ export class Conv2d implements Module {
     return this.rt.conv2d(x, this.weight, this.bias, {
       stride: this.options.stride ?? 1,
       padding: this.options.padding ?? 0,
+      activation: this.options.activation,
+      maxPool: this.options.maxPool,
     });
   }
 

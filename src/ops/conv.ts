@@ -8,226 +8,94 @@ import { elementwiseGrid, type Dispatcher, type GpuOperand } from '../core/kerne
 import { Shader } from '../core/shader.js';
 import { reshape } from './views.js';
 import { sum } from './reduce.js';
+import { binary } from './elementwise.js';
+import {
+  ACTIVATION_CODES,
+  activationRow,
+  activationWgsl,
+  resolveActivation,
+  type ActivationKind,
+} from './activation.js';
+import {
+  checkConv,
+  convGeometry,
+  eachProduct,
+  geometryOf,
+  isDense3x3,
+  traceDetail,
+  uniforms,
+  type Conv1dOptions,
+  type Conv2dOptions,
+  type ConvGeometry,
+  type ConvParams,
+  type GradParams,
+} from './conv-geometry.js';
 import source from '../../shaders/conv2d.wgsl?raw';
+import source3x3 from '../../shaders/conv2d_3x3.wgsl?raw';
+import sourceWeight3x3 from '../../shaders/conv2d_weight_3x3.wgsl?raw';
 
-const shader = new Shader('conv2d', source);
+export { convGeometry, type Conv1dOptions, type Conv2dOptions, type ConvGeometry, type ConvParams, type GradParams };
 
-export type Pair = number | readonly [number, number];
-export type Padding = Pair | 'same' | 'valid';
+/** conv2d.wgsl with the epilogue's activations; shaders/conv2d_pool.wgsl extends this source. */
+export const convSource = `${source}\n${source3x3}\n${sourceWeight3x3}\n${activationWgsl}`;
+const shader = new Shader('conv2d', convSource);
 
-export interface Conv2dOptions {
-  /** A number, or [along H, along W]; default 1. */
-  stride?: Pair;
-  /**
-   * A number or [ph, pw] of zeros on both sides; 'valid' is 0; 'same' (stride 1 only) pads so that the output has the
-   * input's size, dilation·(k − 1) in all, with the odd one after when that is odd (as PyTorch).
-   */
-  padding?: Padding;
-  /** A number, or [along H, along W]; default 1. */
-  dilation?: Pair;
-  /** Splits the channels into this many independent convolutions; C and O must be multiples. `groups = C` is depthwise. */
-  groups?: number;
-}
-
-export interface Conv1dOptions {
-  stride?: number;
-  padding?: number | 'same' | 'valid';
-  dilation?: number;
-  groups?: number;
-}
-
-/** Everything about a convolution that is not a tensor: resolved from the options and the kernel's size. */
-export interface ConvGeometry {
-  stride: readonly [number, number];
-  padBefore: readonly [number, number];
-  padAfter: readonly [number, number];
-  dilation: readonly [number, number];
-  groups: number;
-}
-
-export interface GradParams {
-  geometry: ConvGeometry;
-  /** The shape of the tensor whose gradient the op makes (x for the input gradient, w for the weight gradient). */
-  shape: Shape;
-}
-
-/** Ho and Wo, or an Error naming the op and the shapes when the dilated kernel does not fit the padded input. */
-function outputSize(op: string, x: Shape, w: Shape, geo: ConvGeometry): [number, number] {
-  const size = [0, 1].map((d) => {
-    const padded = x[2 + d] + geo.padBefore[d] + geo.padAfter[d];
-    const span = geo.dilation[d] * (w[2 + d] - 1) + 1;
-    if (span > padded) {
-      throw new Error(
-        `${op}: the kernel ${formatShape(w.slice(2))} (dilated to ${span} along ${d ? 'W' : 'H'}) is larger than the padded input ${formatShape(x)} (${padded} with padding)`,
-      );
-    }
-    return Math.floor((padded - span) / geo.stride[d]) + 1;
-  });
-  return [size[0], size[1]];
-}
-
-/** Checks x [N, C, H, W] against w [O, C/groups, kh, kw] (and bias [O]); returns the output shape. */
-function checkConv(op: string, x: Shape, w: Shape, geo: ConvGeometry, bias?: Shape): Shape {
-  if (x.length !== 4) throw new Error(`${op}: x must be 4-D [N, C, H, W], got ${formatShape(x)}`);
-  if (w.length !== 4) throw new Error(`${op}: w must be 4-D [O, C/groups, kh, kw], got ${formatShape(w)}`);
-  const groups = geo.groups;
-  if (x[1] % groups !== 0 || w[0] % groups !== 0) {
-    throw new Error(
-      `${op}: groups ${groups} must divide the ${x[1]} input channels of x ${formatShape(x)} and the ${w[0]} output channels of w ${formatShape(w)}`,
-    );
-  }
-  if (w[1] * groups !== x[1]) {
-    throw new Error(
-      `${op}: channel mismatch: x ${formatShape(x)} has ${x[1]} channels, but w ${formatShape(w)} with groups ${groups} expects ${w[1] * groups}`,
-    );
-  }
-  if (bias && (bias.length !== 1 || bias[0] !== w[0])) {
-    throw new Error(
-      `${op}: bias ${formatShape(bias)} must be [${w[0]}], one per output channel of w ${formatShape(w)}`,
-    );
-  }
-  const [ho, wo] = outputSize(op, x, w, geo);
-  return [x[0], w[0], ho, wo];
-}
-
-function positiveInts(op: string, what: string, value: unknown): [number, number] {
-  const pair = typeof value === 'number' ? [value, value] : value;
-  if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((v) => Number.isInteger(v) && v > 0)) {
-    throw new Error(`${op}: ${what} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`);
-  }
-  return [pair[0], pair[1]];
-}
-
-/** The options resolved against the kernel's size; bad options are an Error naming the op and the shapes. */
-export function convGeometry(op: string, x: Shape, w: Shape, options: Conv2dOptions): ConvGeometry {
-  const stride = positiveInts(op, 'stride', options.stride ?? 1);
-  const dilation = positiveInts(op, 'dilation', options.dilation ?? 1);
-  const groups = options.groups ?? 1;
-  if (!Number.isInteger(groups) || groups < 1)
-    throw new Error(`${op}: groups must be a positive integer, got ${groups}`);
-  const padding = options.padding ?? 0;
-  if (padding === 'same') {
-    if (stride[0] !== 1 || stride[1] !== 1) {
-      throw new Error(
-        `${op}: padding 'same' needs stride 1, got stride ${formatShape(stride)} for x ${formatShape(x)}`,
-      );
-    }
-    // PyTorch's rule: the total dilation·(k − 1), the extra one of an odd total after.
-    const total = [0, 1].map((d) => dilation[d] * ((w[2 + d] ?? 1) - 1));
-    const before: [number, number] = [Math.floor(total[0] / 2), Math.floor(total[1] / 2)];
-    return { stride, dilation, groups, padBefore: before, padAfter: [total[0] - before[0], total[1] - before[1]] };
-  }
-  const pad = padding === 'valid' ? [0, 0] : typeof padding === 'number' ? [padding, padding] : padding;
-  if (!Array.isArray(pad) || pad.length !== 2 || !pad.every((v) => Number.isInteger(v) && v >= 0)) {
-    throw new Error(
-      `${op}: padding must be a non-negative integer, a pair of them, 'same' or 'valid', got ${JSON.stringify(padding)} for x ${formatShape(x)}`,
-    );
-  }
-  return { stride, dilation, groups, padBefore: [pad[0], pad[1]], padAfter: [pad[0], pad[1]] };
-}
-
-/** The sizes every loop and kernel uses, named. */
-function dims(x: Shape, w: Shape, y: Shape, geo: ConvGeometry) {
-  const [n, c, h, wd] = x;
-  const [o, cg, kh, kw] = w;
-  return { n, c, h, wd, o, cg, kh, kw, og: o / geo.groups, ho: y[2], wo: y[3] };
+/** y = act(conv(x, w) + bias), before any activation the plain convolution. */
+export function convolveCpu(
+  [x, w, bias]: { data: Float64Array; shape: Shape }[],
+  geo: ConvGeometry,
+  outShape: Shape,
+  activation: ActivationKind,
+): Float64Array {
+  const out = new Float64Array(sizeOf(outShape));
+  eachProduct(x.shape, w.shape, outShape, geo, (xi, wi, yi) => (out[yi] += x.data[xi] * w.data[wi]));
+  const plane = outShape[2] * outShape[3];
+  const act = activationRow(activation).cpu;
+  for (let e = 0; e < out.length; e++)
+    out[e] = act(out[e] + (bias ? bias.data[Math.floor(e / plane) % outShape[1]] : 0));
+  return out;
 }
 
 /**
- * Calls visit(xIndex, wIndex, yIndex) for every product x·w that makes up y: the seven loops of the definition
- * (the batch, output channels, output rows and columns, and the input channels and taps of the group).
+ * The VJP of a convolution given dz = ∂L/∂z, z = conv(x, w) + bias: dx (the transposed convolution), dW = dzᵀ·P
+ * and db = Σ dz over the batch and the pixels.
  */
-function eachProduct(
-  x: Shape,
-  w: Shape,
-  y: Shape,
-  geo: ConvGeometry,
-  visit: (xi: number, wi: number, yi: number) => void,
-) {
-  const { n, c, h, wd, o, cg, kh, kw, og, ho, wo } = dims(x, w, y, geo);
-  for (let b = 0; b < n; b++)
-    for (let oc = 0; oc < o; oc++) {
-      const first = Math.floor(oc / og) * cg;
-      for (let r = 0; r < ho; r++)
-        for (let s = 0; s < wo; s++) {
-          const yi = ((b * o + oc) * ho + r) * wo + s;
-          for (let ic = 0; ic < cg; ic++)
-            for (let i = 0; i < kh; i++) {
-              const row = r * geo.stride[0] - geo.padBefore[0] + i * geo.dilation[0];
-              if (row < 0 || row >= h) continue;
-              for (let j = 0; j < kw; j++) {
-                const col = s * geo.stride[1] - geo.padBefore[1] + j * geo.dilation[1];
-                if (col < 0 || col >= wd) continue;
-                visit(((b * c + first + ic) * h + row) * wd + col, ((oc * cg + ic) * kh + i) * kw + j, yi);
-              }
-            }
-        }
-    }
+export function convGrads(dz: Tensor, [x, w, bias]: Tensor[], geo: ConvGeometry): (Tensor | null)[] {
+  const geometry = geometryOf(geo);
+  return [
+    x.requiresGrad ? apply(dz.owner, conv2dInputGradOp, [dz, w], { geometry, shape: x.shape }) : null,
+    w.requiresGrad ? apply(dz.owner, conv2dWeightGradOp, [dz, x], { geometry, shape: w.shape }) : null,
+    ...(bias ? [bias.requiresGrad ? sum(dz, [0, 2, 3]) : null] : []),
+  ];
 }
 
-function uniforms(x: Shape, w: Shape, y: Shape, geo: ConvGeometry) {
-  const { n, c, h, wd, o, cg, kh, kw, og, ho, wo } = dims(x, w, y, geo);
-  return {
-    N: n,
-    C: c,
-    H: h,
-    W: wd,
-    O: o,
-    Ho: ho,
-    Wo: wo,
-    kh,
-    kw,
-    strideH: geo.stride[0],
-    strideW: geo.stride[1],
-    padTop: geo.padBefore[0],
-    padLeft: geo.padBefore[1],
-    dilationH: geo.dilation[0],
-    dilationW: geo.dilation[1],
-    Cg: cg,
-    Og: og,
-    mChunk: 0,
-    splits: 1,
-    size: 0,
-  };
-}
-
-const traceDetail = (x: Shape, w: Shape, geo: ConvGeometry) => ({
-  x: formatShape(x),
-  w: formatShape(w),
-  groups: geo.groups,
-});
-
-/** The grid of a kernel over blocks of 4 pixels (x, y, 64-wide) and `channelBlocks` (z). */
-function pixelGrid(pixels: number, channelBlocks: number): number[] {
-  return [...elementwiseGrid(Math.ceil(pixels / 4)), channelBlocks];
-}
-
-export const conv2dOp: OpDef<ConvGeometry> = defineOp<ConvGeometry>({
+export const conv2dOp: OpDef<ConvParams> = defineOp<ConvParams>({
   name: 'conv2d',
-  shape([x, w, bias], geo) {
-    return checkConv('conv2d', x, w, geo, bias);
+  shape([x, w, bias], p) {
+    return checkConv('conv2d', x, w, p, bias);
   },
-  cpu([x, w, bias], geo, outShape) {
-    const out = new Float64Array(sizeOf(outShape));
-    eachProduct(x.shape, w.shape, outShape, geo, (xi, wi, yi) => (out[yi] += x.data[xi] * w.data[wi]));
-    if (bias) {
-      const plane = outShape[2] * outShape[3];
-      for (let e = 0; e < out.length; e++) out[e] += bias.data[Math.floor(e / plane) % outShape[1]];
-    }
-    return out;
+  cpu(inputs, p, outShape) {
+    return convolveCpu(inputs, p, outShape, p.activation);
   },
-  gpu(gpu, [x, w, bias], geo, out) {
-    const u = uniforms(x.shape, w.shape, out.shape, geo);
-    const kernel = { name: 'conv2d_forward', shader, entry: 'forward', constants: { HAS_BIAS: bias !== undefined } };
-    const grid = pixelGrid(u.N * u.Ho * u.Wo, geo.groups * Math.ceil(u.Og / 4));
+  gpu(gpu, [x, w, bias], p, out) {
+    const u = uniforms(x.shape, w.shape, out.shape, p);
+    const constants = { HAS_BIAS: bias !== undefined, ACTIVATION: ACTIVATION_CODES[p.activation] };
+    const tiled = isDense3x3(u);
+    const kernel = tiled
+      ? { name: 'conv2d_forward_3x3', shader, entry: 'forward_3x3', constants }
+      : { name: 'conv2d_forward', shader, entry: 'forward', constants };
+    // forward_3x3: one invocation per 2×4 tile of pixels; forward: one per 4 consecutive pixels.
+    const items = tiled ? u.N * Math.ceil(u.Ho / 2) * Math.ceil(u.Wo / 4) : Math.ceil((u.N * u.Ho * u.Wo) / 4);
+    const grid = [...elementwiseGrid(items), p.groups * Math.ceil(u.Og / 4)];
     // A bias-less kernel still declares the binding; any read-only buffer satisfies it.
-    gpu.dispatch(kernel, { x, w, bias: bias ?? w, out, params: u }, grid, traceDetail(x.shape, w.shape, geo));
+    gpu.dispatch(kernel, { x, w, bias: bias ?? w, out, params: u }, grid, traceDetail(x.shape, w.shape, p));
   },
-  vjp: (g, [x, w, bias], geo) => [
-    x.requiresGrad ? apply(g.owner, conv2dInputGradOp, [g, w], { geometry: geo, shape: x.shape }) : null,
-    w.requiresGrad ? apply(g.owner, conv2dWeightGradOp, [g, x], { geometry: geo, shape: w.shape }) : null,
-    ...(bias ? [bias.requiresGrad ? sum(g, [0, 2, 3]) : null] : []),
-  ],
+  // Y = act(Z): dZ = G ⊙ act'(Z), written in Y where it can be (relu, tanh), else from Z recomputed (gelu).
+  vjp: (g, inputs, p, y) => {
+    const grad = activationRow(p.activation).grad;
+    const from = grad?.from === 'input' ? apply(g.owner, conv2dOp, inputs, { ...p, activation: 'identity' }) : y;
+    return convGrads(grad ? binary(grad.op, g, from) : g, inputs, p);
+  },
 });
 
 function checkGradient(op: string, g: Shape, x: Shape, w: Shape, geo: ConvGeometry) {
@@ -253,13 +121,18 @@ export const conv2dInputGradOp: OpDef<GradParams> = defineOp<GradParams>({
   },
   gpu(gpu, [g, w], { geometry, shape }, out) {
     const u = uniforms(shape, w.shape, g.shape, geometry);
-    const grid = pixelGrid(u.N * u.H * u.W, geometry.groups * Math.ceil(u.Cg / 4));
-    const kernel = { name: 'conv2d_input_grad', shader, entry: 'input_grad' };
+    const tiled = isDense3x3(u);
+    // input_grad_3x3: one invocation per 2×4 tile of input pixels; input_grad: one per 4 consecutive pixels.
+    const items = tiled ? u.N * Math.ceil(u.H / 2) * Math.ceil(u.W / 4) : Math.ceil((u.N * u.H * u.W) / 4);
+    const grid = [...elementwiseGrid(items), geometry.groups * Math.ceil(u.Cg / 4)];
+    const kernel = tiled
+      ? { name: 'conv2d_input_grad_3x3', shader, entry: 'input_grad_3x3' }
+      : { name: 'conv2d_input_grad', shader, entry: 'input_grad' };
     gpu.dispatch(kernel, { g, w, out, params: u }, grid, traceDetail(shape, w.shape, geometry));
   },
   // Linear in each input: the forward convolution and the weight gradient are its VJPs.
   vjp: (gx, [g, w], { geometry }) => [
-    apply(gx.owner, conv2dOp, [gx, w], geometry),
+    apply(gx.owner, conv2dOp, [gx, w], { ...geometry, activation: 'identity' }),
     apply(gx.owner, conv2dWeightGradOp, [g, gx], { geometry, shape: w.shape }),
   ],
 });
@@ -280,7 +153,7 @@ export const conv2dWeightGradOp: OpDef<GradParams> = defineOp<GradParams>({
     dispatchWeightGrad(gpu, g, x, shape, geometry, out);
   },
   vjp: (gw, [g, x], { geometry }) => [
-    apply(gw.owner, conv2dOp, [x, gw], geometry),
+    apply(gw.owner, conv2dOp, [x, gw], { ...geometry, activation: 'identity' }),
     apply(gw.owner, conv2dInputGradOp, [g, gw], { geometry, shape: x.shape }),
   ],
 });
@@ -294,8 +167,8 @@ const MIN_SPLIT_PIXELS = 64;
  * The number of splits of the reduction over N·Ho·Wo: the first layers have few weights (O·C·kh·kw) and many pixels,
  * so without splits a handful of invocations would each walk the whole batch.
  */
-export function weightGradSplits(blocks: number, pixels: number): number {
-  return Math.max(1, Math.min(Math.ceil(pixels / MIN_SPLIT_PIXELS), Math.ceil(TARGET_INVOCATIONS / blocks)));
+export function weightGradSplits(blocks: number, items: number, minPerSplit = MIN_SPLIT_PIXELS): number {
+  return Math.max(1, Math.min(Math.ceil(items / minPerSplit), Math.ceil(TARGET_INVOCATIONS / blocks)));
 }
 
 function dispatchWeightGrad(
@@ -309,30 +182,41 @@ function dispatchWeightGrad(
   const u = uniforms(x.shape, wShape, g.shape, geo);
   const pixels = u.N * u.Ho * u.Wo;
   const size = sizeOf(wShape);
-  const blocks = geo.groups * Math.ceil(u.Og / 4) * Math.ceil((u.Cg * u.kh * u.kw) / 4);
-  const mChunk = Math.ceil(pixels / weightGradSplits(blocks, pixels));
-  const splits = Math.ceil(pixels / mChunk);
+  // A 3×3 kernel has its own entries: 4 channels × the 9 taps of one input channel per invocation, walking 2×4 tiles
+  // of output pixels when dense (stride 1, dilation 1), else pixel by pixel.
+  const taps3x3 = u.kh === 3 && u.kw === 3;
+  const tiled = isDense3x3(u);
+  const blocks = geo.groups * Math.ceil(u.Og / 4) * (taps3x3 ? u.Cg : Math.ceil((u.Cg * u.kh * u.kw) / 4));
+  const [name, entry] = tiled
+    ? ['conv2d_weight_grad_3x3_tiles', 'weight_grad_3x3_tiles']
+    : taps3x3
+      ? ['conv2d_weight_grad_3x3', 'weight_grad_3x3']
+      : ['conv2d_weight_grad', 'weight_grad'];
+  // What a split divides: tiles of 8 pixels, or pixels.
+  const items = tiled ? u.N * Math.ceil(u.Ho / 2) * Math.ceil(u.Wo / 4) : pixels;
+  const mChunk = Math.ceil(items / weightGradSplits(blocks, items, tiled ? MIN_SPLIT_PIXELS / 8 : MIN_SPLIT_PIXELS));
+  const splits = Math.ceil(items / mChunk);
   const params = { ...u, mChunk, splits, size };
   const detail = { ...traceDetail(x.shape, wShape, geo), splits };
-  const grid = [...elementwiseGrid(blocks), splits];
+  const grid = elementwiseGrid(blocks * splits);
   if (splits === 1) {
-    gpu.dispatch({ name: 'conv2d_weight_grad', shader, entry: 'weight_grad' }, { g, x, out, params }, grid, detail);
+    gpu.dispatch({ name, shader, entry }, { g, x, out, params }, grid, detail);
     return;
   }
   const partials = gpu.scratch(splits * size);
-  const name = 'conv2d_weight_grad_splitk';
-  gpu.dispatch({ name, shader, entry: 'weight_grad' }, { g, x, out: partials, params }, grid, detail);
-  const sumKernel = { name: `${name}_sum`, shader, entry: 'weight_grad_sum' };
+  gpu.dispatch({ name: `${name}_splitk`, shader, entry }, { g, x, out: partials, params }, grid, detail);
+  const sumKernel = { name: `${name}_splitk_sum`, shader, entry: 'weight_grad_sum' };
   gpu.dispatch(sumKernel, { partials, out, params }, elementwiseGrid(size), detail);
 }
 
-/** The public conv2d: options resolved and checked under `op`'s name, then one forward op. */
-export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null | undefined, options: Conv2dOptions = {}): Tensor {
+/** conv2d's options resolved and checked (the activation too), for the forward ops. */
+export function convParams(x: Tensor, w: Tensor, bias: Tensor | null | undefined, options: Conv2dOptions): ConvParams {
   if (x.rank !== 4) throw new Error(`conv2d: x must be 4-D [N, C, H, W], got ${formatShape(x.shape)}`);
   if (w.rank !== 4) throw new Error(`conv2d: w must be 4-D [O, C/groups, kh, kw], got ${formatShape(w.shape)}`);
   const geo = convGeometry('conv2d', x.shape, w.shape, options);
+  const activation = resolveActivation('conv2d', options.activation ?? 'identity');
   checkConv('conv2d', x.shape, w.shape, geo, bias?.shape);
-  return apply(x.owner, conv2dOp, bias ? [x, w, bias] : [x, w], geo);
+  return { ...geo, activation };
 }
 
 /** conv1d as conv2d over views [N, C, 1, L] and [O, C/groups, 1, k]: nothing is copied. */
@@ -353,6 +237,7 @@ export function conv1d(x: Tensor, w: Tensor, bias: Tensor | null | undefined, op
     groups,
   });
   const y4 = checkConv('conv1d', x4, w4, geo, bias?.shape);
-  const y = apply(x.owner, conv2dOp, [reshape(x, x4), reshape(w, w4), ...(bias ? [bias] : [])], geo);
+  const inputs = [reshape(x, x4), reshape(w, w4), ...(bias ? [bias] : [])];
+  const y = apply(x.owner, conv2dOp, inputs, { ...geo, activation: 'identity' });
   return reshape(y, [y4[0], y4[1], y4[3]]);
 }

@@ -25,7 +25,8 @@ import { layerNorm, rmsNorm, type LayerNormOptions, type RmsNormOptions } from '
 import { dropout, type DropoutOptions } from './dropout.js';
 import { concat, pad, slice, split, stack } from './slicing.js';
 import { gather, type Indices } from './gather.js';
-import { conv1d, conv2d, type Conv1dOptions, type Conv2dOptions } from './conv.js';
+import { conv1d, type Conv1dOptions, type Conv2dOptions } from './conv.js';
+import { conv2d } from './conv-pool.js';
 import { pool2d, type Pool2dOptions, type Pool2dSize } from './pool.js';
 import { batchNorm2d, type BatchNorm2dOptions } from './batchnorm.js';
 
@@ -231,13 +232,15 @@ export interface TensorOps extends ElementwiseMethods {
    * gradient, deterministically. A bad index is an Error, except in a GPU tensor, where it gives NaN.
    */
   gather(a: Tensor, indices: Indices, axis?: number): Tensor;
-  // ---- convolution (src/ops/conv.ts) ----
+  // ---- convolution (src/ops/conv.ts, src/ops/conv-pool.ts) ----
   /**
    * 2-D convolution (cross-correlation, as PyTorch) in PyTorch's layouts: x [N, C, H, W], w [O, C/groups, kh, kw],
    * bias [O] or null → [N, O, Ho, Wo], Ho = ⌊(H + padding − dilation·(kh − 1) − 1)/stride⌋ + 1. `stride`,
    * `dilation` and `padding` take a number or a pair [along H, along W]; padding 'valid' is 0 and 'same' (stride 1)
    * keeps H and W, with the extra zero of an even kernel after. `groups = C` is depthwise. Three implicit-GEMM
    * kernels (forward, input gradient, weight gradient), deterministic; the patch matrix is never stored.
+   * `activation` runs in the forward kernel's epilogue (as `linear`'s); `maxPool: k` then max-pools k×k windows with
+   * stride k, in the same kernel for k = 2 (relu, tanh or identity), with a one-kernel backward.
    */
   conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options?: Conv2dOptions): Tensor;
   /** 1-D convolution: x [N, C, L], w [O, C/groups, k], bias [O] or null → [N, O, Lo]; conv2d on [N, C, 1, L] views. */

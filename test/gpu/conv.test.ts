@@ -63,6 +63,8 @@ const CASES: ConvCase[] = [
   { label: 'split-K weight gradient, C = 1', x: [4, 1, 17, 17], w: [8, 1, 3, 3], options: { padding: 1 } },
   { label: '33×65, O = 17, stride 2', x: [1, 3, 33, 65], w: [17, 3, 3, 3], options: { stride: 2, padding: 1 } },
   { label: 'conv1d L = 65, stride 2', x: [2, 3, 65], w: [5, 3, 3], options: { stride: 2, padding: 1 }, oneD: true },
+  { label: "3×3 'valid', groups 2, W = 10", x: [2, 4, 9, 10], w: [6, 2, 3, 3], options: { groups: 2 } },
+  { label: '3×3 padding [0, 2], O = 17', x: [1, 2, 6, 13], w: [17, 2, 3, 3], options: { padding: [0, 2] } },
 ];
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -118,9 +120,17 @@ describe('conv on the GPU against the float64 reference', () => {
       expectClose(got.dw, want.dw, dotBound(mag.dw, pixels), `${c.label}: dw`);
       if (v.b) expectClose(got.db, want.db, dotBound(mag.db, pixels), `${c.label}: dbias`);
 
-      expect(got.kernels).toContain('conv2d_forward');
-      expect(got.kernels).toContain('conv2d_input_grad');
-      expect(got.kernels.some((k) => /^conv2d_weight_grad(_splitk)?$/.test(k))).toBe(true);
+      // A dense 3×3 kernel (stride 1, dilation 1) has its own forward and input-gradient entries, over 2×4 tiles.
+      const dense3x3 = c.w[2] === 3 && c.w[3] === 3 && !c.options.stride && !c.options.dilation;
+      expect(got.kernels).toContain(dense3x3 ? 'conv2d_forward_3x3' : 'conv2d_forward');
+      expect(got.kernels).toContain(dense3x3 ? 'conv2d_input_grad_3x3' : 'conv2d_input_grad');
+      // A 3×3 kernel has its own weight-gradient entry (9 taps of one channel per invocation).
+      const weightGrad = dense3x3
+        ? /^conv2d_weight_grad_3x3_tiles(_splitk)?$/
+        : c.w[2] === 3 && c.w[3] === 3
+          ? /^conv2d_weight_grad_3x3(_splitk)?$/
+          : /^conv2d_weight_grad(_splitk)?$/;
+      expect(got.kernels.some((k) => weightGrad.test(k))).toBe(true);
       for (const k of got.kernels)
         expect(k, 'no transpose, permute, im2col or matmul').not.toMatch(/transpose|permute|im2col|patch|matmul/);
 
@@ -134,8 +144,8 @@ describe('conv on the GPU against the float64 reference', () => {
   it('splits the weight gradient over the pixels when the weights are few', async () => {
     const v = inputsOf(CASES[7], 7);
     const { kernels } = await run(gpu, CASES[7], v);
-    expect(kernels).toContain('conv2d_weight_grad_splitk');
-    expect(kernels).toContain('conv2d_weight_grad_splitk_sum');
+    expect(kernels).toContain('conv2d_weight_grad_3x3_tiles_splitk');
+    expect(kernels).toContain('conv2d_weight_grad_3x3_tiles_splitk_sum');
   });
 });
 

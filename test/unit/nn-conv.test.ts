@@ -43,6 +43,17 @@ describe('rt.nn.conv2d parameters', () => {
     }
   });
 
+  it('activation and maxPool are rt.conv2d options', async () => {
+    const rt = await cpu();
+    const x = rt.tensor(randomArray(2 * 3 * 9 * 7, rng(5)), [2, 3, 9, 7]);
+    const options = { padding: 1, activation: 'relu' as const, maxPool: 2 };
+    const conv = rt.nn.conv2d(3, 5, 3, { ...options, seed: 3 });
+    const out = conv.forward(x);
+    const expected = rt.maxPool2d(rt.relu(rt.conv2d(x, conv.weight, conv.bias, { padding: 1 })), 2);
+    expect(out.shape).toEqual([2, 5, 4, 3]);
+    expectClose(await out.dataF64(), await expected.dataF64(), 0, 'nn.conv2d relu + maxPool 2');
+  });
+
   it('bad sizes are errors that name the module', async () => {
     const rt = await cpu();
     expect(() => rt.nn.conv2d(0, 2, 3)).toThrow(/nn.conv2d: inChannels must be a positive integer, got 0/);
