@@ -7,7 +7,7 @@ import { drawAttention } from './words-charts.js';
 import { WordsTrainer, wordsReport, WORDS_CONFIG } from './words-trainer.js';
 
 /** Steps the headless run trains for: the validation loss is ≤ baseline − 0.1 well before (see the report). */
-const DEFAULT_STEPS = 200;
+const DEFAULT_STEPS = 150;
 const PLOT_EVERY = 10;
 const VALIDATE_EVERY = 50;
 const SAMPLE_EVERY_MS = 8000;
