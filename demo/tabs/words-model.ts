@@ -118,16 +118,10 @@ export function causalAttentionWeights(rt: Runtime, q: Tensor, k: Tensor): Tenso
  * not expose its weights, so they are computed from each layer's parameters (see headProjections).
  */
 export async function attentionWeights(rt: Runtime, model: WordsModel, word: string): Promise<Float32Array[][]> {
-  const { context, layers, heads } = model.config;
+  const { context, heads } = model.config;
   const tokens = [data.END_TOKEN, ...data.encodeWord(word)].slice(0, context);
   const t = tokens.length;
-  const probs = await rt.tidy(() => {
-    const ids = rt.tensor(Float32Array.from(tokens), [1, t]);
-    return Array.from({ length: layers }, (_, l) => {
-      const { q, k } = headProjections(rt, model, model.residual(ids, l), l);
-      return causalAttentionWeights(rt, q, k);
-    });
-  });
+  const probs = rt.tidy(() => attentionTensors(rt, model, rt.tensor(Float32Array.from(tokens), [1, t])));
   const out: Float32Array[][] = [];
   for (const p of probs) {
     const values = await p.data();
@@ -135,6 +129,14 @@ export async function attentionWeights(rt: Runtime, model: WordsModel, word: str
     p.dispose();
   }
   return out;
+}
+
+/** Each layer's attention weights [B, H, t, t] for ids [B, t]. */
+export function attentionTensors(rt: Runtime, model: WordsModel, ids: Tensor): Tensor[] {
+  return Array.from({ length: model.config.layers }, (_, l) => {
+    const { q, k } = headProjections(rt, model, model.residual(ids, l), l);
+    return causalAttentionWeights(rt, q, k);
+  });
 }
 
 export interface SampleOptions {

@@ -13,6 +13,7 @@ import {
 } from '../../src/index.js';
 import type { TabReport } from './contract.js';
 import {
+  attentionTensors,
   attentionWeights,
   createWordsModel,
   sampleWords,
@@ -102,15 +103,23 @@ export class WordsTrainer {
     );
   }
 
-  /** Builds the step's pipelines ahead of its first call (a dry run: nothing is dispatched, the weights stay). */
-  async warmup(): Promise<void> {
+  /**
+   * Builds the pipelines of the step, the validation and sampling passes and the attention maps ahead of their first
+   * use (a dry run: nothing is dispatched, the weights stay).
+   */
+  async warmup(sampleRows = 10): Promise<void> {
     const rt = this.rt;
     const { batch, context } = this.config;
-    const rows = (values: Int32Array) =>
-      rt.tensor(Float32Array.from(values.subarray(0, batch * context)), [batch, context]);
-    await rt.warmup(() =>
-      rt.grad(wordsLoss(rt, this.model, rows(this.train.inputs), rows(this.train.targets)), this.model.params()),
-    );
+    const rows = (values: Int32Array, n: number) =>
+      rt.tensor(Float32Array.from(values.subarray(0, n * context)), [n, context]);
+    const { inputs, targets } = this.train;
+    await rt.warmup(async () => {
+      await rt.grad(wordsLoss(rt, this.model, rows(inputs, batch), rows(targets, batch)), this.model.params());
+      const validation = this.model.forward(rows(inputs, EVAL_ROWS));
+      rt.softmaxCrossEntropy(validation, rows(targets, EVAL_ROWS), { ignoreIndex: -1, reduction: 'sum' });
+      this.model.forward(rows(inputs, sampleRows));
+      attentionTensors(rt, this.model, rt.tensor(Float32Array.from(inputs.subarray(0, 7)), [1, 7]));
+    });
   }
 
   /** Characters fed per step (batch × context), the unit of tokens per second. */

@@ -122,19 +122,23 @@ class WordsTab implements DemoTab {
     );
     temperature.addEventListener('input', () => {
       temperatureValue.value = Number(temperature.value).toFixed(1);
-      void this.refreshSamples();
+      this.inBackground(this.refreshSamples());
     });
-    seed.addEventListener('change', () => void this.refreshSamples());
+    seed.addEventListener('change', () => this.inBackground(this.refreshSamples()));
     resample.addEventListener('click', () => {
       seed.value = String((Number(seed.value) || 0) + 1);
-      void this.refreshSamples();
+      this.inBackground(this.refreshSamples());
     });
-    word.addEventListener('input', () => void this.refreshAttention());
+    word.addEventListener('input', () => this.inBackground(this.refreshAttention()));
 
-    const trainer = await this.ensureTrainer();
-    env.baseline('bigram baseline', trainer.baseline);
+    await this.ensureTrainer();
     await this.refreshSamples();
     await this.refreshAttention();
+  }
+
+  /** Work started by a control (a slider, a keystroke): its failure goes to the notice, not to the console. */
+  private inBackground(work: Promise<unknown>): void {
+    work.catch((e: unknown) => this.env.notice(`Words: ${(e as Error).message}`));
   }
 
   /** The trainer on the runtime chosen now, made (with its data and pipelines) on first use and after dispose(). */
@@ -162,6 +166,7 @@ class WordsTab implements DemoTab {
     }
     this.trainer = trainer;
     this.validation = { step: -1, loss: NaN };
+    env.baseline('bigram baseline', trainer.baseline);
     return trainer;
   }
 
