@@ -156,6 +156,7 @@ class WordsTab implements DemoTab {
       throw e;
     }
     env.progress('Cutting the words into training rows', 0.7);
+    await new Promise((resolve) => setTimeout(resolve, 0)); // lets the bar paint before the work below
     const trainer = new WordsTrainer(env.runtime(), words);
     env.progress('Cutting the words into training rows', null);
     env.notice('Compiling pipelines…');
@@ -173,17 +174,17 @@ class WordsTab implements DemoTab {
   async train(steps: number, signal: AbortSignal): Promise<void> {
     const trainer = await this.ensureTrainer();
     const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-    let window = { loss: 0, steps: 0, ms: 0 };
+    let recent = { loss: 0, steps: 0, ms: 0 };
     let lastSample = performance.now();
     for (let i = 0; i < steps && !signal.aborted; i++) {
       await Promise.race([this.env.whenVisible(), aborted]);
       if (signal.aborted) break;
       const started = performance.now();
       const loss = await this.gpu.run(() => trainer.trainStep());
-      window = { loss: window.loss + loss, steps: window.steps + 1, ms: window.ms + performance.now() - started };
+      recent = { loss: recent.loss + loss, steps: recent.steps + 1, ms: recent.ms + performance.now() - started };
       if (trainer.steps % PLOT_EVERY === 0) {
-        this.plotTraining(window);
-        window = { loss: 0, steps: 0, ms: 0 };
+        this.plotTraining(recent);
+        recent = { loss: 0, steps: 0, ms: 0 };
       }
       if (trainer.steps % VALIDATE_EVERY === 0) await this.plotValidation();
       if (performance.now() - lastSample > SAMPLE_EVERY_MS) {
@@ -191,16 +192,16 @@ class WordsTab implements DemoTab {
         lastSample = performance.now();
       }
     }
-    if (window.steps > 0) this.plotTraining(window);
+    if (recent.steps > 0) this.plotTraining(recent);
     await this.plotValidation();
     await this.refreshSamples();
     await this.refreshAttention();
   }
 
-  private plotTraining(window: { loss: number; steps: number; ms: number }): void {
+  private plotTraining(recent: { loss: number; steps: number; ms: number }): void {
     const trainer = this.trainer!;
-    const loss = window.loss / window.steps;
-    const tokensPerSecond = (window.steps * trainer.tokensPerStep) / (window.ms / 1000);
+    const loss = recent.loss / recent.steps;
+    const tokensPerSecond = (recent.steps * trainer.tokensPerStep) / (recent.ms / 1000);
     this.env.plot('train', trainer.steps, loss);
     this.panels.tokensPerSecond.textContent = Math.round(tokensPerSecond).toLocaleString('en-US');
     this.env.stats({
