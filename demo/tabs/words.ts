@@ -161,7 +161,7 @@ class WordsTab implements DemoTab {
     env.progress('Cutting the words into training rows', null);
     env.notice('Compiling pipelines…');
     try {
-      await trainer.warmup();
+      await trainer.warmup(SAMPLES);
     } finally {
       env.notice(null);
     }
