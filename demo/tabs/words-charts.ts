@@ -40,21 +40,22 @@ function heatmap(weights: Float32Array, tokens: string, caption: string): SVGSVG
 }
 
 /**
- * Replaces `root`'s content with a grid of heatmaps: a row per layer, a column per head. `maps` is
- * [layers][heads] of [t, t] weights for the tokens `tokens` (the end token '.' first).
+ * Replaces `root`'s content with the heatmaps: a row per layer (wrapping on a narrow page), a heatmap per head.
+ * `maps` is [layers][heads] of [t, t] weights for the tokens `tokens` (the end token '.' first).
  */
 export function drawAttention(root: HTMLElement, maps: Float32Array[][], tokens: string): void {
-  const grid = document.createElement('div');
-  grid.style.display = 'grid';
-  grid.style.gridTemplateColumns = `repeat(${maps[0]?.length ?? 1}, max-content)`;
-  grid.style.gap = '4px 12px';
-  maps.forEach((heads, layer) =>
+  const rows = maps.map((heads, layer) => {
+    const row = document.createElement('div');
+    row.style.display = 'flex';
+    row.style.flexWrap = 'wrap';
+    row.style.gap = '4px 12px';
+    row.setAttribute('data-layer', String(layer));
     heads.forEach((weights, head) => {
       const figure = heatmap(weights, tokens, `layer ${layer} · head ${head}`);
-      figure.setAttribute('data-layer', String(layer));
       figure.setAttribute('data-head', String(head));
-      grid.append(figure);
-    }),
-  );
-  root.replaceChildren(grid);
+      row.append(figure);
+    });
+    return row;
+  });
+  root.replaceChildren(...rows);
 }

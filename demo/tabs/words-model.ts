@@ -118,16 +118,10 @@ export function causalAttentionWeights(rt: Runtime, q: Tensor, k: Tensor): Tenso
  * not expose its weights, so they are computed from each layer's parameters (see headProjections).
  */
 export async function attentionWeights(rt: Runtime, model: WordsModel, word: string): Promise<Float32Array[][]> {
-  const { context, layers, heads } = model.config;
+  const { context, heads } = model.config;
   const tokens = [data.END_TOKEN, ...data.encodeWord(word)].slice(0, context);
   const t = tokens.length;
-  const probs = await rt.tidy(() => {
-    const ids = rt.tensor(Float32Array.from(tokens), [1, t]);
-    return Array.from({ length: layers }, (_, l) => {
-      const { q, k } = headProjections(rt, model, model.residual(ids, l), l);
-      return causalAttentionWeights(rt, q, k);
-    });
-  });
+  const probs = rt.tidy(() => attentionTensors(rt, model, rt.tensor(Float32Array.from(tokens), [1, t])));
   const out: Float32Array[][] = [];
   for (const p of probs) {
     const values = await p.data();
@@ -137,46 +131,65 @@ export async function attentionWeights(rt: Runtime, model: WordsModel, word: str
   return out;
 }
 
+/** Each layer's attention weights [B, H, t, t] for ids [B, t]. */
+export function attentionTensors(rt: Runtime, model: WordsModel, ids: Tensor): Tensor[] {
+  return Array.from({ length: model.config.layers }, (_, l) => {
+    const { q, k } = headProjections(rt, model, model.residual(ids, l), l);
+    return causalAttentionWeights(rt, q, k);
+  });
+}
+
 export interface SampleOptions {
   count: number;
   temperature: number;
   seed: number;
 }
 
+/** ids [B, context] → logits [B, context, 27]: the model's forward pass, or a compiled one. */
+export type LogitsFn = (ids: Tensor) => Tensor | Promise<Tensor>;
+
 /**
  * Invents `count` words: each starts from the end token and draws the next character from softmax(logits / T)
  * with a generator seeded by `seed`, until the end token or the context is full. The same weights and seed give
- * the same words. One forward pass per position serves every row; a finished row keeps running, padded, its draws ignored.
+ * the same words. Every forward pass is [count, context] (end-token padded: the mask is causal, so the padding
+ * changes nothing before it), so that one compiled recording serves them all; a finished row's draws are ignored.
  */
-export async function sampleWords(rt: Runtime, model: WordsModel, options: SampleOptions): Promise<string[]> {
+export async function sampleWords(
+  rt: Runtime,
+  model: WordsModel,
+  options: SampleOptions,
+  logitsOf: LogitsFn = (ids) => model.forward(ids),
+): Promise<string[]> {
   const { count, temperature, seed } = options;
   if (!(temperature > 0)) throw new Error(`sampleWords: temperature must be positive, got ${temperature}`);
   const { context } = model.config;
   const random = uniformRandom(seed);
-  const rows = Array.from({ length: count }, () => [data.END_TOKEN]);
+  const ids = new Float32Array(count * context).fill(data.END_TOKEN);
+  const length = new Array<number>(count).fill(0);
   const done = new Array<boolean>(count).fill(false);
   const wasTraining = model.training;
   model.eval();
   try {
     for (let t = 1; t < context && done.includes(false); t++) {
-      const logits = await rt.tidy(() => model.forward(rt.tensor(Float32Array.from(rows.flat()), [count, t])).data());
+      const logits = await rt.tidy(async () => (await logitsOf(rt.tensor(ids, [count, context]))).data());
       for (let r = 0; r < count; r++) {
         const draw = random(); // drawn for every row and step, so one row's end does not shift the others' draws
-        if (done[r]) {
-          rows[r].push(data.END_TOKEN); // padding after the end: causal, so it changes no earlier position
-          continue;
-        }
-        const row = logits.slice((r * t + t - 1) * VOCAB_SIZE, (r * t + t) * VOCAB_SIZE);
+        if (done[r]) continue;
+        const at = (r * context + t - 1) * VOCAB_SIZE;
+        const row = logits.slice(at, at + VOCAB_SIZE);
         if (t === 1) row[data.END_TOKEN] = -Infinity; // a word has at least one letter
         const next = drawToken(row, temperature, draw);
-        rows[r].push(next);
         if (next === data.END_TOKEN) done[r] = true;
+        else {
+          ids[r * context + t] = next;
+          length[r] = t;
+        }
       }
     }
   } finally {
     model.train(wasTraining);
   }
-  return rows.map((r) => data.decodeTokens(r.slice(1).filter((tok) => tok !== data.END_TOKEN)));
+  return length.map((n, r) => data.decodeTokens(ids.subarray(r * context + 1, r * context + 1 + n)));
 }
 
 /** The token whose cumulative probability under softmax(logits / temperature) first exceeds `u` ∈ [0, 1). */

@@ -2,6 +2,8 @@
 // the validation loss against the bigram baseline, the gradient check and the weights. No DOM.
 import {
   checkGradients,
+  type CompiledStep,
+  type Optimizer,
   data,
   type GradientCheck,
   type Runtime,
@@ -11,6 +13,7 @@ import {
 } from '../../src/index.js';
 import type { TabReport } from './contract.js';
 import {
+  attentionTensors,
   attentionWeights,
   createWordsModel,
   sampleWords,
@@ -55,7 +58,7 @@ export function wordsReport(validationLoss: number, baseline: number, seconds: n
   };
 }
 
-const EVAL_ROWS = 256;
+const EVAL_ROWS = 128;
 
 export class WordsTrainer {
   readonly model: WordsModel;
@@ -68,8 +71,11 @@ export class WordsTrainer {
   private order: Uint32Array;
   private epoch = 0;
   private cursor = 0;
-  private readonly step: (ids: Tensor, targets: Tensor) => Promise<Tensor>;
-  private readonly disposeStep: () => void;
+  private readonly step: CompiledStep<[Tensor, Tensor], Tensor>;
+  /** The forward pass for sampling and the summed validation loss, compiled: one recording each, replayed. */
+  private readonly logitsOf: CompiledStep<[Tensor], Tensor>;
+  private readonly validationSum: CompiledStep<[Tensor, Tensor], Tensor>;
+  private readonly opt: Optimizer;
 
   constructor(
     readonly rt: Runtime,
@@ -84,29 +90,36 @@ export class WordsTrainer {
     this.order = data.permutation(this.train.count, config.orderSeed);
     this.model = createWordsModel(rt, config);
     const params = this.model.params();
-    const opt = rt.optim.adam({ lr: config.lr });
+    const opt = (this.opt = rt.optim.adam({ lr: config.lr }));
     const lossAndGrads = rt.valueAndGrad((_p, ids: Tensor, targets: Tensor) => wordsLoss(rt, this.model, ids, targets));
-    const compiled = rt.compile(async (ids: Tensor, targets: Tensor) => {
+    this.step = rt.compile(async (ids: Tensor, targets: Tensor) => {
       const { value, grads } = await lossAndGrads(params, ids, targets);
       opt.step(params, grads);
       return value;
     });
-    this.step = compiled;
-    this.disposeStep = () => {
-      compiled.dispose();
-      opt.dispose();
-    };
+    this.logitsOf = rt.compile((ids: Tensor) => this.model.forward(ids));
+    this.validationSum = rt.compile((ids: Tensor, labels: Tensor) =>
+      rt.softmaxCrossEntropy(this.model.forward(ids), labels, { ignoreIndex: -1, reduction: 'sum' }),
+    );
   }
 
-  /** Builds the step's pipelines ahead of its first call (a dry run: nothing is dispatched, the weights stay). */
-  async warmup(): Promise<void> {
+  /**
+   * Builds the pipelines of the step, the validation and sampling passes and the attention maps ahead of their first
+   * use (a dry run: nothing is dispatched, the weights stay).
+   */
+  async warmup(sampleRows = 10): Promise<void> {
     const rt = this.rt;
     const { batch, context } = this.config;
-    const rows = (values: Int32Array) =>
-      rt.tensor(Float32Array.from(values.subarray(0, batch * context)), [batch, context]);
-    await rt.warmup(() =>
-      rt.grad(wordsLoss(rt, this.model, rows(this.train.inputs), rows(this.train.targets)), this.model.params()),
-    );
+    const rows = (values: Int32Array, n: number) =>
+      rt.tensor(Float32Array.from(values.subarray(0, n * context)), [n, context]);
+    const { inputs, targets } = this.train;
+    await rt.warmup(async () => {
+      await rt.grad(wordsLoss(rt, this.model, rows(inputs, batch), rows(targets, batch)), this.model.params());
+      const validation = this.model.forward(rows(inputs, EVAL_ROWS));
+      rt.softmaxCrossEntropy(validation, rows(targets, EVAL_ROWS), { ignoreIndex: -1, reduction: 'sum' });
+      this.model.forward(rows(inputs, sampleRows));
+      attentionTensors(rt, this.model, rt.tensor(Float32Array.from(inputs.subarray(0, 7)), [1, 7]));
+    });
   }
 
   /** Characters fed per step (batch × context), the unit of tokens per second. */
@@ -145,22 +158,30 @@ export class WordsTrainer {
     return loss;
   }
 
-  /** Mean nats per predicted character over the validation words (each letter and the end token), in eval mode. */
+  /**
+   * Mean nats per predicted character over the validation words (each letter and the end token), in eval mode.
+   * The rows go in chunks of EVAL_ROWS, the last one padded with rows that predict nothing, so that every chunk
+   * replays one compiled recording.
+   */
   async validationLoss(): Promise<number> {
     const rt = this.rt;
     const { context } = this.config;
     const { inputs, targets, count } = this.validation;
+    const size = EVAL_ROWS * context;
     this.model.eval();
     try {
       let total = 0;
       for (let start = 0; start < count; start += EVAL_ROWS) {
-        const rows = Math.min(EVAL_ROWS, count - start);
-        const span = [start * context, (start + rows) * context] as const;
+        const ids = new Float32Array(size); // the end token
+        const labels = new Float32Array(size).fill(-1);
+        const end = Math.min(count, start + EVAL_ROWS) * context;
+        ids.set(inputs.subarray(start * context, end));
+        labels.set(targets.subarray(start * context, end));
         total += await rt.tidy(async () => {
-          const ids = rt.tensor(Float32Array.from(inputs.subarray(...span)), [rows, context]);
-          const labels = rt.tensor(Float32Array.from(targets.subarray(...span)), [rows, context]);
-          const logits = this.model.forward(ids);
-          const sum = rt.softmaxCrossEntropy(logits, labels, { ignoreIndex: -1, reduction: 'sum' });
+          const sum = await this.validationSum(
+            rt.tensor(ids, [EVAL_ROWS, context]),
+            rt.tensor(labels, [EVAL_ROWS, context]),
+          );
           return (await sum.dataF64())[0];
         });
       }
@@ -171,7 +192,7 @@ export class WordsTrainer {
   }
 
   sample(options: SampleOptions): Promise<string[]> {
-    return sampleWords(this.rt, this.model, options);
+    return sampleWords(this.rt, this.model, options, this.logitsOf);
   }
 
   attention(word: string): Promise<Float32Array[][]> {
@@ -227,7 +248,8 @@ export class WordsTrainer {
   }
 
   dispose(): void {
-    this.disposeStep();
+    [this.step, this.logitsOf, this.validationSum].forEach((s) => s.dispose());
+    this.opt.dispose();
     this.model.dispose();
   }
 }
