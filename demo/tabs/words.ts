@@ -16,14 +16,9 @@ const DEFAULT_WORD = 'quartz';
 
 let wordsLoading: Promise<Words> | null = null;
 
-/**
- * The words and their seeded split, as data.englishWords() gives them. That loader imports the package's JSON with
- * an import attribute, which a Vite-served page refuses (Vite serves the JSON as a JS module); the plain import
- * gives the same list, and splitWords with its defaults the same split.
- */
-async function loadWords(): Promise<Words> {
-  const mod = await import('an-array-of-english-words');
-  return data.splitWords(mod.default);
+/** The words and their seeded split (the library's defaults, as the tests and the README use them). */
+function loadWords(): Promise<Words> {
+  return data.englishWords();
 }
 
 /** Runs GPU work one piece at a time: the sampling and attention panels must not interleave with a step. */

@@ -171,10 +171,15 @@ export function bigramBaseline(train: readonly string[], validation: readonly st
  * split (90% / 10% by default). The package is imported on first use, so the library does not carry it otherwise.
  */
 export async function englishWords(options: WordsSplitOptions = {}): Promise<Words> {
-  // The package's main is index.json, a plain array of strings: Node needs the JSON import attribute for it.
-  const mod = (await import('an-array-of-english-words', { with: { type: 'json' } })) as {
-    default: readonly string[];
-  };
+  // The package's main is index.json, a plain array of strings. Node needs the JSON import attribute for it; a
+  // bundler that serves JSON as a JavaScript module (Vite) refuses the attribute, and takes the plain import.
+  type WordList = { default: readonly string[] };
+  let mod: WordList;
+  try {
+    mod = (await import('an-array-of-english-words', { with: { type: 'json' } })) as WordList;
+  } catch {
+    mod = (await import('an-array-of-english-words')) as WordList;
+  }
   if (!Array.isArray(mod.default)) throw new Error('words: an-array-of-english-words did not give an array of words');
   return splitWords(mod.default, options);
 }
