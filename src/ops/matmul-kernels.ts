@@ -298,7 +298,7 @@ function dispatchGemv(
       { name, shader: gemvShader, constants: { ...constants, SPLIT: false } },
       { mat, x, bias, out: p.out, params },
       [...groups, 1],
-      detail,
+      { ...detail, splits: 1 },
     );
     return;
   }
