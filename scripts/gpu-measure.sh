@@ -32,8 +32,8 @@ if [ "$mode" = run ]; then
   source .gpu/setup.sh
   squares=(1024 2048 4096)
   scale=(--full --reps 10)
-  # Seconds per group, about 560 in all: the device call is limited to 600.
-  limits=(check:60 sq1024:35 sq2048:45 sq4096:90 training:60 tune:90 step:50 transformer:70 convnet:60)
+  # Seconds per group, 535 in all, plus ~20 for setup.sh: the device call is limited to 600.
+  limits=(check:60 sq1024:35 sq2048:45 sq4096:90 training:60 tune:75 step:50 transformer:60 convnet:60)
   bundle=.gpu/bench.mjs
   [ -f $bundle ] || { echo "gpu-measure: $bundle is missing: run 'bash scripts/gpu-measure.sh prepare' here first" >&2; exit 1; }
 elif [ "$mode" = dry ]; then
