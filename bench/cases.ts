@@ -5,9 +5,14 @@ import { matmulCases } from './matmul.js';
 import { stepCases } from './step.js';
 import { convnetCases } from './convnet.js';
 import { transformerCases } from './transformer.js';
+import { tuneCases } from './matmul-variants.js';
+import { checkCases } from './matmul-check.js';
 
-export type Group = 'matmul' | 'step' | 'transformer' | 'convnet';
+export type Group = 'matmul' | 'step' | 'transformer' | 'convnet' | 'tune' | 'check';
+/** What a run without --groups runs. */
 export const GROUPS: Group[] = ['matmul', 'step', 'transformer', 'convnet'];
+/** Also `tune` (rt.tune() on the issue-12 shapes) and `check` (every matmul variant against the reference). */
+export const ALL_GROUPS: Group[] = [...GROUPS, 'tune', 'check'];
 
 export interface RunOptions {
   groups: Group[];
@@ -15,13 +20,19 @@ export interface RunOptions {
   sizes?: number[];
   /** false: the transformer group runs only its peers (TF.js, jax-js) and the float64 reference. */
   webgrad?: boolean;
+  /** The matmul group also times each case under every kernel variant (bench/matmul-variants.ts). */
+  variants?: boolean;
+  /** The matmul group keeps only the cases whose name matches this regular expression. */
+  match?: string;
 }
 
 export async function runCases(ctx: BenchContext, options: RunOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const group of options.groups) {
     ctx.log(`-- ${group}`);
-    if (group === 'matmul') rows.push(...(await matmulCases(ctx, options.sizes)));
+    if (group === 'matmul') rows.push(...(await matmulCases(ctx, options)));
+    else if (group === 'tune') rows.push(...(await tuneCases(ctx)));
+    else if (group === 'check') rows.push(...(await checkCases(ctx)));
     else if (group === 'step') rows.push(...(await stepCases(ctx)));
     else if (group === 'transformer') rows.push(...(await transformerCases(ctx, { webgrad: options.webgrad })));
     else rows.push(...(await convnetCases(ctx)));

@@ -1,7 +1,8 @@
 // Matmul benchmark cases: webgrad against TF.js's WebGPU backend, in the same process on the same adapter.
 // Runs in Node (Dawn) and in a page (`npm run bench -- --browser`), so nothing here is Node-only.
-import { createRuntime, type Runtime, type Tensor } from '../src/index.js';
+import { createRuntime, type MatmulPlan, type Runtime, type Tensor } from '../src/index.js';
 import type { BenchContext, BenchRow } from './types.js';
+import { describePlan, variantPlans } from './matmul-variants.js';
 
 export interface MatmulCase {
   name: string;
@@ -83,6 +84,12 @@ export function matmulCaseList(small: boolean, sizes?: number[]): MatmulCase[] {
   const d = small ? 1024 : 4096;
   cases.push({ name: `GEMV 1×${d}·${d}×${d}`, m: 1, n: d, k: d, transposeA: false, transposeB: false });
   return cases;
+}
+
+/** The GEMV whose lines are contiguous (1×K·(N×K)ᵀ), the layout the subgroup variants read: --variants only. */
+export function rowDotGemvCase(small: boolean): MatmulCase {
+  const d = small ? 1024 : 4096;
+  return { name: `GEMV 1×${d}·(${d}×${d})ᵀ`, m: 1, n: d, k: d, transposeA: false, transposeB: true };
 }
 
 function values(count: number, seed: number): Float32Array {
@@ -170,7 +177,10 @@ async function timeTfjs(tf: Tf, c: MatmulCase, reps: number, timestamps: boolean
 
 const gflops = (c: MatmulCase, ms: number) => (2 * c.m * c.n * c.k) / (ms * 1e6);
 
-export async function matmulCases(ctx: BenchContext, sizes?: number[]): Promise<BenchRow[]> {
+export async function matmulCases(
+  ctx: BenchContext,
+  options: { sizes?: number[]; variants?: boolean; match?: string } = {},
+): Promise<BenchRow[]> {
   const rt = await createRuntime({ backend: 'webgpu', gpu: ctx.gpu });
   const info = rt.info;
   const adapter =
@@ -179,20 +189,34 @@ export async function matmulCases(ctx: BenchContext, sizes?: number[]): Promise<
   const timestamps = info.features.includes('timestamp-query');
   const timing = timestamps ? 'timestamp-query' : 'wall';
   const rows: BenchRow[] = [];
+  const match = options.match === undefined ? null : new RegExp(options.match);
+  const subgroups = info.features.includes('subgroups');
   try {
-    for (const c of matmulCaseList(ctx.small, sizes)) {
-      const { kernel: name, plan } = rt.matmulKernel(c);
-      const splits = plan?.splits ?? 1;
-      const kernel = name + (splits > 1 ? `×${splits}` : '');
-      const ms = await timeWebgrad(rt, c, ctx.reps, timestamps);
-      const row: BenchRow = { group: 'matmul', name: c.name, adapter, kernel, ms, gflops: gflops(c, ms), timing };
-      if (ctx.tf) {
-        const tfjsMs = await timeTfjs(ctx.tf as Tf, c, ctx.reps, timestamps);
-        Object.assign(row, { tfjsMs, tfjsGflops: gflops(c, tfjsMs), speedup: tfjsMs / ms });
+    const cases = matmulCaseList(ctx.small, options.sizes);
+    if (options.variants) cases.push(rowDotGemvCase(ctx.small));
+    for (const c of cases) {
+      if (match && !match.test(c.name)) continue;
+      const chosen = rt.matmulKernel(c).plan;
+      // The automatic choice first, then each variant forced (--variants), all against one TF.js time.
+      const plans: (MatmulPlan | null)[] = [null];
+      if (options.variants && chosen) plans.push(...variantPlans(c, chosen, subgroups));
+      let tfjsMs: number | undefined;
+      for (const forced of plans) {
+        rt.matmulPlan = forced;
+        const { kernel: name, plan } = rt.matmulKernel(c);
+        const splits = plan?.splits ?? 1;
+        const kernel = name + (splits > 1 ? `×${splits}` : '') + (forced ? ` ${describePlan(forced)}` : '');
+        const ms = await timeWebgrad(rt, c, ctx.reps, timestamps);
+        rt.matmulPlan = null;
+        const row: BenchRow = { group: 'matmul', name: c.name, adapter, kernel, ms, gflops: gflops(c, ms), timing };
+        if (ctx.tf) {
+          tfjsMs ??= await timeTfjs(ctx.tf as Tf, c, ctx.reps, timestamps);
+          Object.assign(row, { tfjsMs, tfjsGflops: gflops(c, tfjsMs), speedup: tfjsMs / ms });
+        }
+        row.extra = { M: c.m, N: c.n, K: c.k, software: String(info.software), forced: forced ? 'yes' : 'no' };
+        rows.push(row);
+        ctx.log(formatRow(row));
       }
-      row.extra = { M: c.m, N: c.n, K: c.k, software: String(info.software) };
-      rows.push(row);
-      ctx.log(formatRow(row));
     }
   } finally {
     rt.destroy();

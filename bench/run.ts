@@ -1,6 +1,9 @@
 // The benchmark harness (Node): `npm run bench [-- --browser] [--json FILE] [--reps N] [--sizes 256,512]
-// [--groups matmul,step,transformer,convnet] [--small | --full] [--no-tfjs] [--no-webgrad]`.
-// --no-webgrad runs the transformer group's peers and reference alone (the other groups ignore it).
+// [--groups matmul,step,transformer,convnet,tune,check] [--small | --full] [--no-tfjs] [--no-webgrad] [--variants]
+// [--match REGEX]`. --no-webgrad runs the transformer group's peers and reference alone (the other groups ignore it).
+// --variants times every matmul case under each kernel variant too, --match keeps the matmul cases whose name
+// matches; `tune` (rt.tune() on the issue-12 shapes) and `check` (every variant against the float64 reference) run
+// only when named.
 // In Node it runs the cases on Dawn (the 'webgpu' package); with --browser it serves bench/page.html with Vite and
 // runs them in headless Chromium. Either way it prints one table and, with --json, writes the rows.
 import { writeFileSync } from 'node:fs';
@@ -8,7 +11,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadJax } from './jax.js';
-import { GROUPS, probeAdapter, loadTfjs, runCases, type Group } from './cases.js';
+import { ALL_GROUPS, GROUPS, probeAdapter, loadTfjs, runCases, type Group } from './cases.js';
 import { formatRow } from './matmul.js';
 import type { BenchRow } from './types.js';
 
@@ -21,6 +24,8 @@ interface Args {
   small?: boolean;
   tfjs: boolean;
   webgrad: boolean;
+  variants: boolean;
+  match?: string;
 }
 
 function readArgs(argv: string[]): Args {
@@ -37,13 +42,15 @@ function readArgs(argv: string[]): Args {
       full: { type: 'boolean' },
       'no-tfjs': { type: 'boolean', default: false },
       'no-webgrad': { type: 'boolean', default: false },
+      variants: { type: 'boolean', default: false },
+      match: { type: 'string' },
     },
   });
   // --small and --full override each other: the later one wins, as on most command lines.
   const scale = tokens.filter((t) => t.kind === 'option' && (t.name === 'small' || t.name === 'full')).at(-1);
   const groups = (values.groups?.split(',') ?? GROUPS) as Group[];
   for (const g of groups)
-    if (!GROUPS.includes(g)) throw new Error(`bench: unknown group ${g}; groups are ${GROUPS.join(', ')}`);
+    if (!ALL_GROUPS.includes(g)) throw new Error(`bench: unknown group ${g}; groups are ${ALL_GROUPS.join(', ')}`);
   return {
     browser: values.browser,
     json: values.json,
@@ -53,6 +60,8 @@ function readArgs(argv: string[]): Args {
     small: scale?.kind === 'option' ? scale.name === 'small' : undefined,
     tfjs: !values['no-tfjs'],
     webgrad: !values['no-webgrad'],
+    variants: values.variants,
+    match: values.match,
   };
 }
 
@@ -71,7 +80,7 @@ async function runInNode(args: Args): Promise<BenchRow[]> {
   const jax = args.tfjs ? await loadJax(gpu, log) : undefined;
   return runCases(
     { gpu, small: args.small ?? software, reps: args.reps, tf, jax, log },
-    { groups: args.groups, sizes: args.sizes, webgrad: args.webgrad },
+    { groups: args.groups, sizes: args.sizes, webgrad: args.webgrad, variants: args.variants, match: args.match },
   );
 }
 

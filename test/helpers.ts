@@ -21,10 +21,13 @@ export function f32(values: Float64Array | number[]): Float32Array {
   return Float32Array.from(values);
 }
 
-/** A GPU runtime with poisoned outputs; fails, never skips, when the browser has no WebGPU adapter. */
+/**
+ * A GPU runtime with poisoned outputs and poisoned buffer tails (NaN past each tensor's end in its pooled buffer);
+ * fails, never skips, when the browser has no WebGPU adapter.
+ */
 export async function gpuRuntime(): Promise<Runtime> {
   const rt = await createRuntime({ backend: 'webgpu' });
-  rt.debug = { poisonOutputs: true };
+  rt.debug = { poisonOutputs: true, poisonTails: true };
   return rt;
 }
 

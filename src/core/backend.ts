@@ -72,6 +72,11 @@ export interface Recorder {
 export interface DebugOptions {
   /** Fill every output with NaN before its kernel runs, so that an element nothing wrote shows up. */
   poisonOutputs?: boolean;
+  /**
+   * Fill the unused tail of every buffer the pool hands out (it is rounded up to a size class) with NaN, so that a
+   * kernel reading past its tensor gets NaN instead of stale data that happens to look right.
+   */
+  poisonTails?: boolean;
   /** Check every op's output for NaN/Inf; the read or sync that follows throws, naming the first such op. */
   checkNumerics?: boolean;
 }

@@ -1,6 +1,6 @@
 // Records one matmul (with an optional bias + activation epilogue) as dispatches of the matmul kernel family.
 import type { Dispatcher, GpuOperand } from '../core/kernel.js';
-import { elementwiseGrid } from '../core/kernel.js';
+import { elementwiseGrid, grid1d } from '../core/kernel.js';
 import { Shader } from '../core/shader.js';
 import {
   chooseMatmulPlan,
@@ -12,6 +12,11 @@ import {
   type MatmulShape,
 } from './matmul-plan.js';
 import tiledSource from '../../shaders/matmul.wgsl?raw';
+import warpSource from '../../shaders/matmul_warp.wgsl?raw';
+import quadsSource from '../../shaders/matmul_quads.wgsl?raw';
+import outVec4Source from '../../shaders/matmul_out_vec4.wgsl?raw';
+import outScalarSource from '../../shaders/matmul_out_scalar.wgsl?raw';
+import gemvLineSource from '../../shaders/gemv_subgroup_line.wgsl?raw';
 import directSource from '../../shaders/matmul_direct.wgsl?raw';
 import gemvSource from '../../shaders/gemv.wgsl?raw';
 import gemvSubgroupSource from '../../shaders/gemv_subgroup.wgsl?raw';
@@ -19,7 +24,18 @@ import splitkSource from '../../shaders/matmul_splitk.wgsl?raw';
 import edgesSource from '../../shaders/matmul_edges.wgsl?raw';
 import { ACTIVATION_CODES, activationWgsl, type ActivationKind } from './activation.js';
 
-const tiledShader = new Shader('matmul', tiledSource + edgesSource + activationWgsl);
+const tiledShader = new Shader('matmul', tiledSource + quadsSource + edgesSource + activationWgsl);
+// The output binding is a vec4 array when N % 4 == 0, else f32: one buffer cannot be bound writable twice.
+const warpShaders = {
+  vec4: new Shader('matmul_warp', warpSource + outVec4Source + quadsSource + edgesSource + activationWgsl),
+  scalar: new Shader(
+    'matmul_warp_scalar_out',
+    warpSource + outScalarSource + quadsSource + edgesSource + activationWgsl,
+  ),
+};
+const gemvLineShader = new Shader('gemv_subgroup_line', gemvLineSource + activationWgsl);
+/** Lines per 64-invocation workgroup of gemv_subgroup_line: one per subgroup where subgroups have 32 lanes. */
+const GEMV_LINES = 2;
 const directShader = new Shader('matmul_direct', directSource + edgesSource + activationWgsl);
 const gemvShader = new Shader('gemv', gemvSource + activationWgsl);
 const gemvSubgroupShader = new Shader('gemv_subgroup', gemvSubgroupSource + activationWgsl);
@@ -73,8 +89,16 @@ export function matmulState(gpu: Dispatcher): MatmulState {
 }
 
 export function adapterTraits(gpu: Dispatcher): AdapterTraits {
-  return { software: gpu.software, subgroups: gpu.features.has('subgroups') };
+  return {
+    software: gpu.software,
+    subgroups: gpu.features.has('subgroups'),
+    workgroupStorage: gpu.limits.maxComputeWorkgroupStorageSize,
+  };
 }
+
+const isGemvVariant = (p: MatmulPlan) =>
+  p.variant === 'gemv' || p.variant === 'gemv_subgroup' || p.variant === 'gemv_subgroup_line';
+const usesSubgroups = (p: MatmulPlan) => p.variant === 'gemv_subgroup' || p.variant === 'gemv_subgroup_line';
 
 /** The plan a matmul of this shape gets now: forced, tuned, or chosen. */
 export function planFor(gpu: Dispatcher, s: MatmulShape): MatmulPlan {
@@ -82,7 +106,7 @@ export function planFor(gpu: Dispatcher, s: MatmulShape): MatmulPlan {
   const traits = adapterTraits(gpu);
   // A forced GEMV applies to GEMV shapes only (the subgroup one to k-contiguous lines); a forced blocked variant to any shape.
   const applies = (p: MatmulPlan) =>
-    p.variant === 'gemv_subgroup' ? traits.subgroups && isRowDotGemv(s) : p.variant !== 'gemv' || isGemvShape(s);
+    usesSubgroups(p) ? traits.subgroups && isRowDotGemv(s) : p.variant !== 'gemv' || isGemvShape(s);
   if (state.forced && applies(state.forced)) return state.forced;
   const tuned = state.tuned.get(shapeClass(s));
   return tuned && applies(tuned) ? tuned : chooseMatmulPlan(s, traits);
@@ -99,7 +123,7 @@ export function kernelName(s: MatmulShape, plan: MatmulPlan): string {
  * its K unsplit (the batch already gives the grid its depth).
  */
 function batchedPlan(plan: MatmulPlan, software: boolean): MatmulPlan {
-  if (plan.variant === 'gemv' || plan.variant === 'gemv_subgroup') {
+  if (isGemvVariant(plan)) {
     return software ? { variant: 'direct', splits: 1, workgroup: [4, 4] } : { variant: 'tile64', splits: 1, tileK: 16 };
   }
   return { ...plan, splits: 1 };
@@ -125,9 +149,7 @@ export function dispatchMatmul(gpu: Dispatcher, p: MatmulProblem, chosen: Matmul
   const epilogue = { HAS_BIAS: p.bias !== undefined, ACTIVATION: ACTIVATION_CODES[p.activation] };
   // A bias-less kernel still declares the binding; any read-only buffer satisfies it.
   const bias = p.bias ?? p.a;
-  if (plan.variant === 'gemv' || plan.variant === 'gemv_subgroup') {
-    return dispatchGemv(gpu, p, bias, epilogue, detail, plan.variant === 'gemv_subgroup');
-  }
+  if (isGemvVariant(plan)) return dispatchGemv(gpu, p, plan, bias, epilogue, detail);
 
   const splits = Math.max(1, Math.min(plan.splits, p.k));
   const { shader, constants, blockM, blockN, stepK } = blockedKernel(p, plan);
@@ -147,11 +169,7 @@ export function dispatchMatmul(gpu: Dispatcher, p: MatmulProblem, chosen: Matmul
     );
     return;
   }
-  const elements = used * p.m * p.n;
-  const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
-  if (elements * 4 > limit)
-    throw new Error(`matmul: split-K partials need ${elements * 4} bytes; this device binds at most ${limit}`);
-  const partials = gpu.scratch(elements);
+  const partials = partialsBuffer(gpu, used * p.m * p.n);
   gpu.dispatch(
     { name, shader, constants: { ...constants, CHECK_BOUNDS: !fits, SPLIT: true } },
     { a: p.a, b: p.b, aScalars: p.a, bScalars: p.b, bias: p.a, out: partials, params },
@@ -161,12 +179,39 @@ export function dispatchMatmul(gpu: Dispatcher, p: MatmulProblem, chosen: Matmul
       splits: used,
     },
   );
+  sumSplits(gpu, p, plan, partials, bias, epilogue, { ...detail, splits: used }, used);
+}
+
+/** The second pass of split-K: out = act(Σ_s partials[s] + bias), s in order. */
+function sumSplits(
+  gpu: Dispatcher,
+  p: MatmulProblem,
+  plan: MatmulPlan,
+  partials: GpuOperand,
+  bias: GpuOperand,
+  epilogue: Record<string, number | boolean>,
+  detail: Record<string, number | boolean>,
+  splits: number,
+): void {
+  const unrolled = plan.unrolledSum ?? false;
   gpu.dispatch(
-    { name: 'matmul_splitk_sum', shader: splitkShader, constants: epilogue },
-    { partials, bias, out: p.out, params: { M: p.m, N: p.n, splits: used } },
+    {
+      name: unrolled ? 'matmul_splitk_sum_unrolled' : 'matmul_splitk_sum',
+      shader: splitkShader,
+      constants: { ...epilogue, UNROLL: unrolled },
+    },
+    { partials, bias, out: p.out, params: { M: p.m, N: p.n, splits } },
     elementwiseGrid(p.m * p.n),
-    { ...detail, splits: used },
+    detail,
   );
+}
+
+/** Split-K partials of `elements` floats, refused past what the device can bind. */
+function partialsBuffer(gpu: Dispatcher, elements: number): GpuOperand {
+  const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
+  if (elements * 4 > limit)
+    throw new Error(`matmul: split-K partials need ${elements * 4} bytes; this device binds at most ${limit}`);
+  return gpu.scratch(elements);
 }
 
 /** The shader and constants of a blocked variant, and the block each workgroup covers. */
@@ -186,8 +231,17 @@ function blockedKernel(p: MatmulProblem, plan: MatmulPlan) {
       stepK: 4,
     };
   }
-  const micro = plan.variant === 'tile128' ? 8 : 4;
+  const micro = plan.variant === 'tile128' || plan.variant === 'warp128' ? 8 : 4;
   const tileK = plan.tileK ?? 16;
+  if (plan.variant === 'warp128' || plan.variant === 'warp64') {
+    return {
+      shader: p.n % 4 === 0 ? warpShaders.vec4 : warpShaders.scalar,
+      constants: { ...common, MICRO: micro, TILE_K: tileK, BUFFERS: plan.prefetch ? 2 : 1 },
+      blockM: 16 * micro,
+      blockN: 16 * micro,
+      stepK: tileK,
+    };
+  }
   return {
     shader: tiledShader,
     constants: { ...common, MICRO: micro, TILE_K: tileK },
@@ -200,10 +254,10 @@ function blockedKernel(p: MatmulProblem, plan: MatmulPlan) {
 function dispatchGemv(
   gpu: Dispatcher,
   p: MatmulProblem,
+  plan: MatmulPlan,
   bias: GpuOperand,
   epilogue: Record<string, number | boolean>,
   detail: Record<string, number | boolean>,
-  subgroups: boolean,
 ): void {
   // M = 1: the vector is A (its K values are contiguous either way) and the lines are op(B)'s columns.
   // N = 1: the vector is B and the lines are op(A)'s rows. ROW_DOT when a line is contiguous in memory.
@@ -212,18 +266,48 @@ function dispatchGemv(
   const lines = rowVector ? p.n : p.m;
   const rowDot = rowVector ? p.transposeB : !p.transposeA;
   const vec = (rowDot ? p.k : lines) % 4 === 0;
-  const kernel = subgroups
-    ? { name: kernelName(p, { variant: 'gemv_subgroup', splits: 1 }), shader: gemvSubgroupShader, constants: epilogue }
-    : {
-        name: kernelName(p, { variant: 'gemv', splits: 1 }),
-        shader: gemvShader,
-        constants: { ROW_DOT: rowDot, VEC: vec, ...epilogue },
-      };
   // One bias per output along N; a single column (N = 1) adds bias[0] to every row.
+  const biasStride = rowVector ? 1 : 0;
+  const name = kernelName(p, { ...plan, splits: 1 });
+  if (plan.variant === 'gemv_subgroup_line') {
+    gpu.dispatch(
+      { name, shader: gemvLineShader, constants: { VEC: p.k % 4 === 0, LINES: GEMV_LINES, ...epilogue } },
+      { mat, x, matScalars: mat, xScalars: x, bias, out: p.out, params: { J: lines, K: p.k, biasStride } },
+      grid1d(Math.ceil(lines / GEMV_LINES)),
+      detail,
+    );
+    return;
+  }
+  if (plan.variant === 'gemv_subgroup') {
+    gpu.dispatch(
+      { name, shader: gemvSubgroupShader, constants: epilogue },
+      { mat, x, bias, out: p.out, params: { J: lines, K: p.k, biasStride } },
+      grid1d(Math.ceil(lines / 64)),
+      detail,
+    );
+    return;
+  }
+  // K ranges of whole 64-wide steps (16 slices of vec4s), so a vec4 read never straddles two ranges.
+  const kChunk = Math.ceil(Math.ceil(p.k / Math.max(1, plan.splits)) / 64) * 64;
+  const used = Math.ceil(p.k / kChunk);
+  const groups = grid1d(Math.ceil(lines / 64));
+  const constants = { ROW_DOT: rowDot, VEC: vec, ...epilogue };
+  const params = { J: lines, K: p.k, biasStride, kChunk };
+  if (used === 1) {
+    gpu.dispatch(
+      { name, shader: gemvShader, constants: { ...constants, SPLIT: false } },
+      { mat, x, bias, out: p.out, params },
+      [...groups, 1],
+      { ...detail, splits: 1 },
+    );
+    return;
+  }
+  const partials = partialsBuffer(gpu, used * lines);
   gpu.dispatch(
-    kernel,
-    { mat, x, bias, out: p.out, params: { J: lines, K: p.k, biasStride: rowVector ? 1 : 0 } },
-    [Math.ceil(lines / 64), 1, 1],
-    detail,
+    { name: kernelName(p, { ...plan, splits: used }), shader: gemvShader, constants: { ...constants, SPLIT: true } },
+    { mat, x, bias: mat, out: partials, params },
+    [...groups, used],
+    { ...detail, splits: used },
   );
+  sumSplits(gpu, p, plan, partials, bias, epilogue, { ...detail, splits: used }, used);
 }

@@ -3,13 +3,18 @@
 
 /**
  * - `tile128` / `tile64`: workgroup-memory tiles of 16×16 invocations, 8×8 or 4×4 outputs each (real GPUs).
+ * - `warp128` / `warp64`: the same tiles with a warp-tiled mapping, conflict-free staging of every transpose
+ *   (4×4 blocks, transposed in registers), vec4 epilogue stores and, with `prefetch`, the next slab loaded into
+ *   registers and two tile buffers (one barrier per K-step); `rt.tune()` candidates until a GPU measures them.
  * - `direct`: no workgroup memory, 4×4 outputs (4×8 when `wide`) per invocation from vec4 reads (software adapters
  *   prefer it).
  * - `gemv`: one output row or column (M = 1 or N = 1).
  * - `gemv_subgroup`: the same with subgroup reductions, where each output's k values are contiguous; a candidate
  *   for `rt.tune()` on adapters with `subgroups`, kept only where it measures faster.
+ * - `gemv_subgroup_line`: one line per subgroup, read in vec4s four deep; a `rt.tune()` candidate there too.
  */
-export type MatmulVariant = 'tile128' | 'tile64' | 'direct' | 'gemv' | 'gemv_subgroup';
+export type MatmulVariant =
+  'tile128' | 'tile64' | 'warp128' | 'warp64' | 'direct' | 'gemv' | 'gemv_subgroup' | 'gemv_subgroup_line';
 
 export interface MatmulPlan {
   variant: MatmulVariant;
@@ -21,6 +26,10 @@ export interface MatmulPlan {
   workgroup?: [number, number];
   /** `direct` only: 4×8 outputs per invocation instead of 4×4 (the A reads shared by two column blocks). */
   wide?: boolean;
+  /** `warp128` / `warp64`: register prefetch of the next slab into a second tile buffer (twice the workgroup memory). */
+  prefetch?: boolean;
+  /** Split-K: the second pass issues eight slabs' loads at a time, adding them in the same order. */
+  unrolledSum?: boolean;
 }
 
 export interface MatmulShape {
@@ -37,6 +46,16 @@ export interface AdapterTraits {
   software: boolean;
   /** The device was opened with the `subgroups` feature. */
   subgroups: boolean;
+  /** maxComputeWorkgroupStorageSize, in bytes (WebGPU's default 16384 when absent). */
+  workgroupStorage?: number;
+}
+
+/** The workgroup memory a tiled plan declares: two operands' slabs, one or two buffers each. */
+export function workgroupBytes(p: MatmulPlan): number {
+  if (p.variant !== 'warp128' && p.variant !== 'warp64' && p.variant !== 'tile128' && p.variant !== 'tile64') return 0;
+  const tile = p.variant.endsWith('128') ? 128 : 64;
+  const buffers = p.variant.startsWith('warp') && p.prefetch ? 2 : 1;
+  return 2 * buffers * (p.tileK ?? 16) * tile * 4;
 }
 
 /** One output row or column. */
@@ -94,7 +113,13 @@ export function candidatePlans(s: MatmulShape, adapter: AdapterTraits): MatmulPl
   const base = chooseMatmulPlan(s, adapter);
   if (isGemvShape(s)) {
     const gemvs: MatmulPlan[] = [base, { variant: 'gemv', splits: 1 }];
-    if (adapter.subgroups && isRowDotGemv(s)) gemvs.push({ variant: 'gemv_subgroup', splits: 1 });
+    // K ranges in z: enough workgroups (64 outputs each) to fill a 132-SM GPU twice, summed in a second pass.
+    const lines = s.m === 1 ? s.n : s.m;
+    const gemvSplits = Math.min(Math.ceil(264 / Math.ceil(lines / 64)), Math.floor(s.k / 256), 64);
+    if (gemvSplits > 1) gemvs.push({ variant: 'gemv', splits: gemvSplits, unrolledSum: true });
+    if (adapter.subgroups && isRowDotGemv(s)) {
+      gemvs.push({ variant: 'gemv_subgroup', splits: 1 }, { variant: 'gemv_subgroup_line', splits: 1 });
+    }
     return gemvs.filter((p, i) => gemvs.findIndex((q) => q.variant === p.variant && q.splits === p.splits) === i);
   }
   const plans: MatmulPlan[] = [
@@ -106,10 +131,15 @@ export function candidatePlans(s: MatmulShape, adapter: AdapterTraits): MatmulPl
     { variant: 'tile64', splits: 1, tileK: 16 },
     { variant: 'tile128', splits: 1, tileK: 8 },
     { variant: 'tile128', splits: 1, tileK: 16 },
+    { variant: 'warp64', splits: 1, tileK: 16, prefetch: true },
+    { variant: 'warp128', splits: 1, tileK: 8, prefetch: true },
+    { variant: 'warp128', splits: 1, tileK: 16, prefetch: true },
+    { variant: 'warp128', splits: 1, tileK: 16, prefetch: false },
   ];
   for (const p of [...plans]) {
     const splits = Math.max(2, base.splits);
-    if (s.k >= 4 * Math.max(s.m, s.n)) plans.push({ ...p, splits });
+    const unrolledSum = p.variant.startsWith('warp') || undefined;
+    if (s.k >= 4 * Math.max(s.m, s.n)) plans.push({ ...p, splits, ...(unrolledSum && { unrolledSum }) });
   }
-  return plans;
+  return plans.filter((p) => workgroupBytes(p) <= (adapter.workgroupStorage ?? 16384));
 }

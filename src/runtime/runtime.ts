@@ -258,7 +258,10 @@ export class Runtime implements Context {
     }
   }
 
-  /** Debug switches: `poisonOutputs` fills every output with NaN before its kernel runs. */
+  /**
+   * Debug switches: `poisonOutputs` fills every output with NaN before its kernel runs; `poisonTails` fills the
+   * unused tail of every pooled buffer with NaN, so that a read past a tensor's end shows up.
+   */
   get debug() {
     return this.backend.debug;
   }

@@ -19,7 +19,7 @@ beforeAll(async () => {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   }
   gpu = await createRuntime({ backend: 'webgpu', gpu: create([]) });
-  gpu.debug = { poisonOutputs: true };
+  gpu.debug = { poisonOutputs: true, poisonTails: true };
   cpu = await createRuntime({ backend: 'cpu' });
 });
 afterEach(() => {
@@ -27,9 +27,13 @@ afterEach(() => {
 });
 afterAll(() => gpu?.destroy());
 
-// [M, N, K, transposeA, transposeB]: one output row with Bᵀ, or one output column with A as stored.
+// [M, N, K, transposeA, transposeB]: one output row with Bᵀ, or one output column with A as stored. K ragged against
+// any subgroup width (1, 3, 17, 65, …) so that lanes run past the end of a line, and K % 4 == 0 for the vec4 reads.
 const SHAPES: [number, number, number, boolean, boolean][] = [
   [1, 1, 1, false, true],
+  [1, 5, 33, false, true],
+  [1, 70, 64, false, true],
+  [67, 1, 516, false, false],
   [1, 17, 3, false, true],
   [1, 65, 130, true, true],
   [33, 1, 17, false, false],
@@ -42,8 +46,10 @@ describe('gemv_subgroup', () => {
     expect(gpu.info.features).toContain('subgroups');
   });
 
-  for (const [m, n, k, ta, tb] of SHAPES) {
-    it(`M=${m} N=${n} K=${k} ${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'}, plain and with bias + tanh`, async () => {
+  for (const [variant, [m, n, k, ta, tb]] of (['gemv_subgroup', 'gemv_subgroup_line'] as const).flatMap((v) =>
+    SHAPES.map((s) => [v, s] as const),
+  )) {
+    it(`${variant} M=${m} N=${n} K=${k} ${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'}, plain and with bias + tanh`, async () => {
       const random = rng(m * 31 + n * 7 + k);
       const aShape = ta ? [k, m] : [m, k];
       const bShape = tb ? [n, k] : [k, n];
@@ -51,12 +57,12 @@ describe('gemv_subgroup', () => {
       const b = f32(randomArray(k * n, random));
       const bias = f32(randomArray(n, random));
       const options = { transposeA: ta, transposeB: tb };
-      gpu.matmulPlan = { variant: 'gemv_subgroup', splits: 1 };
+      gpu.matmulPlan = { variant, splits: 1 };
       const { value: out, dispatches } = await gpu.trace(() =>
         read(gpu.matmul(gpu.tensor(a, aShape), gpu.tensor(b, bShape), options)),
       );
       expect(dispatches.filter((d) => d.op === 'matmul').map((d) => d.kernel)).toEqual([
-        `matmul_gemv_subgroup_${ta ? 't' : 'n'}${tb ? 't' : 'n'}`,
+        `matmul_${variant}_${ta ? 't' : 'n'}${tb ? 't' : 'n'}`,
       ]);
       const ref = await read(cpu.matmul(cpu.tensor(a, aShape), cpu.tensor(b, bShape), options));
       expectClose(out, ref, dotBound(absMatmul(a, aShape, b, bShape, ta, tb), k), 'matmul');
@@ -79,7 +85,9 @@ describe('gemv_subgroup', () => {
     ]);
     const variants = results.map((r) => r.candidates.map((c) => c.plan.variant));
     expect(variants[0]).toContain('gemv_subgroup');
+    expect(variants[0]).toContain('gemv_subgroup_line');
     expect(variants[1]).not.toContain('gemv_subgroup');
+    expect(variants[1]).not.toContain('gemv_subgroup_line');
     // Which candidate wins is timing; what can be checked is that the winner is the one used afterwards, and correctly.
     for (const [i, transposeB] of [
       [0, true],

@@ -1,6 +1,7 @@
 // The poison itself, and the fill kernel it is made of: every GPU comparison trusts that an element no kernel wrote
 // reads back as NaN, so that is shown here with ops that deliberately leave their output unwritten. Then the second
-// dimension of the 1-D dispatch grid, which only tensors past 65535 workgroups × 64 = 4,194,240 elements use.
+// dimension of the 1-D dispatch grid, which only tensors past 65535 workgroups × 64 = 4,194,240 elements use; and
+// the NaN in the unused tail of every pooled buffer, shown catching a kernel that reads past its tensor.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/index.js';
 import { apply, defineOp } from '../../src/tensor/tensor.js';
@@ -165,5 +166,64 @@ describe('tensors past the first dimension of the dispatch grid (more than 4,194
     for (let i = 0; i < SIZE; i++) if (!(Math.abs(values[i] - expected(i)) <= 1e-4 * 0.25)) worst = i;
     expect(worst, worst >= 0 ? `element ${worst} is ${values[worst]}, expected ${expected(worst)}` : '').toBe(-1);
     [p, q, g].forEach((t) => t.dispose());
+  });
+});
+
+/** Sums a[0..size] inclusive: one element past the end of its input, the bug a missing bounds check makes. */
+const overReadShader = new Shader(
+  'over_read',
+  /* wgsl */ `
+struct Params { size: u32 }
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+@compute @workgroup_size(1)
+fn main() {
+  var total = 0.0;
+  for (var i = 0u; i <= params.size; i++) { total += a[i]; }
+  out[0] = total;
+}
+`,
+);
+
+const sumReadingOnePast = defineOp<Record<string, never>>({
+  name: 'sumReadingOnePast',
+  shape: () => [1],
+  cpu: ([a]) => Float64Array.of(a.data.reduce((s, v) => s + v, 0)),
+  gpu(gpu, [a], _p, out) {
+    const size = a.shape.reduce((x, y) => x * y, 1);
+    gpu.dispatch({ name: 'over_read', shader: overReadShader }, { a, out, params: { size } }, [1]);
+  },
+});
+
+describe('poisoned buffer tails (a pooled buffer is rounded up to its size class)', () => {
+  const values = [0.5, 1.5, -2, 3, 0.25];
+
+  /** A [5] tensor (a 32-byte buffer, three floats of tail) in a buffer a [8] tensor of zeros held before. */
+  async function overRead(runtime: Runtime): Promise<Float64Array> {
+    const zeros = runtime.zeros([8]);
+    await zeros.data();
+    zeros.dispose();
+    await runtime.sync();
+    return read(apply(runtime, sumReadingOnePast, [runtime.tensor(values, [5])], {}));
+  }
+
+  it('without them, a kernel reading past its tensor gets stale data and passes the comparison', async () => {
+    rt.debug = { poisonOutputs: true };
+    try {
+      const out = await overRead(rt);
+      expectClose(out, [3.25], 1e-6, 'the over-read adds a stale 0');
+    } finally {
+      rt.debug = { poisonOutputs: true, poisonTails: true };
+    }
+  });
+
+  it('with them (gpuRuntime sets them), the same over-read reads NaN and the comparison fails', async () => {
+    expect(rt.debug.poisonTails).toBe(true);
+    const out = await overRead(rt);
+    expect(out[0]).toBeNaN();
+    expect(() => expectClose(out, [3.25], 1e-6, 'over-read')).toThrow(/element 0 is NaN/);
+    // A kernel that stays inside its tensor is not affected: the same values through sum.
+    expectClose(await read(rt.sum(rt.tensor(values, [5]))), [3.25], 1e-6, 'sum');
   });
 });

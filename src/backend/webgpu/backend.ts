@@ -314,6 +314,11 @@ export class WebGpuBackend implements Backend, Dispatcher {
     const size = Math.min(bufferBytes(sizeOf(shape)), Math.max(16, Math.ceil(bytes / 16) * 16, limit - (limit % 16)));
     const buffer = this.pool.acquireStorage(size, `${op} ${formatShape(shape)}`);
     this.recorder.allocated(buffer);
+    // The queue runs this after every submitted use of the buffer: the pool lends it again only after a submission.
+    if (this.debug.poisonTails && !this.dryRun && buffer.size > bytes) {
+      const tail = new Float32Array((buffer.size - bytes) / 4).fill(NaN);
+      this.device.queue.writeBuffer(buffer, bytes, tail);
+    }
     return buffer;
   }
 
