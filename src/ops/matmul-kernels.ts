@@ -13,6 +13,7 @@ import {
 } from './matmul-plan.js';
 import tiledSource from '../../shaders/matmul.wgsl?raw';
 import directSource from '../../shaders/matmul_direct.wgsl?raw';
+import registerSource from '../../shaders/matmul_register.wgsl?raw';
 import gemvSource from '../../shaders/gemv.wgsl?raw';
 import gemvSubgroupSource from '../../shaders/gemv_subgroup.wgsl?raw';
 import splitkSource from '../../shaders/matmul_splitk.wgsl?raw';
@@ -21,6 +22,7 @@ import { ACTIVATION_CODES, activationWgsl, type ActivationKind } from './activat
 
 const tiledShader = new Shader('matmul', tiledSource + edgesSource + activationWgsl);
 const directShader = new Shader('matmul_direct', directSource + edgesSource + activationWgsl);
+const registerShader = new Shader('matmul_register', registerSource + edgesSource + activationWgsl);
 const gemvShader = new Shader('gemv', gemvSource + activationWgsl);
 const gemvSubgroupShader = new Shader('gemv_subgroup', gemvSubgroupSource + activationWgsl);
 const splitkShader = new Shader('matmul_splitk', splitkSource + activationWgsl);
@@ -183,6 +185,17 @@ function blockedKernel(p: MatmulProblem, plan: MatmulPlan) {
       constants: { ...common, WG_X: x, WG_Y: y, WIDE: wide },
       blockM: 4 * y,
       blockN: (wide ? 8 : 4) * x,
+      stepK: 4,
+    };
+  }
+  if (plan.variant === 'register') {
+    const [x, y] = plan.workgroup ?? [4, 4];
+    const [rows, cols] = plan.block ?? [8, 8];
+    return {
+      shader: registerShader,
+      constants: { ...common, WG_X: x, WG_Y: y, TALL: rows === 8, WIDE: cols === 8 },
+      blockM: rows * y,
+      blockN: cols * x,
       stepK: 4,
     };
   }

@@ -5,11 +5,13 @@
  * - `tile128` / `tile64`: workgroup-memory tiles of 16×16 invocations, 8×8 or 4×4 outputs each (real GPUs).
  * - `direct`: no workgroup memory, 4×4 outputs (4×8 when `wide`) per invocation from vec4 reads (software adapters
  *   prefer it).
+ * - `register`: no workgroup memory either, a block of 4 or 8 rows by 4 or 8 columns per invocation as 4×4 tiles
+ *   (`block`); fewer reads per multiply-add than `direct` on software adapters.
  * - `gemv`: one output row or column (M = 1 or N = 1).
  * - `gemv_subgroup`: the same with subgroup reductions, where each output's k values are contiguous; a candidate
  *   for `rt.tune()` on adapters with `subgroups`, kept only where it measures faster.
  */
-export type MatmulVariant = 'tile128' | 'tile64' | 'direct' | 'gemv' | 'gemv_subgroup';
+export type MatmulVariant = 'tile128' | 'tile64' | 'direct' | 'register' | 'gemv' | 'gemv_subgroup';
 
 export interface MatmulPlan {
   variant: MatmulVariant;
@@ -17,10 +19,12 @@ export interface MatmulPlan {
   splits: number;
   /** The k-step of a tiled variant. */
   tileK?: number;
-  /** Invocations per workgroup of `direct`, [x, y]. */
+  /** Invocations per workgroup of `direct` and `register`, [x, y]. */
   workgroup?: [number, number];
   /** `direct` only: 4×8 outputs per invocation instead of 4×4 (the A reads shared by two column blocks). */
   wide?: boolean;
+  /** `register` only: outputs per invocation, [rows, columns], each 4 or 8 (default [8, 8]). */
+  block?: [number, number];
 }
 
 export interface MatmulShape {
@@ -63,8 +67,11 @@ export function chooseMatmulPlan(s: MatmulShape, adapter: AdapterTraits): Matmul
     // 4×8 outputs per invocation (the A reads shared by two column blocks) measured faster on the transformer's
     // shapes (bench/NOTES.md, "Transformer step", attempt 7); below N = 32 a 2×4 workgroup keeps the block 16 wide,
     // since a 32-wide block over N = 16 left half its invocations idle and measured several times slower.
-    const workgroup: [number, number] = s.n > 16 ? [4, 4] : [2, 4];
-    return { variant: 'direct', splits: splitsFor(s.k, blocks, 4, 256), workgroup, wide: true };
+    const splits = splitsFor(s.k, blocks, 4, 256);
+    // Above N = 16, 8×8 outputs per invocation as 4×4 tiles ("Transformer step", attempt 8): 1.1–2.5× the 4×8
+    // block on the transformer's shapes, but far slower at N = 16, where half of each 32-wide block idles.
+    if (s.n > 16) return { variant: 'register', splits, workgroup: [4, 4], block: [8, 8] };
+    return { variant: 'direct', splits, workgroup: [2, 4], wide: true };
   }
   const big = s.m >= 512 && s.n >= 512;
   const tile = big ? 128 : 64;
@@ -103,6 +110,8 @@ export function candidatePlans(s: MatmulShape, adapter: AdapterTraits): MatmulPl
     { variant: 'direct', splits: 1, workgroup: [8, 8] },
     { variant: 'direct', splits: 1, workgroup: [4, 4], wide: true },
     { variant: 'direct', splits: 1, workgroup: [2, 4], wide: true },
+    { variant: 'register', splits: 1, workgroup: [4, 4], block: [8, 8] },
+    { variant: 'register', splits: 1, workgroup: [4, 4], block: [8, 4] },
     { variant: 'tile64', splits: 1, tileK: 16 },
     { variant: 'tile128', splits: 1, tileK: 8 },
     { variant: 'tile128', splits: 1, tileK: 16 },

@@ -35,6 +35,10 @@ const BLOCKED: MatmulPlan[] = [
   { variant: 'direct', splits: 1, workgroup: [4, 4], wide: true },
   // The software default below N = 32: a non-square wide block, 16×16.
   { variant: 'direct', splits: 1, workgroup: [2, 4], wide: true },
+  // Register tiles: the software default above N = 16 (8×8), then each tile pair alone, on non-square workgroups.
+  { variant: 'register', splits: 1, workgroup: [4, 4], block: [8, 8] },
+  { variant: 'register', splits: 1, workgroup: [2, 4], block: [8, 4] },
+  { variant: 'register', splits: 1, workgroup: [4, 2], block: [4, 8] },
   { variant: 'tile64', splits: 1, tileK: 16 },
   { variant: 'tile128', splits: 1, tileK: 8 },
   { variant: 'tile128', splits: 1, tileK: 16 },
@@ -68,7 +72,7 @@ const GEMV_SHAPES: [number, number, number][] = [
 ];
 
 function planName(p: MatmulPlan): string {
-  return `${p.variant}${p.tileK ? ` k${p.tileK}` : ''}${p.workgroup ? ` wg${p.workgroup.join('x')}` : ''}${p.wide ? ' wide' : ''}${p.splits > 1 ? ` split${p.splits}` : ''}`;
+  return `${p.variant}${p.tileK ? ` k${p.tileK}` : ''}${p.workgroup ? ` wg${p.workgroup.join('x')}` : ''}${p.wide ? ' wide' : ''}${p.block ? ` block${p.block.join('x')}` : ''}${p.splits > 1 ? ` split${p.splits}` : ''}`;
 }
 
 /** op(A)·op(B) on the GPU under `plan` against the reference, with the dispatch trace. */
