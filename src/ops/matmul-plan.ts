@@ -68,10 +68,12 @@ export function chooseMatmulPlan(s: MatmulShape, adapter: AdapterTraits): Matmul
     // shapes (bench/NOTES.md, "Transformer step", attempt 7); below N = 32 a 2×4 workgroup keeps the block 16 wide,
     // since a 32-wide block over N = 16 left half its invocations idle and measured several times slower.
     const splits = splitsFor(s.k, blocks, 4, 256);
-    // Above N = 16, 8×8 outputs per invocation as 4×4 tiles ("Transformer step", attempt 8): 1.1–2.5× the 4×8
-    // block on the transformer's shapes, but far slower at N = 16, where half of each 32-wide block idles.
-    if (s.n > 16) return { variant: 'register', splits, workgroup: [4, 4], block: [8, 8] };
-    return { variant: 'direct', splits, workgroup: [2, 4], wide: true };
+    // 8×8 outputs per invocation as 4×4 tiles where the 32×32 blocks fit the shape ("Transformer step", attempt
+    // 8): 1.1–2.5× the 4×8 block on the transformer's shapes, but 2–3× slower than it with bounds checks (M = 784).
+    if (s.m % 32 === 0 && s.n % 32 === 0 && s.k % 4 === 0) {
+      return { variant: 'register', splits, workgroup: [4, 4], block: [8, 8] };
+    }
+    return { variant: 'direct', splits, workgroup: s.n > 16 ? [4, 4] : [2, 4], wide: true };
   }
   const big = s.m >= 512 && s.n >= 512;
   const tile = big ? 128 : 64;
