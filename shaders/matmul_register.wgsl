@@ -42,38 +42,44 @@ struct Params {
 
 // scalarA(), scalarB() and setBatch() are shaders/matmul_edges.wgsl, appended.
 
-// A(m, k..k+3) for A stored [M,K].
+// The vec4 reads below have no branches: SwiftShader runs a read behind a bounds branch as masked code, which measured
+// 2–3× slower over a whole kernel. A row or column past the matrix is clamped into it instead (its outputs are never
+// stored), and a k past the range reads as zeros, so that it adds nothing to the sums.
+
+// A(m, k..k+3) for A stored [M,K]; VEC_A means K % 4 == 0, so k + 3 < kEnd.
 fn rowA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {
   if (VEC_A) {
-    if (CHECK_BOUNDS && m >= params.M) { return vec4(0.0); }
-    return a[(aBase + m * params.K + k) / 4u];
+    let row = select(m, min(m, params.M - 1u), CHECK_BOUNDS);
+    return a[(aBase + row * params.K + k) / 4u];
   }
   return vec4(scalarA(m, k, kEnd), scalarA(m, k + 1u, kEnd), scalarA(m, k + 2u, kEnd), scalarA(m, k + 3u, kEnd));
 }
 
-// A(m..m+3, k) for A stored [K,M].
+// A(m..m+3, k) for A stored [K,M]; VEC_A means M % 4 == 0.
 fn colA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {
   if (VEC_A) {
-    if (CHECK_BOUNDS && (m >= params.M || k >= kEnd)) { return vec4(0.0); }
-    return a[(aBase + k * params.M + m) / 4u];
+    if (!CHECK_BOUNDS) { return a[(aBase + k * params.M + m) / 4u]; }
+    let v = a[(aBase + min(k, kEnd - 1u) * params.M + min(m, params.M - 4u)) / 4u];
+    return select(vec4(0.0), v, k < kEnd);
   }
   return vec4(scalarA(m, k, kEnd), scalarA(m + 1u, k, kEnd), scalarA(m + 2u, k, kEnd), scalarA(m + 3u, k, kEnd));
 }
 
-// B(k, n..n+3) for B stored [K,N].
+// B(k, n..n+3) for B stored [K,N]; VEC_B means N % 4 == 0.
 fn rowB(k: u32, n: u32, kEnd: u32) -> vec4<f32> {
   if (VEC_B) {
-    if (CHECK_BOUNDS && (n >= params.N || k >= kEnd)) { return vec4(0.0); }
-    return b[(bBase + k * params.N + n) / 4u];
+    if (!CHECK_BOUNDS) { return b[(bBase + k * params.N + n) / 4u]; }
+    let v = b[(bBase + min(k, kEnd - 1u) * params.N + min(n, params.N - 4u)) / 4u];
+    return select(vec4(0.0), v, k < kEnd);
   }
   return vec4(scalarB(k, n, kEnd), scalarB(k, n + 1u, kEnd), scalarB(k, n + 2u, kEnd), scalarB(k, n + 3u, kEnd));
 }
 
-// B(k..k+3, n) for B stored [N,K].
+// B(k..k+3, n) for B stored [N,K]; VEC_B means K % 4 == 0, so k + 3 < kEnd.
 fn colB(k: u32, n: u32, kEnd: u32) -> vec4<f32> {
   if (VEC_B) {
-    if (CHECK_BOUNDS && n >= params.N) { return vec4(0.0); }
-    return b[(bBase + n * params.K + k) / 4u];
+    let column = select(n, min(n, params.N - 1u), CHECK_BOUNDS);
+    return b[(bBase + column * params.K + k) / 4u];
   }
   return vec4(scalarB(k, n, kEnd), scalarB(k + 1u, n, kEnd), scalarB(k + 2u, n, kEnd), scalarB(k + 3u, n, kEnd));
 }

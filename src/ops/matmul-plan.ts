@@ -64,16 +64,14 @@ export function chooseMatmulPlan(s: MatmulShape, adapter: AdapterTraits): Matmul
     // 4×4 invocations (a 16×16 block) measured fastest there; splitting K did not pay (2 emulated cores are busy
     // from a handful of workgroups).
     const blocks = Math.ceil(s.m / 16) * Math.ceil(s.n / 16);
-    // 4×8 outputs per invocation (the A reads shared by two column blocks) measured faster on the transformer's
-    // shapes (bench/NOTES.md, "Transformer step", attempt 7); below N = 32 a 2×4 workgroup keeps the block 16 wide,
-    // since a 32-wide block over N = 16 left half its invocations idle and measured several times slower.
     const splits = splitsFor(s.k, blocks, 4, 256);
-    // 8×8 outputs per invocation as 4×4 tiles where the 32×32 blocks fit the shape ("Transformer step", attempt
-    // 8): 1.1–2.5× the 4×8 block on the transformer's shapes, but 2–3× slower than it with bounds checks (M = 784).
-    if (s.m % 32 === 0 && s.n % 32 === 0 && s.k % 4 === 0) {
-      return { variant: 'register', splits, workgroup: [4, 4], block: [8, 8] };
-    }
-    return { variant: 'direct', splits, workgroup: s.n > 16 ? [4, 4] : [2, 4], wide: true };
+    // 8×8 outputs per invocation as 4×4 register tiles ("Transformer step, round 2", attempt 8): 1.1–2.5× the 4×8
+    // direct block on the transformer's shapes, and far faster on ragged ones, where the direct kernel's bounds
+    // branches cost it up to 19×. Up to N = 16, 4-column blocks, on a narrower workgroup up to N = 8, and 4-row
+    // blocks up to M = 4: a block much larger than the matrix leaves most invocations idle.
+    const rows = s.m > 4 ? 8 : 4;
+    if (s.n > 16) return { variant: 'register', splits, workgroup: [4, 4], block: [rows, 8] };
+    return { variant: 'register', splits, workgroup: s.n > 8 ? [4, 4] : [2, 4], block: [rows, 4] };
   }
   const big = s.m >= 512 && s.n >= 512;
   const tile = big ? 128 : 64;
