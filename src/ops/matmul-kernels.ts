@@ -102,7 +102,9 @@ export function kernelName(s: MatmulShape, plan: MatmulPlan): string {
  */
 function batchedPlan(plan: MatmulPlan, software: boolean): MatmulPlan {
   if (plan.variant === 'gemv' || plan.variant === 'gemv_subgroup') {
-    return software ? { variant: 'direct', splits: 1, workgroup: [4, 4] } : { variant: 'tile64', splits: 1, tileK: 16 };
+    return software
+      ? { variant: 'register', splits: 1, workgroup: [4, 4], block: [4, 4] }
+      : { variant: 'tile64', splits: 1, tileK: 16 };
   }
   return { ...plan, splits: 1 };
 }
