@@ -18,6 +18,7 @@ import outVec4Source from '../../shaders/matmul_out_vec4.wgsl?raw';
 import outScalarSource from '../../shaders/matmul_out_scalar.wgsl?raw';
 import gemvLineSource from '../../shaders/gemv_subgroup_line.wgsl?raw';
 import directSource from '../../shaders/matmul_direct.wgsl?raw';
+import registerSource from '../../shaders/matmul_register.wgsl?raw';
 import gemvSource from '../../shaders/gemv.wgsl?raw';
 import gemvSubgroupSource from '../../shaders/gemv_subgroup.wgsl?raw';
 import splitkSource from '../../shaders/matmul_splitk.wgsl?raw';
@@ -37,6 +38,7 @@ const gemvLineShader = new Shader('gemv_subgroup_line', gemvLineSource + activat
 /** Lines per 64-invocation workgroup of gemv_subgroup_line: one per subgroup where subgroups have 32 lanes. */
 const GEMV_LINES = 2;
 const directShader = new Shader('matmul_direct', directSource + edgesSource + activationWgsl);
+const registerShader = new Shader('matmul_register', registerSource + edgesSource + activationWgsl);
 const gemvShader = new Shader('gemv', gemvSource + activationWgsl);
 const gemvSubgroupShader = new Shader('gemv_subgroup', gemvSubgroupSource + activationWgsl);
 const splitkShader = new Shader('matmul_splitk', splitkSource + activationWgsl);
@@ -124,7 +126,9 @@ export function kernelName(s: MatmulShape, plan: MatmulPlan): string {
  */
 function batchedPlan(plan: MatmulPlan, software: boolean): MatmulPlan {
   if (isGemvVariant(plan)) {
-    return software ? { variant: 'direct', splits: 1, workgroup: [4, 4] } : { variant: 'tile64', splits: 1, tileK: 16 };
+    return software
+      ? { variant: 'register', splits: 1, workgroup: [4, 4], block: [4, 4] }
+      : { variant: 'tile64', splits: 1, tileK: 16 };
   }
   return { ...plan, splits: 1 };
 }
@@ -228,6 +232,17 @@ function blockedKernel(p: MatmulProblem, plan: MatmulPlan) {
       constants: { ...common, WG_X: x, WG_Y: y, WIDE: wide },
       blockM: 4 * y,
       blockN: (wide ? 8 : 4) * x,
+      stepK: 4,
+    };
+  }
+  if (plan.variant === 'register') {
+    const [x, y] = plan.workgroup ?? [4, 4];
+    const [rows, cols] = plan.block ?? [8, 8];
+    return {
+      shader: registerShader,
+      constants: { ...common, WG_X: x, WG_Y: y, TALL: rows === 8, WIDE: cols === 8 },
+      blockM: rows * y,
+      blockN: cols * x,
       stepK: 4,
     };
   }

@@ -8,13 +8,15 @@
  *   registers and two tile buffers (one barrier per K-step); `rt.tune()` candidates until a GPU measures them.
  * - `direct`: no workgroup memory, 4×4 outputs (4×8 when `wide`) per invocation from vec4 reads (software adapters
  *   prefer it).
+ * - `register`: no workgroup memory either, a block of 4 or 8 rows by 4 or 8 columns per invocation as 4×4 tiles
+ *   (`block`); fewer reads per multiply-add than `direct` on software adapters.
  * - `gemv`: one output row or column (M = 1 or N = 1).
  * - `gemv_subgroup`: the same with subgroup reductions, where each output's k values are contiguous; a candidate
  *   for `rt.tune()` on adapters with `subgroups`, kept only where it measures faster.
  * - `gemv_subgroup_line`: one line per subgroup, read in vec4s four deep; a `rt.tune()` candidate there too.
  */
 export type MatmulVariant =
-  'tile128' | 'tile64' | 'warp128' | 'warp64' | 'direct' | 'gemv' | 'gemv_subgroup' | 'gemv_subgroup_line';
+  'tile128' | 'tile64' | 'warp128' | 'warp64' | 'direct' | 'register' | 'gemv' | 'gemv_subgroup' | 'gemv_subgroup_line';
 
 export interface MatmulPlan {
   variant: MatmulVariant;
@@ -22,7 +24,7 @@ export interface MatmulPlan {
   splits: number;
   /** The k-step of a tiled variant. */
   tileK?: number;
-  /** Invocations per workgroup of `direct`, [x, y]. */
+  /** Invocations per workgroup of `direct` and `register`, [x, y]. */
   workgroup?: [number, number];
   /** `direct` only: 4×8 outputs per invocation instead of 4×4 (the A reads shared by two column blocks). */
   wide?: boolean;
@@ -30,6 +32,8 @@ export interface MatmulPlan {
   prefetch?: boolean;
   /** Split-K: the second pass issues eight slabs' loads at a time, adding them in the same order. */
   unrolledSum?: boolean;
+  /** `register` only: outputs per invocation, [rows, columns], each 4 or 8 (default [8, 8]). */
+  block?: [number, number];
 }
 
 export interface MatmulShape {
@@ -79,11 +83,14 @@ export function chooseMatmulPlan(s: MatmulShape, adapter: AdapterTraits): Matmul
     // 4×4 invocations (a 16×16 block) measured fastest there; splitting K did not pay (2 emulated cores are busy
     // from a handful of workgroups).
     const blocks = Math.ceil(s.m / 16) * Math.ceil(s.n / 16);
-    // 4×8 outputs per invocation (the A reads shared by two column blocks) measured faster on the transformer's
-    // shapes (bench/NOTES.md, "Transformer step", attempt 7); below N = 32 a 2×4 workgroup keeps the block 16 wide,
-    // since a 32-wide block over N = 16 left half its invocations idle and measured several times slower.
-    const workgroup: [number, number] = s.n > 16 ? [4, 4] : [2, 4];
-    return { variant: 'direct', splits: splitsFor(s.k, blocks, 4, 256), workgroup, wide: true };
+    const splits = splitsFor(s.k, blocks, 4, 256);
+    // 8×8 outputs per invocation as 4×4 register tiles ("Transformer step, round 2", attempt 8): 1.1–2.5× the 4×8
+    // direct block on the transformer's shapes, and far faster on ragged ones, where the direct kernel's bounds
+    // branches cost it up to 19×. Up to N = 16, 4-column blocks, on a narrower workgroup up to N = 8, and 4-row
+    // blocks up to M = 4: a block much larger than the matrix leaves most invocations idle.
+    const rows = s.m > 4 ? 8 : 4;
+    if (s.n > 16) return { variant: 'register', splits, workgroup: [4, 4], block: [rows, 8] };
+    return { variant: 'register', splits, workgroup: s.n > 8 ? [4, 4] : [2, 4], block: [rows, 4] };
   }
   const big = s.m >= 512 && s.n >= 512;
   const tile = big ? 128 : 64;
@@ -128,6 +135,8 @@ export function candidatePlans(s: MatmulShape, adapter: AdapterTraits): MatmulPl
     { variant: 'direct', splits: 1, workgroup: [8, 8] },
     { variant: 'direct', splits: 1, workgroup: [4, 4], wide: true },
     { variant: 'direct', splits: 1, workgroup: [2, 4], wide: true },
+    { variant: 'register', splits: 1, workgroup: [4, 4], block: [8, 8] },
+    { variant: 'register', splits: 1, workgroup: [4, 4], block: [8, 4] },
     { variant: 'tile64', splits: 1, tileK: 16 },
     { variant: 'tile128', splits: 1, tileK: 8 },
     { variant: 'tile128', splits: 1, tileK: 16 },

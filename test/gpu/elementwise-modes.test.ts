@@ -136,6 +136,19 @@ describe('where, broadcastTo and permute at rank ≤ 4 and above', () => {
       [2, 1, 3, 2, 2, 1, 3, 2],
       [7, 6, 5, 4, 3, 2, 1, 0],
     ],
+    // The innermost axis in place and a multiple of 4 long: copied as vec4s (permute_vec4), at rank ≤ 4 and above.
+    [
+      [3, 17, 5, 8],
+      [0, 2, 1, 3],
+    ],
+    [
+      [5, 3, 4],
+      [1, 0, 2],
+    ],
+    [
+      [2, 3, 5, 2, 3, 12],
+      [4, 0, 3, 1, 2, 5],
+    ],
   ];
   for (const [shape, axes] of permutes) {
     it(`permute ${JSON.stringify(shape)} by ${JSON.stringify(axes)}`, async () => {

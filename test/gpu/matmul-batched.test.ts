@@ -18,6 +18,8 @@ afterAll(() => gpu?.destroy());
 const PLANS: MatmulPlan[] = [
   { variant: 'direct', splits: 1, workgroup: [4, 4] },
   { variant: 'direct', splits: 1, workgroup: [4, 4], wide: true },
+  { variant: 'register', splits: 1, workgroup: [4, 4], block: [8, 8] },
+  { variant: 'register', splits: 1, workgroup: [4, 4], block: [8, 4] },
   { variant: 'tile64', splits: 1, tileK: 16 },
   { variant: 'tile128', splits: 1, tileK: 8 },
 ];
@@ -60,7 +62,7 @@ async function magnitude(a: Float32Array, aShape: number[], b: Float32Array, bSh
 describe('batched matmul on each blocked kernel, every broadcast and transpose', () => {
   for (const plan of PLANS) {
     for (const [ta, tb] of TRANSPOSES) {
-      it(`${plan.variant} ${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'}`, async () => {
+      it(`${plan.variant}${plan.wide ? ' wide' : ''}${plan.block ? ` ${plan.block.join('x')}` : ''} ${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'}`, async () => {
         for (const [batchA, batchB] of BATCHES) {
           for (const [m, n, k] of SHAPES) {
             const random = rng(m * 100 + n + k + size(batchA) * 7 + size(batchB) * 11);
@@ -229,7 +231,7 @@ describe('GEMV and split-K fall back to a batched blocked kernel', () => {
         expectClose(out, ref, dotBound(await magnitude(a, aShape, b, bShape, {}), k), `${m}x${n}x${k}`);
         const matmuls = traced.dispatches.filter((d) => d.op === 'matmul');
         expect(matmuls).toHaveLength(1);
-        expect(matmuls[0].kernel).toMatch(/^matmul_(direct|tile64|tile128)_nn$/);
+        expect(matmuls[0].kernel).toMatch(/^matmul_(direct|register|tile64|tile128)_nn$/);
         expect(matmuls[0].detail).toMatchObject({ batch: 3, splits: 1 });
       }
     });

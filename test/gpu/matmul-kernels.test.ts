@@ -35,6 +35,11 @@ const BLOCKED: MatmulPlan[] = [
   { variant: 'direct', splits: 1, workgroup: [4, 4], wide: true },
   // The software default below N = 32: a non-square wide block, 16×16.
   { variant: 'direct', splits: 1, workgroup: [2, 4], wide: true },
+  // Register tiles: the software defaults (8×8 above N = 16, 8×4 below), and 4×8, on non-square workgroups too.
+  { variant: 'register', splits: 1, workgroup: [4, 4], block: [8, 8] },
+  { variant: 'register', splits: 1, workgroup: [2, 4], block: [8, 4] },
+  { variant: 'register', splits: 1, workgroup: [4, 2], block: [4, 8] },
+  { variant: 'register', splits: 1, workgroup: [2, 4], block: [4, 4] },
   { variant: 'tile64', splits: 1, tileK: 16 },
   { variant: 'tile128', splits: 1, tileK: 8 },
   { variant: 'tile128', splits: 1, tileK: 16 },
@@ -68,7 +73,7 @@ const GEMV_SHAPES: [number, number, number][] = [
 ];
 
 function planName(p: MatmulPlan): string {
-  return `${p.variant}${p.tileK ? ` k${p.tileK}` : ''}${p.workgroup ? ` wg${p.workgroup.join('x')}` : ''}${p.wide ? ' wide' : ''}${p.splits > 1 ? ` split${p.splits}` : ''}`;
+  return `${p.variant}${p.tileK ? ` k${p.tileK}` : ''}${p.workgroup ? ` wg${p.workgroup.join('x')}` : ''}${p.wide ? ' wide' : ''}${p.block ? ` block${p.block.join('x')}` : ''}${p.splits > 1 ? ` split${p.splits}` : ''}`;
 }
 
 /** op(A)·op(B) on the GPU under `plan` against the reference, with the dispatch trace. */
@@ -124,7 +129,7 @@ describe('split-K: partial sums per K range, then a second pass in a fixed order
     const plan = { ...base, splits: 3 };
     // The transposed reads are each variant's own code, checked above; SwiftShader compiles tiled kernels slowly,
     // so those get the weight-gradient transposes (Aᵀ·B, and A·Bᵀ for a transposed weight) only.
-    const transposes = base.variant === 'direct' ? TRANSPOSES : TRANSPOSES.slice(1, 3);
+    const transposes = base.variant === 'direct' || base.variant === 'register' ? TRANSPOSES : TRANSPOSES.slice(1, 3);
     it(`${planName(plan)}, ${transposes.length} transposes`, async () => {
       for (const [ta, tb] of transposes) {
         for (const shape of SPLIT_SHAPES) {
