@@ -205,7 +205,12 @@ export function webgradTransformer(rt: Runtime, c: TransformerConfig, data: Tran
   const params = data.params.map((s) => p[s.name]);
   const opt = rt.optim.sgd({ lr: c.lr });
   const { batch: B, context: T, dModel: C, heads: H } = c;
-  const linear = (x: Tensor, name: string) => rt.add(rt.matmul(x, p[`${name}.w`]), p[`${name}.b`]);
+  // As nn.linear writes it: [B, T, in] viewed as [B·T, in], the bias added in the matmul's epilogue. GELU stays
+  // its own op: fused into the epilogue, its backward would recompute the pre-activation with a second matmul.
+  const linear = (x: Tensor, name: string) => {
+    const w = p[`${name}.w`];
+    return rt.reshape(rt.linear(rt.reshape(x, [B * T, w.shape[0]]), w, p[`${name}.b`]), [B, T, w.shape[1]]);
+  };
   const norm = (x: Tensor, name: string) => rt.layerNorm(x, p[`${name}.g`], p[`${name}.b`]);
   // [B, T, C] → [B, H, T, Dh] and back.
   const split = (x: Tensor) => rt.permute(rt.reshape(x, [B, T, H, C / H]), [0, 2, 1, 3]);
