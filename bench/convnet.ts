@@ -12,6 +12,7 @@ import {
   peerRow,
   registerTfjsGradients,
   logLossAgreement,
+  tfjsStepCase,
   timeInterleaved,
   WARMUP_STEPS,
   type Case,
@@ -301,25 +302,7 @@ async function tfjsCase(ctx: BenchContext, c: ConvnetConfig, data: ConvnetData) 
     const logits = tf.add(tf.matMul(h, p.fw as tfjs.Tensor2D), p.fb);
     return tf.losses.softmaxCrossEntropy(labels, logits) as tfjs.Scalar;
   };
-  const kase: Case = {
-    label: 'TF.js',
-    times: [],
-    losses: [],
-    loss: NaN,
-    step: async () => {
-      const { value, grads } = tf.variableGrads(forward);
-      opt.applyGradients(grads);
-      tf.dispose(Object.values(grads));
-      const loss = (await value.data())[0];
-      value.dispose();
-      return loss;
-    },
-  };
-  const dispose = () => {
-    tf.dispose([...Object.values(p), images, labels]);
-    opt.dispose();
-  };
-  return { case: kase, dispose };
+  return tfjsStepCase(tf, forward, opt, [...Object.values(p), images, labels]);
 }
 
 /** jax-js: the whole step (value, gradients and the SGD update) under one `jit`. */

@@ -1,5 +1,6 @@
 // What the step benchmarks share: timing cases alternated step by step, the adapter's name, the agreement of the
 // losses, TF.js's gradients, and the rows that compare webgrad with its peers.
+import type * as tfjs from '@tensorflow/tfjs-core';
 import type { Runtime } from '../src/index.js';
 import type { BenchContext, BenchRow } from './types.js';
 
@@ -142,4 +143,35 @@ export function peerRow(
         : {}),
     },
   };
+}
+
+/**
+ * A TF.js training step as a case: tf.variableGrads of `forward`, the optimizer's applyGradients, the loss read
+ * back. `dispose` frees the optimizer and `owned` (the variables and the data).
+ */
+export function tfjsStepCase(
+  tf: typeof tfjs,
+  forward: () => tfjs.Scalar,
+  opt: tfjs.Optimizer,
+  owned: tfjs.Tensor[],
+): { case: Case; dispose: () => void } {
+  const kase: Case = {
+    label: 'TF.js',
+    times: [],
+    losses: [],
+    loss: NaN,
+    step: async () => {
+      const { value, grads } = tf.variableGrads(forward);
+      opt.applyGradients(grads);
+      tf.dispose(Object.values(grads));
+      const loss = (await value.data())[0];
+      value.dispose();
+      return loss;
+    },
+  };
+  const dispose = () => {
+    tf.dispose(owned);
+    opt.dispose();
+  };
+  return { case: kase, dispose };
 }

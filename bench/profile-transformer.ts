@@ -113,4 +113,5 @@ async function attention(gpu: GPU) {
 const gpu = create([]) as unknown as GPU;
 if (!argv.includes('--attention-only')) await transformer(gpu);
 if (argv.includes('--attention') || argv.includes('--attention-only')) await attention(gpu);
+// Dawn keeps the process alive while a device exists; a failure above has already exited non-zero.
 process.exit(0);

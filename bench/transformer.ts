@@ -12,6 +12,7 @@ import {
   peerRow,
   registerTfjsGradients,
   logLossAgreement,
+  tfjsStepCase,
   timeInterleaved,
   WARMUP_STEPS,
   type Case,
@@ -329,25 +330,7 @@ async function tfjsCase(ctx: BenchContext, c: TransformerConfig, data: Transform
     }
     return tf.losses.softmaxCrossEntropy(labels, linear(norm(x, 'lnf'), 'head')) as tfjs.Scalar;
   };
-  const kase: Case = {
-    label: 'TF.js',
-    times: [],
-    losses: [],
-    loss: NaN,
-    step: async () => {
-      const { value, grads } = tf.variableGrads(forward);
-      opt.applyGradients(grads);
-      tf.dispose(Object.values(grads));
-      const loss = (await value.data())[0];
-      value.dispose();
-      return loss;
-    },
-  };
-  const dispose = () => {
-    tf.dispose([...Object.values(p), tokens, labels, mask]);
-    opt.dispose();
-  };
-  return { case: kase, dispose };
+  return tfjsStepCase(tf, forward, opt, [...Object.values(p), tokens, labels, mask]);
 }
 
 /** jax-js: the whole step (value, gradients and the SGD update) under one `jit`. */

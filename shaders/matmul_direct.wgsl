@@ -1,22 +1,11 @@
 // Matmul with no workgroup memory: out[M,N] = act(op(A) · op(B) + bias), op transposing per TRANSPOSE_A / TRANSPOSE_B.
 //   A is stored [M,K] (or [K,M]), B is [K,N] (or [N,K]); row-major f32, bound as vec4 so aligned reads are 16 bytes.
-// Bindings: a, b, bias (read; bias is any read buffer when HAS_BIAS is off), out (write), params {M, N, K, kChunk,
-//   splits, batchShape, aStrides, bStrides}, aScalars, bScalars (a and b again, as f32 arrays).
+// Bindings and params: shaders/matmul_blocked.wgsl.
 // Grid: (ceil(N / ((WIDE ? 8 : 4)·WG_X)), ceil(M / (4·WG_Y)), batch · splits) workgroups of WG_X×WG_Y invocations.
 // One invocation computes a 4×4 block (4×8 with WIDE) of out of batch entry z / splits over k in [s·kChunk, (s+1)·kChunk),
 // s = z % splits, reading each operand as four vec4s per step of 4 along k. With SPLIT it writes the raw partial sum to slab z of out ([splits, M, N]) and no epilogue.
 // No barriers and no shared staging: software rasterisers (SwiftShader) run this several times faster than tiled code.
 
-override TRANSPOSE_A: bool = false;
-override TRANSPOSE_B: bool = false;
-// The operand's contiguous dimension is a multiple of 4, so a vec4 read never straddles a row.
-override VEC_A: bool = false;
-override VEC_B: bool = false;
-// Off only when M, N and K are multiples of the block, so no read or write can fall outside.
-override CHECK_BOUNDS: bool = true;
-override SPLIT: bool = false;
-override HAS_BIAS: bool = false;
-override ACTIVATION: u32 = 0u; // a code of src/ops/activation.ts
 // activate(), the epilogue, is shaders/activation.wgsl, appended to this source.
 // Each invocation computes 4×8 outputs (two column blocks sharing the A reads) instead of 4×4: half the A reads
 // and loop overhead per output, at 8 more registers. An override, not a uniform: SwiftShader would run both paths.
@@ -24,76 +13,8 @@ override WIDE: bool = false;
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 
-// batchShape, aStrides, bStrides: see setBatch in shaders/matmul_edges.wgsl; splits: K ranges per matrix.
-struct Params {
-  M: u32, N: u32, K: u32, kChunk: u32, splits: u32,
-  batchShape: array<vec4<u32>, 2>, aStrides: array<vec4<u32>, 2>, bStrides: array<vec4<u32>, 2>,
-}
-
-@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-@group(0) @binding(4) var<uniform> params: Params;
-// The same buffers as a and b, seen as scalars for unaligned reads: indexing into a vec4 at run time compiles to
-// code so large that SwiftShader takes seconds per pipeline.
-@group(0) @binding(5) var<storage, read> aScalars: array<f32>;
-@group(0) @binding(6) var<storage, read> bScalars: array<f32>;
-
-// scalarA() and scalarB(), the bounds-checked element reads, are shaders/matmul_edges.wgsl, appended.
-
-// A(m, k..k+3) for A stored [M,K]; a vec4 read when K % 4 == 0 (then a split's k range never cuts a vec4).
-fn rowA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {
-  if (VEC_A) {
-    if (CHECK_BOUNDS && m >= params.M) { return vec4(0.0); }
-    return a[(aBase + m * params.K + k) / 4u];
-  }
-  return vec4(scalarA(m, k, kEnd), scalarA(m, k + 1u, kEnd), scalarA(m, k + 2u, kEnd), scalarA(m, k + 3u, kEnd));
-}
-
-// A(m..m+3, k) for A stored [K,M]; a vec4 read when M % 4 == 0.
-fn colA(m: u32, k: u32, kEnd: u32) -> vec4<f32> {
-  if (VEC_A) {
-    if (CHECK_BOUNDS && (m >= params.M || k >= kEnd)) { return vec4(0.0); }
-    return a[(aBase + k * params.M + m) / 4u];
-  }
-  return vec4(scalarA(m, k, kEnd), scalarA(m + 1u, k, kEnd), scalarA(m + 2u, k, kEnd), scalarA(m + 3u, k, kEnd));
-}
-
-// B(k, n..n+3) for B stored [K,N]; a vec4 read when N % 4 == 0.
-fn rowB(k: u32, n: u32, kEnd: u32) -> vec4<f32> {
-  if (VEC_B) {
-    if (CHECK_BOUNDS && (n >= params.N || k >= kEnd)) { return vec4(0.0); }
-    return b[(bBase + k * params.N + n) / 4u];
-  }
-  return vec4(scalarB(k, n, kEnd), scalarB(k, n + 1u, kEnd), scalarB(k, n + 2u, kEnd), scalarB(k, n + 3u, kEnd));
-}
-
-// B(k..k+3, n) for B stored [N,K]: the transposed operand keeps 16-byte reads, along k, when K % 4 == 0.
-fn colB(k: u32, n: u32, kEnd: u32) -> vec4<f32> {
-  if (VEC_B) {
-    if (CHECK_BOUNDS && n >= params.N) { return vec4(0.0); }
-    return b[(bBase + n * params.K + k) / 4u];
-  }
-  return vec4(scalarB(k, n, kEnd), scalarB(k + 1u, n, kEnd), scalarB(k + 2u, n, kEnd), scalarB(k + 3u, n, kEnd));
-}
-
-fn store(row: u32, col: u32, slab: u32, value: f32) {
-  if (CHECK_BOUNDS && (row >= params.M || col >= params.N)) { return; }
-  var v = value;
-  if (!SPLIT) {
-    if (HAS_BIAS) { v += bias[col]; }
-    v = activate(v);
-  }
-  out[slab + row * params.N + col] = v;
-}
-
-fn storeRow(row: u32, c0: u32, slab: u32, v: vec4<f32>) {
-  store(row, c0, slab, v.x);
-  store(row, c0 + 1u, slab, v.y);
-  store(row, c0 + 2u, slab, v.z);
-  store(row, c0 + 3u, slab, v.w);
-}
+// The params, bindings, operand reads (branch-free, see there), store() and storeRow() are
+// shaders/matmul_blocked.wgsl, appended.
 
 // Written out by hand, with no arrays or dynamically indexed matrices: SwiftShader keeps named values in registers
 // but spills anything indexed at run time to memory.

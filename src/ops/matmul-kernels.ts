@@ -19,6 +19,7 @@ import outScalarSource from '../../shaders/matmul_out_scalar.wgsl?raw';
 import gemvLineSource from '../../shaders/gemv_subgroup_line.wgsl?raw';
 import directSource from '../../shaders/matmul_direct.wgsl?raw';
 import registerSource from '../../shaders/matmul_register.wgsl?raw';
+import blockedSource from '../../shaders/matmul_blocked.wgsl?raw';
 import gemvSource from '../../shaders/gemv.wgsl?raw';
 import gemvSubgroupSource from '../../shaders/gemv_subgroup.wgsl?raw';
 import splitkSource from '../../shaders/matmul_splitk.wgsl?raw';
@@ -37,8 +38,8 @@ const warpShaders = {
 const gemvLineShader = new Shader('gemv_subgroup_line', gemvLineSource + activationWgsl);
 /** Lines per 64-invocation workgroup of gemv_subgroup_line: one per subgroup where subgroups have 32 lanes. */
 const GEMV_LINES = 2;
-const directShader = new Shader('matmul_direct', directSource + edgesSource + activationWgsl);
-const registerShader = new Shader('matmul_register', registerSource + edgesSource + activationWgsl);
+const directShader = new Shader('matmul_direct', directSource + blockedSource + edgesSource + activationWgsl);
+const registerShader = new Shader('matmul_register', registerSource + blockedSource + edgesSource + activationWgsl);
 const gemvShader = new Shader('gemv', gemvSource + activationWgsl);
 const gemvSubgroupShader = new Shader('gemv_subgroup', gemvSubgroupSource + activationWgsl);
 const splitkShader = new Shader('matmul_splitk', splitkSource + activationWgsl);

@@ -13,9 +13,9 @@ import {
   randomArray,
   read,
   rng,
-  stored,
   TRANSPOSES,
 } from '../helpers.js';
+import { matmulProblem, planName, runForced } from '../matmul-forced.js';
 
 let gpu: Runtime;
 let cpu: Runtime;
@@ -72,30 +72,12 @@ const GEMV_SHAPES: [number, number, number][] = [
   [64, 1, 64],
 ];
 
-function planName(p: MatmulPlan): string {
-  return `${p.variant}${p.tileK ? ` k${p.tileK}` : ''}${p.workgroup ? ` wg${p.workgroup.join('x')}` : ''}${p.wide ? ' wide' : ''}${p.block ? ` block${p.block.join('x')}` : ''}${p.splits > 1 ? ` split${p.splits}` : ''}`;
-}
-
-/** op(A)·op(B) on the GPU under `plan` against the reference, with the dispatch trace. */
-async function check(plan: MatmulPlan, [m, n, k]: [number, number, number], ta: boolean, tb: boolean) {
-  const random = rng(m * 7919 + n * 104729 + k * 31 + (ta ? 1 : 0) + (tb ? 2 : 0));
-  const aShape = stored(m, k, ta);
-  const bShape = stored(k, n, tb);
-  const a = f32(randomArray(m * k, random));
-  const b = f32(randomArray(k * n, random));
-  const options = { transposeA: ta, transposeB: tb };
-  gpu.matmulPlan = plan;
-  const traced = await gpu.trace(() => gpu.matmul(gpu.tensor(a, aShape), gpu.tensor(b, bShape), options));
-  const out = await read(traced.value);
-  gpu.matmulPlan = null;
-  const ref = await read(cpu.matmul(cpu.tensor(a, aShape), cpu.tensor(b, bShape), options));
-  expectClose(
-    out,
-    ref,
-    dotBound(absMatmul(a, aShape, b, bShape, ta, tb), k),
-    `${planName(plan)} ${m}x${n}x${k} ta=${ta} tb=${tb}`,
-  );
-  return traced.dispatches.filter((d) => d.op === 'matmul');
+/** op(A)·op(B) on the GPU under `plan` against the reference; returns the matmul dispatches it traced. */
+async function check(plan: MatmulPlan, shape: [number, number, number], ta: boolean, tb: boolean) {
+  const p = await matmulProblem(cpu, shape, ta, tb);
+  const { out, dispatches } = await runForced(gpu, plan, p);
+  expectClose(out, p.ref, p.bound, `${planName(plan)} ${shape.join('x')} ta=${ta} tb=${tb}`);
+  return dispatches;
 }
 
 describe('each blocked kernel, every transpose, against the reference', () => {

@@ -4,9 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MatmulPlan, Runtime } from '../../src/index.js';
 import {
-  absMatmul,
   cpuRuntime,
-  dotBound,
   expectBitEqual,
   expectClose,
   f32,
@@ -15,9 +13,9 @@ import {
   read,
   relBound,
   rng,
-  stored,
   TRANSPOSES,
 } from '../helpers.js';
+import { matmulProblem, planName, runForced, type MatmulProblem } from '../matmul-forced.js';
 
 let gpu: Runtime;
 let cpu: Runtime;
@@ -60,37 +58,11 @@ const MULTI_TILE: [number, number, number][] = [
   [256, 384, 64],
 ];
 
-const planName = (p: MatmulPlan) =>
-  `${p.variant} k${p.tileK ?? '-'}${p.prefetch ? ' prefetch' : ''}${p.splits > 1 ? ` split${p.splits}` : ''}${p.unrolledSum ? ' unrolled' : ''}`;
 const flags = (ta: boolean, tb: boolean) => `${ta ? 't' : 'n'}${tb ? 't' : 'n'}`;
-
-interface Problem {
-  a: Float32Array;
-  b: Float32Array;
-  aShape: number[];
-  bShape: number[];
-  options: { transposeA: boolean; transposeB: boolean };
-  bound: Float64Array;
-  ref: Float64Array;
-}
-
-async function problem([m, n, k]: [number, number, number], ta: boolean, tb: boolean): Promise<Problem> {
-  const random = rng(m * 7919 + n * 104729 + k * 31 + (ta ? 1 : 0) + (tb ? 2 : 0));
-  const aShape = stored(m, k, ta);
-  const bShape = stored(k, n, tb);
-  const a = f32(randomArray(m * k, random));
-  const b = f32(randomArray(k * n, random));
-  const options = { transposeA: ta, transposeB: tb };
-  const ref = await read(cpu.matmul(cpu.tensor(a, aShape), cpu.tensor(b, bShape), options));
-  return { a, b, aShape, bShape, options, ref, bound: dotBound(absMatmul(a, aShape, b, bShape, ta, tb), k) };
-}
-
-async function run(plan: MatmulPlan, p: Problem) {
-  gpu.matmulPlan = plan;
-  const traced = await gpu.trace(() => gpu.matmul(gpu.tensor(p.a, p.aShape), gpu.tensor(p.b, p.bShape), p.options));
-  const out = await read(traced.value);
-  gpu.matmulPlan = null;
-  return { out, kernels: traced.dispatches.filter((d) => d.op === 'matmul').map((d) => d.kernel) };
+const problem = (shape: [number, number, number], ta: boolean, tb: boolean) => matmulProblem(cpu, shape, ta, tb);
+async function run(plan: MatmulPlan, p: MatmulProblem) {
+  const { out, dispatches } = await runForced(gpu, plan, p);
+  return { out, kernels: dispatches.map((d) => d.kernel) };
 }
 
 describe('warp-tiled kernels, every transpose, against the reference', () => {
