@@ -20,7 +20,10 @@ export async function createRuntime(options: RuntimeOptions = { backend: 'webgpu
   }
   const gpu = options.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
   const opened = await openDevice(gpu);
-  const rt = new Runtime(new WebGpuBackend(opened, { timing: options.timing }), opened.info);
+  const rt = new Runtime(
+    new WebGpuBackend(opened, { timing: options.timing, pacedWaits: options.pacedWaits }),
+    opened.info,
+  );
   rt.matmulPlan = options.matmulPlan ?? null;
   rt.seed = options.seed ?? 0;
   return rt;

@@ -32,6 +32,12 @@ export interface RuntimeOptions {
    * 'timestamp-query'; 'wall' always times each kernel submitted alone by the clock.
    */
   timing?: 'auto' | 'wall';
+  /**
+   * Whether a read first sleeps through most of the time the same submission took last time, before it starts
+   * Dawn's wait, which in Node keeps a CPU core polling (see src/backend/webgpu/wait-pacer.ts). Default: on in
+   * Node, off in browsers (their wait sleeps in another process).
+   */
+  pacedWaits?: boolean;
   /** Seeds the runtime's generator (dropout without an explicit seed); default 0. Integers in [0, 2³²). */
   seed?: number;
 }

@@ -1,8 +1,8 @@
 // The public API in Node, against Dawn (the 'webgpu' package) on SwiftShader's Vulkan driver.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { existsSync } from 'node:fs';
 import { create } from 'webgpu';
-import { createRuntime } from '../../src/index.js';
+import { createRuntime, type Runtime } from '../../src/index.js';
 import { defineOp } from '../../src/tensor/tensor.js';
 import { apply } from '../../src/tensor/tensor.js';
 import { Shader } from '../../src/core/shader.js';
@@ -59,5 +59,50 @@ describe('Node with Dawn', () => {
     );
     expect(Array.from(await rt.add(rt.tensor([1, 2], [2]), 1).data())).toEqual([2, 3]);
     rt.destroy();
+  });
+  // In Node a read sleeps on a timer through most of what the same submission took last time before Dawn's wait,
+  // which polls in a setImmediate loop, starts (src/backend/webgpu/wait-pacer.ts). The results must not change.
+  it('paced reads: the second replay of a long step sleeps before its wait, and every result is the same', async () => {
+    const step = async (rt: Runtime, replays: number) => {
+      const x = rt.tensor(
+        Float32Array.from({ length: 128 * 784 }, (_, i) => Math.sin(i)),
+        [128, 784],
+      );
+      const w = rt.tensor(
+        Float32Array.from({ length: 784 * 256 }, (_, i) => Math.cos(i) * 0.05),
+        [784, 256],
+        {
+          requiresGrad: true,
+        },
+      );
+      const compiled = rt.compile(async () => {
+        const loss = rt.mean(rt.square(rt.matmul(x, w)));
+        const [g] = await rt.grad(loss, [w]);
+        rt.assign(w, rt.sub(w, rt.scale(g, 0.1)));
+        return loss;
+      });
+      const sleeps: number[] = [];
+      const losses: number[] = [];
+      const timeout = vi.spyOn(globalThis, 'setTimeout');
+      try {
+        for (let i = 0; i < replays; i++) {
+          timeout.mockClear();
+          losses.push((await (await compiled()).data())[0]);
+          sleeps.push(Math.max(0, ...timeout.mock.calls.map((c) => Number(c[1] ?? 0))));
+        }
+      } finally {
+        timeout.mockRestore();
+        rt.destroy();
+      }
+      return { sleeps, losses };
+    };
+    const paced = await step(await createRuntime({ backend: 'webgpu', gpu: create([]) }), 4);
+    const polled = await step(await createRuntime({ backend: 'webgpu', gpu: create([]), pacedWaits: false }), 4);
+    expect(paced.losses).toEqual(polled.losses);
+    expect(paced.losses[3]).toBeLessThan(paced.losses[0]);
+    // Two 25-MFLOP products take well over the 4 ms below which nothing is paced, on any software adapter.
+    expect(paced.sleeps[0]).toBe(0);
+    expect(Math.min(...paced.sleeps.slice(2))).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...polled.sleeps)).toBe(0);
   });
 });

@@ -18,6 +18,7 @@ import { UniformCache } from './uniforms.js';
 import { GpuRecorder } from './recorder.js';
 import { GpuProfiler } from './profiler.js';
 import { DebugKernels } from './debug.js';
+import { WaitPacer, runsInNode } from './wait-pacer.js';
 
 interface GpuStorage {
   buffer: GPUBuffer;
@@ -56,7 +57,10 @@ export class WebGpuBackend implements Backend, Dispatcher {
   readonly info: GpuInfo;
   private readonly keepAlive: OpenDevice['keepAlive'];
 
-  constructor({ device, info, keepAlive }: OpenDevice, options: { timing?: 'auto' | 'wall' } = {}) {
+  constructor(
+    { device, info, keepAlive }: OpenDevice,
+    options: { timing?: 'auto' | 'wall'; pacedWaits?: boolean } = {},
+  ) {
     this.device = device;
     this.info = info;
     this.keepAlive = keepAlive;
@@ -67,7 +71,13 @@ export class WebGpuBackend implements Backend, Dispatcher {
     this.pool = new BufferPool((descriptor) => this.createBuffer(descriptor));
     this.uniforms = new UniformCache(device);
     this.pipelines = new PipelineCache(device, this.uniforms);
-    this.scheduler = new Scheduler(device, this.pool, this.lost, () => this.uniforms.destroyRetired());
+    this.scheduler = new Scheduler(
+      device,
+      this.pool,
+      this.lost,
+      () => this.uniforms.destroyRetired(),
+      new WaitPacer(options.pacedWaits ?? runsInNode()),
+    );
     this.recorder = new GpuRecorder({
       pool: this.pool,
       uniforms: this.uniforms,
@@ -111,7 +121,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
     this.scheduler.push({ kind: 'copy', src: buffer, dst: staging, bytes, op: 'data' });
     try {
       await this.scheduler.flushSoon();
-      await this.scheduler.whileAlive(staging.mapAsync(MAP_READ, 0, bytes));
+      await this.scheduler.untilRun(() => staging.mapAsync(MAP_READ, 0, bytes));
     } catch (e) {
       if (!this.scheduler.lost) this.pool.release(staging);
       throw e;
@@ -229,7 +239,7 @@ export class WebGpuBackend implements Backend, Dispatcher {
 
   async sync(): Promise<void> {
     await this.flush();
-    await this.scheduler.whileAlive(this.device.queue.onSubmittedWorkDone());
+    await this.scheduler.untilRun(() => this.device.queue.onSubmittedWorkDone());
   }
 
   async pipelinesReady(): Promise<void> {

@@ -1,6 +1,7 @@
 import { describeShapes, type Shape } from '../../core/shape.js';
 import type { LostInfo } from '../../core/backend.js';
 import type { BufferPool } from './buffers.js';
+import type { WaitPacer } from './wait-pacer.js';
 
 export interface PipelineEntry {
   layout: GPUBindGroupLayout;
@@ -86,6 +87,7 @@ export class Scheduler {
     private readonly pool: BufferPool,
     lost: Promise<LostInfo>,
     private readonly afterEachSubmit: () => void,
+    private readonly pacer: WaitPacer,
   ) {
     this.lostSignal = lost.then((info) => {
       this.lostInfo = info;
@@ -126,6 +128,14 @@ export class Scheduler {
   /** Rejects with a clear error if the device is lost first, so that nothing waits forever on a dead device. */
   whileAlive<T>(promise: Promise<T>): Promise<T> {
     return Promise.race([promise, this.lostSignal]);
+  }
+
+  /** Waits for work already submitted (`wait` is a map or onSubmittedWorkDone), started when the pacer says. */
+  async untilRun<T>(wait: () => Promise<T>): Promise<T> {
+    await this.whileAlive(this.pacer.beforeWait());
+    const result = await this.whileAlive(wait());
+    this.pacer.waited();
+    return result;
   }
 
   /** Submits everything recorded so far, after (and in order with) earlier submissions. */
@@ -194,6 +204,7 @@ export class Scheduler {
         stamped?.encodeEnd?.(encoder);
         for (const hook of hooks) hook.encodeEnd?.(encoder);
         this.device.queue.submit([encoder.finish()]);
+        this.pacer.submitted(batch);
         this.submissions++;
         release();
         const [validation, oom] = await this.whileAlive(

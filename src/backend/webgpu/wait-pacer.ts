@@ -1,0 +1,69 @@
+import type { Command } from './scheduler.js';
+
+/**
+ * Sleeps through most of a submission's expected run before a read starts waiting on it.
+ *
+ * Why: Dawn's Node binding (the `webgpu` package) settles a pending GPU promise by re-queueing a `setImmediate` tick
+ * that polls the device, so from `mapAsync` until the buffer is mapped one CPU core spins. On a software adapter
+ * (SwiftShader) the GPU's threads are CPU threads, and the spinning core is one of theirs: on a 2-core machine a
+ * waited-on kernel ran 20–25% slower (bench/NOTES.md). The pacer remembers how long each kind of submission took
+ * from submit to mapped, and on the next one like it waits on a timer (which costs no CPU) for `PACED_SHARE` of
+ * that before the poll starts. A wrong guess costs little: too short and the poll spins for the rest, too long and
+ * the next guess is the shorter time it measured.
+ */
+export class WaitPacer {
+  /** Submit-to-done milliseconds of the last submission of each kind. */
+  private readonly took = new Map<string, number>();
+  private last: { kind: string; at: number; measured: boolean } | null = null;
+
+  constructor(readonly enabled: boolean) {}
+
+  /** Call right after `queue.submit`. */
+  submitted(batch: readonly Command[]): void {
+    if (!this.enabled) return;
+    this.last = { kind: submissionKind(batch), at: performance.now(), measured: false };
+  }
+
+  /** Resolves when it is time to start waiting on the latest submission. */
+  async beforeWait(): Promise<void> {
+    const last = this.last;
+    if (!last) return;
+    const expected = this.took.get(last.kind);
+    if (expected === undefined || expected < MIN_PACED_MS) return;
+    const sleep = last.at + PACED_SHARE * expected - performance.now();
+    if (sleep >= 1) await new Promise((resolve) => setTimeout(resolve, sleep));
+  }
+
+  /** Call once the wait that followed `beforeWait` is over: the latest submission has run. */
+  waited(): void {
+    const last = this.last;
+    if (!last || last.measured) return;
+    last.measured = true;
+    if (this.took.size >= MAX_KINDS && !this.took.has(last.kind)) this.took.clear();
+    this.took.set(last.kind, performance.now() - last.at);
+  }
+}
+
+/** Below this a timer's own granularity (~1 ms) would cost more than the poll. */
+const MIN_PACED_MS = 4;
+/** Wake early enough that run-to-run jitter rarely leaves the GPU done before the poll starts. */
+const PACED_SHARE = 0.85;
+/** A training loop has a handful of kinds; a program that makes new ones forever only forgets them. */
+const MAX_KINDS = 256;
+
+/** Submissions of one kind run the same kernels over the same grids: the same step, eager or replayed. */
+function submissionKind(batch: readonly Command[]): string {
+  let invocations = 0;
+  let copied = 0;
+  for (const command of batch) {
+    if (command.kind === 'dispatch') invocations += command.workgroups.reduce((x, y) => x * y, 1);
+    else if (command.kind === 'copy') copied += command.bytes;
+  }
+  return `${batch.length}/${invocations}/${copied}`;
+}
+
+/** Node (where Dawn's wait polls) rather than a browser (where the wait sleeps in another process). */
+export function runsInNode(): boolean {
+  const scope = globalThis as { process?: { versions?: { node?: string } }; window?: unknown };
+  return scope.window === undefined && typeof scope.process?.versions?.node === 'string';
+}
