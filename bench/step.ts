@@ -41,8 +41,9 @@ function webgradModel(rt: Runtime, shape: Shape, data: Data) {
   const params = [w1, b1, w2, b2];
   const opt = rt.optim.sgd({ lr: LEARNING_RATE });
   const step = async (x: Tensor, y: Tensor) => {
-    const hiddenOut = rt.relu(rt.add(rt.matmul(x, w1), b1));
-    const loss = rt.softmaxCrossEntropy(rt.add(rt.matmul(hiddenOut, w2), b2), y);
+    // rt.linear, as rt.nn.linear writes a layer: the bias and the ReLU in the product's epilogue.
+    const hiddenOut = rt.linear(x, w1, b1, 'relu');
+    const loss = rt.softmaxCrossEntropy(rt.linear(hiddenOut, w2, b2), y);
     opt.step(params, await rt.grad(loss, params));
     return loss;
   };
