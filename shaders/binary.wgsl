@@ -1,11 +1,10 @@
-// Binary elementwise kernel with NumPy broadcasting, specialised by the override OP.
-// Bindings: a, b (read), out (write), params {size, aPeriod, bPeriod, shape, aStrides, bStrides}.
+// Binary elementwise ops with NumPy broadcasting, specialised by the override OP: what the two entry files share
+// (shaders/binary_f32.wgsl, one element per invocation, and binary_vec4.wgsl, four; one of them is appended).
+// Params {size, aPeriod, bPeriod, shape, aStrides, bStrides}:
 //   shape and strides are padded to rank 8 (an Index8 each, see shaders/prelude.wgsl); a stride of 0 repeats the
 //   operand along that dimension. A_MODE/B_MODE say how an operand is read: 0 through its strides, 1 at i (the
 //   same shape as out), 2 at i mod its period (its shape is a trailing part of out's: a bias row, a scalar).
 //   HIGH_DIMS is false when out has rank ≤ 4, so the upper four dimensions are not unravelled.
-// Grid: the 64-wide grid of shaders/prelude.wgsl; invocation i = flatIndex(…) computes out[i] = f(a[ia], b[ib]);
-// invocations past `size` return.
 // The op codes (ADD, SUB, …) are generated from the table in src/ops/elementwise.ts and appended to this source.
 
 override OP: u32 = 0u;
@@ -18,10 +17,6 @@ override HIGH_DIMS: bool = true;
 
 struct Params { size: u32, aPeriod: u32, bPeriod: u32, shape: Index8, aStrides: Index8, bStrides: Index8 }
 
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
 
 fn applyBinary(u: f32, v: f32) -> f32 {
   switch OP {
@@ -56,17 +51,4 @@ fn operandIndex(mode: u32, i: u32, period: u32, coords: Index8, strides: Index8)
     case 2u: { return i % period; }
     default: { return stridedOffset(coords, strides); }
   }
-}
-
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flatIndex(wid, nwg, lid);
-  if (i >= params.size) { return; }
-  var coords: Index8;
-  if (A_MODE == 0u || B_MODE == 0u) {
-    if (HIGH_DIMS) { coords = unravelIndex(i, params.shape); } else { coords = unravelIndexLow(i, params.shape); }
-  }
-  out[i] = applyBinary(a[operandIndex(A_MODE, i, params.aPeriod, coords, params.aStrides)],
-                       b[operandIndex(B_MODE, i, params.bPeriod, coords, params.bStrides)]);
 }

@@ -1,6 +1,8 @@
-// Optimizer updates: one invocation per parameter element, writing the parameter and its state in place.
-// Grid: the 64-wide grid of shaders/prelude.wgsl, invocation i = flatIndex(…) updates element i; invocations past
-// `size` return. Each element is independent, so no barriers are needed.
+// Optimizer updates: one invocation per parameter element (Elem = f32), or per four (Elem = vec4<f32>, when the size
+// is a multiple of 4: half the cost per element on SwiftShader, bench/NOTES.md), writing the parameter and its state
+// in place. Elem and PER_INVOCATION are declared in front of this source (src/optim/updates.ts).
+// Grid: the 64-wide grid of shaders/prelude.wgsl, invocation i = flatIndex(…) updates element i of the Elem arrays;
+// invocations past size / PER_INVOCATION return. Each element is independent, so no barriers are needed.
 // Entry points and bindings (params is one struct for all entries; each reads only its own fields):
 //   sgd:          param (read_write), grad (read), params {size, lr, momentum, weightDecay}
 //   sgd_momentum: param, velocity (read_write), grad (read), params
@@ -17,11 +19,11 @@ struct Params {
   beta1: f32, beta2: f32, eps: f32, firstStep: f32,
 }
 
-@group(0) @binding(0) var<storage, read_write> param: array<f32>;
-@group(0) @binding(1) var<storage, read> grad: array<f32>;
-@group(0) @binding(2) var<storage, read_write> velocity: array<f32>;
-@group(0) @binding(3) var<storage, read_write> m: array<f32>;
-@group(0) @binding(4) var<storage, read_write> v: array<f32>;
+@group(0) @binding(0) var<storage, read_write> param: array<Elem>;
+@group(0) @binding(1) var<storage, read> grad: array<Elem>;
+@group(0) @binding(2) var<storage, read_write> velocity: array<Elem>;
+@group(0) @binding(3) var<storage, read_write> m: array<Elem>;
+@group(0) @binding(4) var<storage, read_write> v: array<Elem>;
 @group(0) @binding(5) var<uniform> params: Params;
 @group(0) @binding(6) var<storage, read_write> stepCount: array<f32>;
 
@@ -30,7 +32,7 @@ struct Params {
 fn sgd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
        @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flatIndex(wid, nwg, lid);
-  if (i >= params.size) { return; }
+  if (i >= params.size / PER_INVOCATION) { return; }
   let p = param[i];
   param[i] = p - params.lr * (grad[i] + params.weightDecay * p);
 }
@@ -40,7 +42,7 @@ fn sgd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3
 fn sgd_momentum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flatIndex(wid, nwg, lid);
-  if (i >= params.size) { return; }
+  if (i >= params.size / PER_INVOCATION) { return; }
   let p = param[i];
   let u = params.momentum * velocity[i] + grad[i] + params.weightDecay * p;
   velocity[i] = u;
@@ -54,7 +56,7 @@ fn adam(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flatIndex(wid, nwg, lid);
   let s = params;
-  if (i >= s.size) { return; }
+  if (i >= s.size / PER_INVOCATION) { return; }
   let g = grad[i];
   let mi = s.beta1 * m[i] + (1.0 - s.beta1) * g;
   let vi = s.beta2 * v[i] + (1.0 - s.beta2) * g * g;

@@ -1,17 +1,13 @@
-// Unary elementwise kernel over a flat f32 array, specialised by the override OP.
-// Bindings: x (read), out (write), params {size, alpha, beta}: the op's constants (a scale, an exponent, clamp's
-// bounds), unused by most ops.
-// Grid: the 64-wide grid of shaders/prelude.wgsl; invocation i = flatIndex(…) computes out[i] = f(x[i], alpha, beta);
-// invocations past `size` return.
+// Unary elementwise ops over a flat f32 array, specialised by the override OP: what the two entry files share
+// (shaders/unary_f32.wgsl, one element per invocation, and unary_vec4.wgsl, four; one of them is appended).
+// Params {size, alpha, beta}: the element count and the op's constants (a scale, an exponent, clamp's bounds),
+// unused by most ops.
 // The op codes (RELU, TANH, …) are generated from the table in src/ops/elementwise.ts and appended to this source.
 
 override OP: u32 = 0u;
 
 struct Params { size: u32, alpha: f32, beta: f32 }
 
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<uniform> params: Params;
 
 fn applyUnary(v: f32, alpha: f32, beta: f32) -> f32 {
   switch OP {
@@ -91,12 +87,4 @@ fn powNumPy(v: f32, e: f32) -> f32 {
     base *= base;
   }
   return select(result, 1.0 / result, e < 0.0);
-}
-
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flatIndex(wid, nwg, lid);
-  if (i >= params.size) { return; }
-  out[i] = applyUnary(x[i], params.alpha, params.beta);
 }

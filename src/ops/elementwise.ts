@@ -14,7 +14,11 @@ import { codesOf, Shader, wgslCodes } from '../core/shader.js';
 import { gelu, geluDerivative, sigmoid, softplus } from './scalar.js';
 import { sumTo } from './reduce.js';
 import unarySource from '../../shaders/unary.wgsl?raw';
+import unaryF32Source from '../../shaders/unary_f32.wgsl?raw';
+import unaryVec4Source from '../../shaders/unary_vec4.wgsl?raw';
 import binarySource from '../../shaders/binary.wgsl?raw';
+import binaryF32Source from '../../shaders/binary_f32.wgsl?raw';
+import binaryVec4Source from '../../shaders/binary_vec4.wgsl?raw';
 
 /**
  * What a unary op is: its float64 CPU definition and its gradient. `alpha` and `beta` are the op's constants
@@ -156,8 +160,11 @@ export type BinaryMethodName = {
 export const UNARY_METHOD_NAMES = UNARY_NAMES.filter((name) => 'method' in UNARY[name]) as UnaryMethodName[];
 export const BINARY_METHOD_NAMES = BINARY_NAMES.filter((name) => 'method' in BINARY[name]) as BinaryMethodName[];
 
-export const unaryShader = new Shader('unary', unarySource + wgslCodes(UNARY_CODES));
-export const binaryShader = new Shader('binary', binarySource + wgslCodes(BINARY_CODES));
+export const unaryShader = new Shader('unary', unarySource + unaryF32Source + wgslCodes(UNARY_CODES));
+export const binaryShader = new Shader('binary', binarySource + binaryF32Source + wgslCodes(BINARY_CODES));
+// Four elements per invocation (bench/NOTES.md: half the cost per element on SwiftShader), where the size allows.
+const unaryVec4Shader = new Shader('unary_vec4', unarySource + unaryVec4Source + wgslCodes(UNARY_CODES));
+const binaryVec4Shader = new Shader('binary_vec4', binarySource + binaryVec4Source + wgslCodes(BINARY_CODES));
 
 interface UnaryParams {
   alpha: number;
@@ -173,10 +180,12 @@ function unaryOp(name: UnaryName, { cpu: f, vjp }: UnaryRow): OpDef<UnaryParams>
     },
     gpu(gpu, [x], { alpha, beta }, out) {
       const size = sizeOf(x.shape);
+      const quads = size % 4 === 0;
       gpu.dispatch(
-        { name, shader: unaryShader, constants: { OP: UNARY_CODES[name] } },
+        { name, shader: quads ? unaryVec4Shader : unaryShader, constants: { OP: UNARY_CODES[name] } },
         { x, out, params: { size, alpha, beta } },
-        elementwiseGrid(size),
+        elementwiseGrid(quads ? size / 4 : size),
+        { perInvocation: quads ? 4 : 1 },
       );
     },
     vjp: vjp && ((g, [x], { alpha, beta }, y) => [vjp(g, x, y, alpha, beta)]),
@@ -213,7 +222,14 @@ function binaryOp(name: BinaryName, { cpu: f, vjp }: BinaryRow): OpDef<undefined
         B_MODE: mode(params.bPeriod),
         HIGH_DIMS: out.shape.length > 4,
       };
-      gpu.dispatch({ name, shader: binaryShader, constants }, { a, b, out, params }, elementwiseGrid(size));
+      // vec4 reads need each operand read at i or at i mod a period that whole vec4s tile.
+      const quads = size % 4 === 0 && [params.aPeriod, params.bPeriod].every((p) => p > 0 && p % 4 === 0);
+      gpu.dispatch(
+        { name, shader: quads ? binaryVec4Shader : binaryShader, constants },
+        { a, b, out, params },
+        elementwiseGrid(quads ? size / 4 : size),
+        { perInvocation: quads ? 4 : 1 },
+      );
     },
     // Each input's gradient is computed only when it is needed, then summed over the axes it was broadcast along.
     vjp:

@@ -3,7 +3,15 @@ import { formatShape, sameShape, sizeOf, type Shape } from '../core/shape.js';
 import { Shader } from '../core/shader.js';
 import source from '../../shaders/optimizer.wgsl?raw';
 
-const shader = new Shader('optimizer', source);
+/** The updates over f32 elements, and over vec4s for sizes that are a multiple of 4. */
+const shaders = {
+  f32: new Shader('optimizer', 'alias Elem = f32;\nconst PER_INVOCATION = 1u;\n' + source),
+  vec4: new Shader('optimizer_vec4', 'alias Elem = vec4<f32>;\nconst PER_INVOCATION = 4u;\n' + source),
+};
+const quads = (shape: Shape) => sizeOf(shape) % 4 === 0;
+const shaderFor = (shape: Shape) => (quads(shape) ? shaders.vec4 : shaders.f32);
+/** For traces and profiles: elements per invocation. */
+const perInvocation = (shape: Shape) => ({ perInvocation: quads(shape) ? 4 : 1 });
 
 /** Every operand has the parameter's shape: the update is elementwise. */
 function checkSameShapes(op: string, names: string[], shapes: Shape[]): void {
@@ -15,7 +23,7 @@ function checkSameShapes(op: string, names: string[], shapes: Shape[]): void {
 }
 
 function workgroups(shape: Shape): [number, number] {
-  return elementwiseGrid(sizeOf(shape));
+  return elementwiseGrid(quads(shape) ? sizeOf(shape) / 4 : sizeOf(shape));
 }
 
 /** optimizer.wgsl's one `params` struct serves every entry; the fields an update does not read are 0. */
@@ -40,7 +48,12 @@ export const sgdUpdate = defineInPlaceOp<SgdUpdate>({
   },
   gpu(gpu, [param, grad], { lr, momentum, weightDecay }) {
     const params = uniform(param.shape, { lr, momentum, weightDecay });
-    gpu.dispatch({ name: 'sgd', shader, entry: 'sgd' }, { param, grad, params }, workgroups(param.shape));
+    gpu.dispatch(
+      { name: 'sgd', shader: shaderFor(param.shape), entry: 'sgd' },
+      { param, grad, params },
+      workgroups(param.shape),
+      perInvocation(param.shape),
+    );
   },
 });
 
@@ -58,9 +71,10 @@ export const sgdMomentumUpdate = defineInPlaceOp<SgdUpdate>({
   },
   gpu(gpu, [param, velocity, grad], { lr, momentum, weightDecay }) {
     gpu.dispatch(
-      { name: 'sgd_momentum', shader, entry: 'sgd_momentum' },
+      { name: 'sgd_momentum', shader: shaderFor(param.shape), entry: 'sgd_momentum' },
       { param, velocity, grad, params: uniform(param.shape, { lr, momentum, weightDecay }) },
       workgroups(param.shape),
+      perInvocation(param.shape),
     );
   },
 });
@@ -99,9 +113,10 @@ export const adamUpdate = defineInPlaceOp<AdamUpdate>({
   },
   gpu(gpu, [param, m, v, grad, stepCount], update) {
     gpu.dispatch(
-      { name: 'adam', shader, entry: 'adam' },
+      { name: 'adam', shader: shaderFor(param.shape), entry: 'adam' },
       { param, m, v, grad, stepCount, params: uniform(param.shape, update) },
       workgroups(param.shape),
+      perInvocation(param.shape),
     );
   },
 });
@@ -117,6 +132,6 @@ export const countStep = defineInPlaceOp<undefined>({
     count.data[0] += 1;
   },
   gpu(gpu, [stepCount]) {
-    gpu.dispatch({ name: 'count_step', shader, entry: 'count_step' }, { stepCount }, [1]);
+    gpu.dispatch({ name: 'count_step', shader: shaders.f32, entry: 'count_step' }, { stepCount }, [1]);
   },
 });

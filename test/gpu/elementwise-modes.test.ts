@@ -70,7 +70,42 @@ const PAIRS: [number[], number[]][] = [
     [3, 1, 17],
     [1, 5, 1],
   ],
+  // Sizes that are a multiple of 4 with each operand read at i or at i mod a multiple of 4: four elements per
+  // invocation (binary_vec4), one vec4 past a 64-wide workgroup included.
+  [
+    [4, 17],
+    [4, 17],
+  ],
+  [
+    [65, 4],
+    [65, 4],
+  ],
+  [[3, 5, 12], [12]],
+  [
+    [3, 5, 12],
+    [5, 12],
+  ],
+  [
+    [2, 3, 1, 5, 4, 4],
+    [4, 4],
+  ],
+  // A multiple of 4 in all, but a period of 1 or 2, or a column: one element per invocation.
+  [[6, 4], [1]],
+  [[8, 2], [2]],
+  [
+    [4, 4],
+    [4, 1],
+  ],
 ];
+
+/** Four elements per invocation exactly when the size and each operand's period are multiples of 4. */
+function expectedPerInvocation(sa: number[], sb: number[]): number {
+  const rank = Math.max(sa.length, sb.length);
+  const dim = (s: number[], i: number) => s[s.length - rank + i] ?? 1;
+  const out = Array.from({ length: rank }, (_, i) => Math.max(dim(sa, i), dim(sb, i)));
+  const periods = [periodOf(sa, out), periodOf(sb, out)];
+  return size(out) % 4 === 0 && periods.every((p) => p > 0 && p % 4 === 0) ? 4 : 1;
+}
 
 describe('binary kernel read modes against the reference', () => {
   for (const [sa, sb] of PAIRS) {
@@ -78,9 +113,25 @@ describe('binary kernel read modes against the reference', () => {
       it(`${op} ${JSON.stringify(sa)} with ${JSON.stringify(sb)}`, async () => {
         const [g, c] = await both([sa, sb], (rt, [a, b]) => rt[op](a, b));
         expectClose(g, c, relBound(c, 64), `${op} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`);
+        const { dispatches } = await gpu.trace(() => gpu[op](gpu.tensor(values(sa), sa), gpu.tensor(values(sb), sb)));
+        expect(dispatches.filter((d) => d.op === op).map((d) => [d.kernel, d.detail.perInvocation])).toEqual([
+          [op, expectedPerInvocation(sa, sb)],
+        ]);
       });
     }
   }
+
+  it('unary kernels run four elements per invocation when the size is a multiple of 4, and agree either way', async () => {
+    for (const shape of [[4, 17], [67], [65, 4], [3]]) {
+      const x = values(shape);
+      const { value, dispatches } = await gpu.trace(() => gpu.gelu(gpu.tensor(x, shape)));
+      expect(dispatches.filter((d) => d.op === 'gelu').map((d) => d.detail.perInvocation)).toEqual([
+        size(shape) % 4 === 0 ? 4 : 1,
+      ]);
+      const ref = await read(cpu.gelu(cpu.tensor(x, shape)));
+      expectClose(await read(value), ref, relBound(ref, 64), `gelu ${JSON.stringify(shape)}`);
+    }
+  });
 
   it('periods: the operand size for a trailing shape, 0 for anything read through strides', () => {
     expect(periodOf([17, 33], [17, 33])).toBe(17 * 33);

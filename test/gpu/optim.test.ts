@@ -11,8 +11,9 @@ beforeAll(async () => {
 afterAll(() => gpu?.destroy());
 
 const ULP = 2 ** -24;
-// Ragged sizes around the 64-wide workgroup, and a matrix.
-const SHAPES = [[1], [3], [65], [17, 33]];
+// Ragged sizes around the 64-wide workgroup, a matrix, and sizes that are a multiple of 4 (updated as vec4s: 4, 68
+// and a matrix of 4·65 floats, one vec4 past a 64-wide workgroup).
+const SHAPES = [[1], [3], [65], [17, 33], [4], [4, 17], [65, 4]];
 
 type MakeOptimizer = (rt: Runtime) => { step(p: Tensor[], g: Tensor[]): void; stateOf(p: Tensor): readonly Tensor[] };
 
@@ -66,6 +67,9 @@ describe('optimizer kernels on the GPU against the float64 reference, over sever
         const expected = SHAPES.map(() => kernelOf(name));
         expect(dispatches.map((d) => d.kernel)).toEqual(
           name.startsWith('adam') ? [...expected, 'count_step'] : expected,
+        );
+        expect(dispatches.slice(0, SHAPES.length).map((d) => d.detail.perInvocation)).toEqual(
+          SHAPES.map((s) => (s.reduce((a, b) => a * b, 1) % 4 === 0 ? 4 : 1)),
         );
         cOpt.step(
           cp,

@@ -1,17 +1,16 @@
 // The wait pacer: when a read starts its (CPU-spinning, in Node) wait on a submission, given how long the previous
 // submission of the same kind took. Fake timers and a fake clock, so that the times are exact.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { WaitPacer, runsInNode } from '../../src/backend/webgpu/wait-pacer.js';
-import type { Command } from '../../src/backend/webgpu/scheduler.js';
+import { WaitPacer, runsInNode, type SubmittedCommand } from '../../src/backend/webgpu/wait-pacer.js';
 
-function dispatch(workgroups: number[]): Command {
-  return { kind: 'dispatch', workgroups, kernel: 'k', op: 'op', shapes: [], outShape: [] } as unknown as Command;
+function dispatch(workgroups: number[]): SubmittedCommand {
+  return { kind: 'dispatch', workgroups };
 }
 const STEP = [dispatch([4, 8, 1]), dispatch([16, 1, 1])];
 const OTHER_STEP = [dispatch([4, 8, 2]), dispatch([16, 1, 1])];
 
 /** Runs one submission that the GPU finishes `gpuMs` after submit; returns when (after submit) the wait started. */
-async function submitAndRead(pacer: WaitPacer, batch: Command[], gpuMs: number): Promise<number> {
+async function submitAndRead(pacer: WaitPacer, batch: SubmittedCommand[], gpuMs: number): Promise<number> {
   const submittedAt = performance.now();
   pacer.submitted(batch);
   let waitStarted = -1;

@@ -1,5 +1,3 @@
-import type { Command } from './scheduler.js';
-
 /**
  * Sleeps through most of a submission's expected run before a read starts waiting on it.
  *
@@ -19,7 +17,7 @@ export class WaitPacer {
   constructor(readonly enabled: boolean) {}
 
   /** Call right after `queue.submit`. */
-  submitted(batch: readonly Command[]): void {
+  submitted(batch: readonly SubmittedCommand[]): void {
     if (!this.enabled) return;
     this.last = { kind: submissionKind(batch), at: performance.now(), measured: false };
   }
@@ -52,7 +50,11 @@ const PACED_SHARE = 0.85;
 const MAX_KINDS = 256;
 
 /** Submissions of one kind run the same kernels over the same grids: the same step, eager or replayed. */
-function submissionKind(batch: readonly Command[]): string {
+/** What the pacer reads of a scheduler command (src/backend/webgpu/scheduler.ts imports this file, not the reverse). */
+export type SubmittedCommand =
+  { kind: 'dispatch'; workgroups: readonly number[] } | { kind: 'copy'; bytes: number } | { kind: 'clear' };
+
+function submissionKind(batch: readonly SubmittedCommand[]): string {
   let invocations = 0;
   let copied = 0;
   for (const command of batch) {
