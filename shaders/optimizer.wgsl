@@ -1,6 +1,6 @@
 // Optimizer updates: one invocation per parameter element (Elem = f32), or per four (Elem = vec4<f32>, when the size
 // is a multiple of 4: half the cost per element on SwiftShader, bench/NOTES.md), writing the parameter and its state
-// in place. Elem and PER_INVOCATION are declared in front of this source (src/optim/updates.ts).
+// in place. Elem and PER_INVOCATION come from shaders/elem_f32.wgsl or elem_vec4.wgsl, prepended.
 // Grid: the 64-wide grid of shaders/prelude.wgsl, invocation i = flatIndex(…) updates element i of the Elem arrays;
 // invocations past size / PER_INVOCATION return. Each element is independent, so no barriers are needed.
 // Entry points and bindings (params is one struct for all entries; each reads only its own fields):

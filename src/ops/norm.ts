@@ -7,8 +7,16 @@ import { elementwiseGrid, grid1d, type Bindings, type GpuOperand } from '../core
 import { Shader } from '../core/shader.js';
 import { sumTo } from './reduce.js';
 import normSource from '../../shaders/norm.wgsl?raw';
+import elemF32 from '../../shaders/elem_f32.wgsl?raw';
+import elemVec4 from '../../shaders/elem_vec4.wgsl?raw';
 
-const normShader = new Shader('norm', normSource);
+// Rows whose length is a multiple of 4 are read and written as vec4s (half the cost per float on SwiftShader).
+const normShaders = {
+  f32: new Shader('norm', elemF32 + normSource),
+  vec4: new Shader('norm_vec4', elemVec4 + normSource),
+};
+const floatsPerElem = (x: Shape) => (rowsOf(x).cols % 4 === 0 ? 4 : 1);
+const normShader = (x: Shape) => (floatsPerElem(x) === 4 ? normShaders.vec4 : normShaders.f32);
 
 // Which rows share a workgroup (a strided share per invocation, then workgroupSum) instead of one invocation walking
 // the row. On GPUs, rows past SHORT_ROW do, for coalesced reads and parallelism. On software adapters barriers cost so
@@ -132,7 +140,14 @@ export const normOp = defineOp<NormParams>({
     const { entry, workgroups } = layout(params.saveStats ? 'forward_saving' : 'forward', x.shape, gpu.software);
     const bindings: Bindings = { x, gamma, beta, out, params: uniform(x.shape, params) };
     if (params.saveStats) bindings.stats = inputs[inputs.length - 1];
-    gpu.dispatch({ name: `${KERNEL_PREFIX[params.kind]}_${entry}`, shader: normShader, entry }, bindings, workgroups);
+    gpu.dispatch(
+      { name: `${KERNEL_PREFIX[params.kind]}_${entry}`, shader: normShader(x.shape), entry },
+      bindings,
+      workgroups,
+      {
+        perInvocation: floatsPerElem(x.shape),
+      },
+    );
   },
   vjp(g, inputs, params) {
     const [x] = inputs;
@@ -197,7 +212,14 @@ export const normGradOp = defineOp<NormParams>({
     const { stats: saved, g } = gradInputs(inputs);
     const { entry, workgroups } = layout('backward', x.shape, gpu.software);
     const bindings = { x, gamma, saved, g, out, params: uniform(x.shape, params) };
-    gpu.dispatch({ name: `${KERNEL_PREFIX[params.kind]}_${entry}`, shader: normShader, entry }, bindings, workgroups);
+    gpu.dispatch(
+      { name: `${KERNEL_PREFIX[params.kind]}_${entry}`, shader: normShader(x.shape), entry },
+      bindings,
+      workgroups,
+      {
+        perInvocation: floatsPerElem(x.shape),
+      },
+    );
   },
 });
 
@@ -220,7 +242,13 @@ const scaledNormalizedOp = defineOp<NormParams>({
   gpu(gpu, [x, saved, g], params, out) {
     const bindings = { x, saved, g, out, params: uniform(x.shape, params) };
     const name = `${KERNEL_PREFIX[params.kind]}_scaled_normalized`;
-    gpu.dispatch({ name, shader: normShader, entry: 'scaled_normalized' }, bindings, elementwiseGrid(sizeOf(x.shape)));
+    const perInvocation = floatsPerElem(x.shape);
+    gpu.dispatch(
+      { name, shader: normShader(x.shape), entry: 'scaled_normalized' },
+      bindings,
+      elementwiseGrid(sizeOf(x.shape) / perInvocation),
+      { perInvocation },
+    );
   },
 });
 

@@ -13,6 +13,7 @@ import { elementwiseGrid, grid1d } from '../core/kernel.js';
 import { codesOf, Shader, wgslCodes } from '../core/shader.js';
 import reduceSource from '../../shaders/reduce.wgsl?raw';
 import broadcastSource from '../../shaders/broadcast.wgsl?raw';
+import sumColumnsVec4Source from '../../shaders/sum_columns_vec4.wgsl?raw';
 
 /** Reduces one row of a tensor: `count` elements of `x`, `stride` apart from `base`, in float64. */
 type RowReducer = (x: Float64Array, base: number, stride: number, count: number, scale: number) => number;
@@ -54,6 +55,7 @@ const REDUCERS = {
 export type ReducerName = keyof typeof REDUCERS;
 export const REDUCER_CODES = codesOf(REDUCERS);
 export const reduceShader = new Shader('reduce', reduceSource + wgslCodes(REDUCER_CODES));
+const sumColumnsVec4Shader = new Shader('sum_columns_vec4', sumColumnsVec4Source);
 /** The strided copy: broadcastTo's kernel, and permute's. */
 export const broadcastShader = new Shader('broadcast', broadcastSource);
 
@@ -120,6 +122,19 @@ export function reduceOp(name: ReducerName, vjp?: OpDef<ReduceParams>['vjp']): O
       // workgroup sums; row reductions of [256, 1024] took 4 ms per output against 14 ms (sum) to 58 ms
       // (logSumExp) per workgroup, read back included). Long rows over few outputs get a workgroup each.
       const byColumn = inner >= 64 || reduce <= 64 || (reduce <= 4096 && (inner > 1 || gpu.software));
+      const detail = {
+        axis: axis === null ? 'all' : until === undefined || until === axis + 1 ? axis : `${axis}..${until - 1}`,
+      };
+      // Column sums four at a time, in the same order (bench/NOTES.md: vec4 reads cost half on SwiftShader).
+      if (name === 'sum' && byColumn && inner % 4 === 0) {
+        gpu.dispatch(
+          { name: 'sum_columns', shader: sumColumnsVec4Shader },
+          { x, out, params: { outer, reduce, inner, scale } },
+          elementwiseGrid((outer * inner) / 4),
+          { ...detail, perInvocation: 4 },
+        );
+        return;
+      }
       gpu.dispatch(
         {
           name: byColumn ? `${name}_columns` : name,
@@ -129,7 +144,7 @@ export function reduceOp(name: ReducerName, vjp?: OpDef<ReduceParams>['vjp']): O
         },
         { x, out, params: { outer, reduce, inner, scale } },
         byColumn ? elementwiseGrid(outer * inner) : grid1d(outer * inner),
-        { axis: axis === null ? 'all' : until === undefined || until === axis + 1 ? axis : `${axis}..${until - 1}` },
+        byColumn ? { ...detail, perInvocation: 1 } : detail,
       );
     },
     vjp,

@@ -2,11 +2,13 @@ import { defineInPlaceOp, elementwiseGrid, type CpuOperand } from '../core/kerne
 import { formatShape, sameShape, sizeOf, type Shape } from '../core/shape.js';
 import { Shader } from '../core/shader.js';
 import source from '../../shaders/optimizer.wgsl?raw';
+import elemF32 from '../../shaders/elem_f32.wgsl?raw';
+import elemVec4 from '../../shaders/elem_vec4.wgsl?raw';
 
 /** The updates over f32 elements, and over vec4s for sizes that are a multiple of 4. */
 const shaders = {
-  f32: new Shader('optimizer', 'alias Elem = f32;\nconst PER_INVOCATION = 1u;\n' + source),
-  vec4: new Shader('optimizer_vec4', 'alias Elem = vec4<f32>;\nconst PER_INVOCATION = 4u;\n' + source),
+  f32: new Shader('optimizer', elemF32 + source),
+  vec4: new Shader('optimizer_vec4', elemVec4 + source),
 };
 const quads = (shape: Shape) => sizeOf(shape) % 4 === 0;
 const shaderFor = (shape: Shape) => (quads(shape) ? shaders.vec4 : shaders.f32);

@@ -111,6 +111,18 @@ describe('layerNorm and rmsNorm, GPU vs CPU', () => {
         checkNorm({ kind, shape: [m, n], affine: true }));
     }
     it(`${kind} [2,3,65] (3-D, long rows) without γ`, () => checkNorm({ kind, shape: [2, 3, 65], affine: false }));
+    // Rows whose length is a multiple of 4 run as vec4s, the transformer's d 64 among them.
+    for (const shape of [
+      [17, 64],
+      [65, 4],
+      [3, 12],
+      [2, 5, 8],
+    ]) {
+      it(`${kind} ${JSON.stringify(shape)} (vec4 rows) with and without γ`, async () => {
+        await checkNorm({ kind, shape, affine: true });
+        await checkNorm({ kind, shape, affine: false });
+      });
+    }
     it(`${kind} [65,1] (rows of one)`, () => checkNorm({ kind, shape: [65, 1], affine: true }));
     it(`${kind} [2,4097] (a workgroup per ragged long row)`, () => checkNorm({ kind, shape: [2, 4097], affine: true }));
     it(`${kind} [3,4096] offset 1e3, spread 1: numerically sound statistics`, () =>
@@ -118,6 +130,8 @@ describe('layerNorm and rmsNorm, GPU vs CPU', () => {
   }
   it('layerNorm [3,17] offset 1e3, short rows (one invocation per row)', () =>
     checkNorm({ kind: 'layerNorm', shape: [3, 17], affine: true, offset: 1e3 }));
+  it('layerNorm [3,64] offset 1e3, short vec4 rows', () =>
+    checkNorm({ kind: 'layerNorm', shape: [3, 64], affine: true, offset: 1e3 }));
 });
 
 describe('kernels and errors on the GPU', () => {
@@ -132,7 +146,10 @@ describe('kernels and errors on the GPU', () => {
       const x = gpu.tensor(values, [rows, cols], { requiresGrad: true });
       const gamma = gpu.tensor(f32(randomArray(cols, rng(1))), [cols], { requiresGrad: true });
       const { dispatches } = await gpu.trace(() => gpu.grad(gpu.sum(gpu.layerNorm(x, gamma)), [x, gamma]));
-      const names = dispatches.map((d) => d.kernel).filter((k) => k.includes('norm'));
+      const norms = dispatches.filter((d) => d.kernel.includes('norm'));
+      // Rows of 64 floats are read as vec4s, the ragged long rows (1025 or 65) float by float.
+      expect(norms.map((d) => d.detail.perInvocation)).toEqual(norms.map(() => (cols % 4 === 0 ? 4 : 1)));
+      const names = norms.map((d) => d.kernel);
       expect(names).toEqual([
         `layer_norm_forward_saving${by}`,
         `layer_norm_backward${by}`,

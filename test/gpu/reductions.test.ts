@@ -111,6 +111,13 @@ const LAYOUTS: [number[], Axis][] = [
     [0, 1],
   ],
   [[3, 1, 17, 3], -4],
+  // Columns side by side in a multiple of 4: sum and mean add them four per invocation (sum_columns_vec4).
+  [[17, 64], 0],
+  [[3, 7, 8], 1],
+  [
+    [5, 3, 12],
+    [0, 1],
+  ],
 ];
 
 describe('axis reductions on the GPU against the reference', () => {
@@ -131,6 +138,38 @@ describe('axis reductions on the GPU against the reference', () => {
       });
     }
   }
+
+  it('column sums run four outputs per invocation when the columns come in fours, in the same order (same bits)', async () => {
+    for (const [shape, axis, perInvocation] of [
+      [[17, 64], 0, 4],
+      [[512, 64], 0, 4],
+      [[3, 7, 8], 1, 4],
+      [[17, 66], 0, 1],
+      [[3, 7, 6], 1, 1],
+    ] as [number[], number, number][]) {
+      const values = f32(
+        randomArray(
+          shape.reduce((a, b) => a * b, 1),
+          rng(shape[0]),
+        ),
+      );
+      const { value, dispatches } = await gpu.trace(() => gpu.sum(gpu.tensor(values, shape), axis));
+      expect(dispatches.filter((d) => d.op === 'sum').map((d) => [d.kernel, d.detail.perInvocation])).toEqual([
+        ['sum_columns', perInvocation],
+      ]);
+      // Each output adds its rows one after another in float32 on both kernels: the float32 sum in that order.
+      const [outer, reduce] = [shape.slice(0, axis).reduce((a, b) => a * b, 1), shape[axis]];
+      const inner = values.length / outer / reduce;
+      const expected = new Float32Array(outer * inner);
+      for (let o = 0; o < outer; o++)
+        for (let i = 0; i < inner; i++) {
+          let s = Math.fround(0);
+          for (let r = 0; r < reduce; r++) s = Math.fround(s + values[(o * reduce + r) * inner + i]);
+          expected[o * inner + i] = s;
+        }
+      expect(Array.from(await value.data())).toEqual(Array.from(expected));
+    }
+  });
 
   for (const op of REDUCTIONS) {
     it(`${op} over rows too long for one invocation runs a workgroup per row`, async () => {

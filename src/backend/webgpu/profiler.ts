@@ -72,7 +72,7 @@ export class GpuProfiler implements Profiler {
       },
       afterSubmit: async () => {
         try {
-          await this.scheduler.whileAlive(readback.mapAsync(MAP_READ));
+          await this.scheduler.untilRun(() => readback.mapAsync(MAP_READ));
           const ns = new BigUint64Array(readback.getMappedRange());
           stamped.forEach((command, i) => {
             const elapsed = ns[2 * i + 1] > ns[2 * i] ? Number(ns[2 * i + 1] - ns[2 * i]) : 0;
