@@ -171,14 +171,18 @@ export function bigramBaseline(train: readonly string[], validation: readonly st
  * split (90% / 10% by default). The package is imported on first use, so the library does not carry it otherwise.
  */
 export async function englishWords(options: WordsSplitOptions = {}): Promise<Words> {
-  // The package's main is index.json, a plain array of strings. Node needs the JSON import attribute for it; a
-  // bundler that serves JSON as a JavaScript module (Vite) refuses the attribute, and takes the plain import.
+  // The package's main is index.json, a plain array of strings. Node needs the JSON import attribute for it; Vite
+  // (which sets import.meta.env) serves JSON as a JavaScript module and refuses the attribute, and a page logs that
+  // refusal as an error even when it is caught, so the import that fits is tried first.
   type WordList = { default: readonly string[] };
+  const plain = async () => (await import('an-array-of-english-words')) as WordList;
+  const withAttribute = async () => (await import('an-array-of-english-words', { with: { type: 'json' } })) as WordList;
+  const underVite = (import.meta as { env?: unknown }).env !== undefined;
   let mod: WordList;
   try {
-    mod = (await import('an-array-of-english-words', { with: { type: 'json' } })) as WordList;
+    mod = await (underVite ? plain() : withAttribute());
   } catch {
-    mod = (await import('an-array-of-english-words')) as WordList;
+    mod = await (underVite ? withAttribute() : plain());
   }
   if (!Array.isArray(mod.default)) throw new Error('words: an-array-of-english-words did not give an array of words');
   return splitWords(mod.default, options);
