@@ -1,16 +1,18 @@
-// Matmul with no workgroup memory and up to 8×8 outputs per invocation: out[M,N] = act(op(A)·op(B) + bias), op
+// Matmul with no workgroup memory and up to 16×8 outputs per invocation: out[M,N] = act(op(A)·op(B) + bias), op
 //   transposing per TRANSPOSE_A / TRANSPOSE_B. A is stored [M,K] (or [K,M]), B is [K,N] (or [N,K]); row-major f32.
 // Bindings and params: shaders/matmul_blocked.wgsl.
 // Grid: (ceil(N / (BLOCK_N·WG_X)), ceil(M / (BLOCK_M·WG_Y)), batch · splits) workgroups of WG_X×WG_Y invocations,
-//   BLOCK_M = TALL ? 8 : 4, BLOCK_N = WIDE ? 8 : 4.
+//   BLOCK_M = 4·ROW_TILES, BLOCK_N = WIDE ? 8 : 4.
 // One invocation computes a BLOCK_M×BLOCK_N block of out (of batch entry z / splits, over the k range of split
-// z % splits) as one to four 4×4 tiles; each step of 4 along k is one mat4x4 product per tile. With SPLIT it writes
+// z % splits) as one to eight 4×4 tiles; each step of 4 along k is one mat4x4 product per tile. With SPLIT it writes
 // the raw partial sum to slab z of out ([splits, M, N]) and no epilogue.
 // Why: on SwiftShader the loads bound this kernel, not the arithmetic (each lane's vec4 read is four gathers, each
-// bounds-checked), and an 8×8 block does four multiply-adds per float read where a 4×4 block does two.
+// bounds-checked), and an 8×8 block does four multiply-adds per float read where a 4×4 block does two, a 16×8 block
+// 5.3 (bench/NOTES.md: 16×8 ran the MLP's 784-wide products 17–19% faster than 8×8 in Chromium).
 
 // Overrides, not uniforms: SwiftShader would run both paths of a uniform branch.
-override TALL: bool = true;
+// Row tiles per invocation: 1, 2 or 4 (blocks of 4, 8 or 16 rows).
+override ROW_TILES: u32 = 2u;
 override WIDE: bool = true;
 override WG_X: u32 = 4u;
 override WG_Y: u32 = 4u;
@@ -44,9 +46,11 @@ fn storeTile(m: u32, n: u32, slab: u32, t: mat4x4<f32>) {
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let r0 = gid.y * select(4u, 8u, TALL);
+  let r0 = gid.y * 4u * ROW_TILES;
   let c0 = gid.x * select(4u, 8u, WIDE);
   let r1 = r0 + 4u;
+  let r2 = r0 + 8u;
+  let r3 = r0 + 12u;
   let c1 = c0 + 4u;
   if (CHECK_BOUNDS && (r0 >= params.M || c0 >= params.N)) { return; }
   setBatch(gid.z / params.splits);
@@ -57,6 +61,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var acc01 = mat4x4<f32>();
   var acc10 = mat4x4<f32>();
   var acc11 = mat4x4<f32>();
+  var acc20 = mat4x4<f32>();
+  var acc21 = mat4x4<f32>();
+  var acc30 = mat4x4<f32>();
+  var acc31 = mat4x4<f32>();
   for (var k = kBegin; k < kEnd; k += 4u) {
     // (B tileᵀ)·(A tileᵀ) = (A tile · B tile)ᵀ: column i of the product is out row i of the tile.
     let a0 = tileA(r0, k, kEnd);
@@ -65,19 +73,39 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (WIDE) {
       let b1 = tileB(k, c1, kEnd);
       acc01 += b1 * a0;
-      if (TALL) {
+      if (ROW_TILES >= 2u) {
         let a1 = tileA(r1, k, kEnd);
         acc10 += b0 * a1;
         acc11 += b1 * a1;
       }
-    } else if (TALL) {
-      acc10 += b0 * tileA(r1, k, kEnd);
+      if (ROW_TILES == 4u) {
+        let a2 = tileA(r2, k, kEnd);
+        acc20 += b0 * a2;
+        acc21 += b1 * a2;
+        let a3 = tileA(r3, k, kEnd);
+        acc30 += b0 * a3;
+        acc31 += b1 * a3;
+      }
+    } else {
+      if (ROW_TILES >= 2u) { acc10 += b0 * tileA(r1, k, kEnd); }
+      if (ROW_TILES == 4u) {
+        acc20 += b0 * tileA(r2, k, kEnd);
+        acc30 += b0 * tileA(r3, k, kEnd);
+      }
     }
   }
   // Matrix z of out: a batch entry, or (SPLIT, one matrix) a slab of partial sums.
   let slab = gid.z * params.M * params.N;
   storeTile(r0, c0, slab, acc00);
   if (WIDE) { storeTile(r0, c1, slab, acc01); }
-  if (TALL) { storeTile(r1, c0, slab, acc10); }
-  if (WIDE && TALL) { storeTile(r1, c1, slab, acc11); }
+  if (ROW_TILES >= 2u) { storeTile(r1, c0, slab, acc10); }
+  if (WIDE && ROW_TILES >= 2u) { storeTile(r1, c1, slab, acc11); }
+  if (ROW_TILES == 4u) {
+    storeTile(r2, c0, slab, acc20);
+    storeTile(r3, c0, slab, acc30);
+  }
+  if (WIDE && ROW_TILES == 4u) {
+    storeTile(r2, c1, slab, acc21);
+    storeTile(r3, c1, slab, acc31);
+  }
 }

@@ -239,9 +239,12 @@ function blockedKernel(p: MatmulProblem, plan: MatmulPlan) {
   if (plan.variant === 'register') {
     const [x, y] = plan.workgroup ?? [4, 4];
     const [rows, cols] = plan.block ?? [8, 8];
+    if (![4, 8, 16].includes(rows) || ![4, 8].includes(cols)) {
+      throw new Error(`matmul: a register block is 4, 8 or 16 rows by 4 or 8 columns, got [${rows}, ${cols}]`);
+    }
     return {
       shader: registerShader,
-      constants: { ...common, WG_X: x, WG_Y: y, TALL: rows === 8, WIDE: cols === 8 },
+      constants: { ...common, WG_X: x, WG_Y: y, ROW_TILES: rows / 4, WIDE: cols === 8 },
       blockM: rows * y,
       blockN: cols * x,
       stepK: 4,

@@ -27,6 +27,7 @@ function describePlan(p: MatmulPlan): string {
     p.tileK && `k${p.tileK}`,
     p.workgroup && `wg${p.workgroup.join('x')}`,
     p.wide && 'wide',
+    p.block && `block${p.block.join('x')}`,
     p.splits > 1 && `split${p.splits}`,
   ]
     .filter(Boolean)

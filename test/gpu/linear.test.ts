@@ -24,6 +24,9 @@ const PLANS: MatmulPlan[] = [
   { variant: 'tile64', splits: 1, tileK: 16 },
   { variant: 'tile128', splits: 1, tileK: 8 },
   { variant: 'direct', splits: 3, workgroup: [8, 8] },
+  // The software defaults: 16×8 register tiles from M = 128, 8×8 below.
+  { variant: 'register', splits: 1, workgroup: [4, 4], block: [16, 8] },
+  { variant: 'register', splits: 1, workgroup: [4, 4], block: [8, 8] },
 ];
 
 interface Case {
@@ -110,10 +113,11 @@ describe('linear on the GPU against the float64 reference', () => {
   }
 
   for (const plan of PLANS) {
-    it(`the epilogue in ${plan.variant}${plan.splits > 1 ? ` split${plan.splits}` : ''}${plan.tileK ? ` k${plan.tileK}` : ''}, activations`, async () => {
+    it(`the epilogue in ${plan.variant}${plan.splits > 1 ? ` split${plan.splits}` : ''}${plan.tileK ? ` k${plan.tileK}` : ''}${plan.block ? ` ${plan.block.join('x')}` : ''}, activations`, async () => {
       gpu.matmulPlan = plan;
       // Each activation is its own pipeline, and SwiftShader compiles tiled ones slowly: two suffice there.
-      for (const activation of plan.variant === 'direct' ? ACTIVATIONS : (['relu', 'gelu'] as Activation[])) {
+      const blocked = plan.variant === 'direct' || plan.variant === 'register';
+      for (const activation of blocked ? ACTIVATIONS : (['relu', 'gelu'] as Activation[])) {
         await compare({ batch: 21, inputs: 40, outputs: 36, bias: true, transposeW: false }, activation, 5);
       }
     });

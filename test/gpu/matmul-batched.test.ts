@@ -18,6 +18,7 @@ afterAll(() => gpu?.destroy());
 const PLANS: MatmulPlan[] = [
   { variant: 'direct', splits: 1, workgroup: [4, 4] },
   { variant: 'direct', splits: 1, workgroup: [4, 4], wide: true },
+  { variant: 'register', splits: 1, workgroup: [4, 4], block: [16, 8] },
   { variant: 'register', splits: 1, workgroup: [4, 4], block: [8, 8] },
   { variant: 'register', splits: 1, workgroup: [4, 4], block: [8, 4] },
   { variant: 'tile64', splits: 1, tileK: 16 },

@@ -35,7 +35,10 @@ const BLOCKED: MatmulPlan[] = [
   { variant: 'direct', splits: 1, workgroup: [4, 4], wide: true },
   // The software default below N = 32: a non-square wide block, 16×16.
   { variant: 'direct', splits: 1, workgroup: [2, 4], wide: true },
-  // Register tiles: the software defaults (8×8 above N = 16, 8×4 below), and 4×8, on non-square workgroups too.
+  // Register tiles: the software defaults (16×8 from M = 128 and above N = 16, 8×8 below M = 128, 8×4 below
+  // N = 16), 16×4 and 4×8, on non-square workgroups too.
+  { variant: 'register', splits: 1, workgroup: [4, 4], block: [16, 8] },
+  { variant: 'register', splits: 1, workgroup: [2, 2], block: [16, 4] },
   { variant: 'register', splits: 1, workgroup: [4, 4], block: [8, 8] },
   { variant: 'register', splits: 1, workgroup: [2, 4], block: [8, 4] },
   { variant: 'register', splits: 1, workgroup: [4, 2], block: [4, 8] },
@@ -54,6 +57,8 @@ const SHAPES: [number, number, number][] = [
   [13, 9, 24],
   [128, 128, 32],
   [130, 67, 33],
+  // Past one 64-row block of the 16×8 tiles, ragged (M % 16 = 3) and exact.
+  [195, 40, 12],
 ];
 
 // Split-K: K not a multiple of the split or of the k-step; the output a single block or a few.

@@ -43,6 +43,19 @@ describe('matmul plans', () => {
     }
   });
 
+  it('software adapters: 16×8 register blocks from M = 128 above N = 16, 8×8 below M = 128, 8×4 up to N = 16', () => {
+    const block = (m: number, n: number, k: number, ta = false) =>
+      chooseMatmulPlan(shape(m, n, k, ta), SWIFTSHADER).block;
+    expect(block(128, 256, 784)).toEqual([16, 8]); // the MLP's first layer, batch 128
+    expect(block(784, 256, 128, true)).toEqual([16, 8]); // its weight gradient
+    expect(block(512, 64, 256)).toEqual([16, 8]); // the transformer's projections, B·T = 512
+    expect(block(127, 256, 64)).toEqual([8, 8]);
+    expect(block(32, 32, 16)).toEqual([8, 8]); // attention scores, one head
+    expect(block(512, 16, 64)).toEqual([8, 4]);
+    expect(block(4, 64, 64)).toEqual([4, 8]);
+    expect(candidatePlans(shape(128, 256, 784), SWIFTSHADER).map((p) => p.block)).toContainEqual([16, 8]);
+  });
+
   it('rt.tune() gets every warp-tiled variant, and split candidates with the unrolled sum', () => {
     const plans = candidatePlans(shape(1024, 784, 2048, false, true), H200);
     const warps = plans.filter((p) => p.variant.startsWith('warp'));
