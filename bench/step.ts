@@ -92,6 +92,11 @@ async function webgradCase(ctx: BenchContext, shape: Shape, data: Data, compiled
         hostMs: median(hostTimes.slice(WARMUP_STEPS)),
         kernelMs: profile.totalMs,
         timing: profile.timing,
+        // Where the time goes, heaviest first: "kernel [shapes] ms".
+        kernels: [...profile.kernels]
+          .sort((x, y) => y.ms - x.ms)
+          .map((k) => `${k.name} ${k.shape} ${k.ms.toFixed(2)}`)
+          .join('; '),
         flat: memory.liveBytes === startMemory.liveBytes && memory.liveTensors === startMemory.liveTensors,
         adapter: describeAdapter(rt),
       };
@@ -175,6 +180,7 @@ export async function stepCases(ctx: BenchContext): Promise<BenchRow[]> {
       `step: webgrad ${c.label} ${ms.toFixed(2)} ms/step, ${r.submissions} submissions, ${r.steadyAllocations} allocations ` +
         `in a steady step, ${r.dispatches} dispatches, JS ${r.hostMs.toFixed(2)} ms, GPU kernels ${r.kernelMs.toFixed(2)} ms (${r.timing}), loss ${c.loss.toFixed(4)}`,
     );
+    ctx.log(`step: webgrad ${c.label}, kernels: ${r.kernels}`);
     rows.push({
       group: 'step',
       name,
