@@ -39,6 +39,7 @@ const BLOCKED: MatmulPlan[] = [
   // N = 16), 16×4 and 4×8, on non-square workgroups too.
   { variant: 'register', splits: 1, workgroup: [4, 4], block: [16, 8] },
   { variant: 'register', splits: 1, workgroup: [2, 2], block: [16, 4] },
+  { variant: 'register', splits: 1, workgroup: [16, 1], block: [16, 8] },
   { variant: 'register', splits: 1, workgroup: [4, 4], block: [8, 8] },
   { variant: 'register', splits: 1, workgroup: [2, 4], block: [8, 4] },
   { variant: 'register', splits: 1, workgroup: [4, 2], block: [4, 8] },

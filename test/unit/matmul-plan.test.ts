@@ -54,6 +54,12 @@ describe('matmul plans', () => {
     expect(block(512, 16, 64)).toEqual([8, 4]);
     expect(block(4, 64, 64)).toEqual([4, 8]);
     expect(candidatePlans(shape(128, 256, 784), SWIFTSHADER).map((p) => p.block)).toContainEqual([16, 8]);
+    // The workgroup that tiles M and N exactly where [4, 4] does not: M = 784 = 49·16 with 128 columns a row.
+    const workgroup = (m: number, n: number) => chooseMatmulPlan(shape(m, n, 128), SWIFTSHADER).workgroup;
+    expect(workgroup(784, 256)).toEqual([16, 1]);
+    expect(workgroup(800, 256)).toEqual([8, 2]);
+    expect(workgroup(512, 256)).toEqual([4, 4]);
+    expect(workgroup(785, 256)).toEqual([4, 4]);
   });
 
   it('rt.tune() gets every warp-tiled variant, and split candidates with the unrolled sum', () => {
