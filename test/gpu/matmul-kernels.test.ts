@@ -38,8 +38,6 @@ const BLOCKED: MatmulPlan[] = [
   // Register tiles: the software defaults (16×8 from M = 128 and above N = 16, 8×8 below M = 128, 8×4 below
   // N = 16), 16×4 and 4×8, on non-square workgroups too.
   { variant: 'register', splits: 1, workgroup: [4, 4], block: [16, 8] },
-  { variant: 'register', splits: 1, workgroup: [2, 2], block: [16, 4] },
-  { variant: 'register', splits: 1, workgroup: [16, 1], block: [16, 8] },
   { variant: 'register', splits: 1, workgroup: [4, 4], block: [8, 8] },
   { variant: 'register', splits: 1, workgroup: [2, 4], block: [8, 4] },
   { variant: 'register', splits: 1, workgroup: [4, 2], block: [4, 8] },
@@ -97,6 +95,28 @@ describe('each blocked kernel, every transpose, against the reference', () => {
       });
     }
   }
+});
+
+// 16-row register blocks off the path above: the [16, 1] workgroup, the software default where only it tiles M and N
+// exactly (M = 16·odd, N = 128·n), with every transpose; and 16×4 blocks (a plan only a user forces), with two. An
+// exact shape and a ragged one each.
+describe('the register kernel with 16-row blocks on other workgroups', () => {
+  const cases: [MatmulPlan, readonly (readonly [boolean, boolean])[]][] = [
+    [{ variant: 'register', splits: 1, workgroup: [16, 1], block: [16, 8] }, TRANSPOSES],
+    [{ variant: 'register', splits: 1, workgroup: [2, 2], block: [16, 4] }, [TRANSPOSES[0], TRANSPOSES[3]]],
+  ];
+  for (const [plan, transposes] of cases)
+    for (const [ta, tb] of transposes) {
+      it(`${planName(plan)} ${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'}`, async () => {
+        for (const shape of [
+          [48, 128, 20],
+          [33, 65, 17],
+        ] as [number, number, number][]) {
+          const [d] = await check(plan, shape, ta, tb);
+          expect(d.kernel).toBe(`matmul_register_${ta ? 't' : 'n'}${tb ? 't' : 'n'}`);
+        }
+      });
+    }
 });
 
 // The direct kernel's non-square workgroup, a rt.tune() candidate: a square one cannot show its x and y swapped.
