@@ -89,6 +89,7 @@ export {
   AvgPool2d,
   BatchNorm2d,
   Flatten,
+  Identity,
   type Conv2dModuleOptions,
   type Conv2dSize,
   type BatchNorm2dModuleOptions,

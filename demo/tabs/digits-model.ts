@@ -1,48 +1,25 @@
 // The Digits tab's model, numbered as PyTorch's nn.Sequential numbers it (0.*, 3.* the convolutions, 7.* the
 // linear layer), so that the saved file loads into the README's snippet as is.
-import type { Module, Runtime, Sequential, Tensor } from '../../src/index.js';
+import type { Runtime, Sequential } from '../../src/index.js';
 
 export const CLASSES = 10;
 
 /**
- * A slot of PyTorch's nn.Sequential whose work runs fused inside the convolution before it (its ReLU and
- * MaxPool2d): nothing to compute or learn here, but the slot keeps PyTorch's numbering of the parameters.
- */
-class FusedIntoConvolution implements Module {
-  training = true;
-  forward(x: Tensor): Tensor {
-    return x;
-  }
-  train(mode = true): this {
-    this.training = mode;
-    return this;
-  }
-  eval(): this {
-    return this.train(false);
-  }
-  params(): Tensor[] {
-    return [];
-  }
-  namedParams(): Record<string, Tensor> {
-    return {};
-  }
-  dispose(): void {}
-}
-
-/**
  * The same model as the README's PyTorch snippet: parameters 0.*, 3.* (convolutions) and 7.* (linear). Each
  * conv → relu → maxPool 2 block is one fused `conv2d` (its relu in the kernel's epilogue, the pool in the same
- * pass), which computes exactly what the three separate ops compute, in a third of the passes.
+ * pass), which computes exactly what the three separate ops compute, in a third of the passes. The ReLU and
+ * MaxPool2d slots that PyTorch's model has after each convolution are identities here, so that the parameters keep
+ * PyTorch's numbering.
  */
 export function digitsConvNet(rt: Runtime, seed = 1): Sequential {
   rt.nn.manualSeed(seed);
   return rt.nn.sequential([
     rt.nn.conv2d(1, 8, 3, { padding: 1, activation: 'relu', maxPool: 2 }),
-    new FusedIntoConvolution(),
-    new FusedIntoConvolution(),
+    rt.nn.identity(),
+    rt.nn.identity(),
     rt.nn.conv2d(8, 16, 3, { padding: 1, activation: 'relu', maxPool: 2 }),
-    new FusedIntoConvolution(),
-    new FusedIntoConvolution(),
+    rt.nn.identity(),
+    rt.nn.identity(),
     rt.nn.flatten(),
     rt.nn.linear(16 * 7 * 7, CLASSES),
   ]);

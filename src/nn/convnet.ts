@@ -32,6 +32,13 @@ abstract class Stateless implements Module {
   dispose(): void {}
 }
 
+/** torch.nn.Identity(): x itself. A slot of a sequential that keeps PyTorch's numbering of the modules after it. */
+export class Identity extends Stateless {
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
 /** torch.nn.MaxPool2d(kernel, stride = kernel, padding = 0) over x [N, C, H, W]. */
 export class MaxPool2d extends Stateless {
   constructor(

@@ -20,7 +20,7 @@ import {
   type MultiHeadAttentionOptions,
   type TransformerBlockOptions,
 } from './transformer.js';
-import { AvgPool2d, BatchNorm2d, Flatten, MaxPool2d, type BatchNorm2dModuleOptions } from './convnet.js';
+import { AvgPool2d, BatchNorm2d, Flatten, Identity, MaxPool2d, type BatchNorm2dModuleOptions } from './convnet.js';
 import { Conv2d, type Conv2dModuleOptions, type Conv2dSize } from './conv.js';
 import { loadStateDict, stateDict, type LoadStateDictOptions } from './state.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -150,6 +150,11 @@ export class Nn {
     return new BatchNorm2d(this.rt, channels, options);
   }
 
+  /** torch.nn.Identity(): returns its input; a placeholder that keeps a sequential's numbering. */
+  identity(): Identity {
+    return new Identity();
+  }
+
   /** torch.nn.Flatten(): axes startAxis (default 1) to endAxis (default −1) merged, a view. */
   flatten(startAxis = 1, endAxis = -1): Flatten {
     return new Flatten(this.rt, startAxis, endAxis);
@@ -187,7 +192,7 @@ export type { LayerNormModuleOptions, RmsNormModuleOptions } from './modules.js'
 export type { Initializer } from './init.js';
 export { Embedding, MultiHeadAttention, TransformerBlock } from './transformer.js';
 export type { EmbeddingOptions, MultiHeadAttentionOptions, TransformerBlockOptions } from './transformer.js';
-export { AvgPool2d, BatchNorm2d, Flatten, MaxPool2d } from './convnet.js';
+export { AvgPool2d, BatchNorm2d, Flatten, Identity, MaxPool2d } from './convnet.js';
 export type { BatchNorm2dModuleOptions } from './convnet.js';
 export { Conv2d } from './conv.js';
 export type { Conv2dModuleOptions, Conv2dSize } from './conv.js';

@@ -80,6 +80,16 @@ describe('rt.nn pooling, flatten and batchNorm2d', () => {
     expect(Object.keys(rt.nn.flatten().namedParams())).toEqual([]);
   });
 
+  it('identity returns its input, has no parameters, and keeps the numbering of the modules after it', async () => {
+    const rt = await cpu();
+    const input = x(rt);
+    const identity = rt.nn.identity();
+    expect(identity.forward(input)).toBe(input);
+    expect(identity.params()).toEqual([]);
+    const model = rt.nn.sequential([rt.nn.identity(), rt.nn.identity(), rt.nn.flatten(), rt.nn.linear(60, 2)]);
+    expect(Object.keys(model.namedParams())).toEqual(['3.weight', '3.bias']);
+  });
+
   it('batchNorm2d: weight ones, bias zeros; buffers running_mean zeros, running_var ones; params() leaves buffers out', async () => {
     const rt = await cpu();
     const norm = rt.nn.batchNorm2d(3);
