@@ -5,7 +5,15 @@
 import type * as tfjs from '@tensorflow/tfjs-core';
 import { createRuntime, uniformRandom, type Runtime, type Tensor } from '../src/index.js';
 import type { BenchContext, BenchRow } from './types.js';
-import { describeAdapter, median, registerTfjsGradients, timeInterleaved, WARMUP_STEPS, type Case } from './peers.js';
+import {
+  describeAdapter,
+  median,
+  registerTfjsGradients,
+  tfjsStepCase,
+  timeInterleaved,
+  WARMUP_STEPS,
+  type Case,
+} from './peers.js';
 import { jaxMlpStep } from './jax.js';
 
 const LEARNING_RATE = 0.01;
@@ -119,29 +127,11 @@ async function tfjsCase(ctx: BenchContext, shape: Shape, data: Data) {
   const b2 = tf.variable(tf.zeros([shape.classes]));
   const x = tf.tensor2d(data.x, [shape.batch, shape.inputs]);
   const y = tf.tensor2d(data.labels, [shape.batch, shape.classes]);
-  const opt = tf.train.sgd(LEARNING_RATE);
-  const c: Case = {
-    label: 'TF.js',
-    times: [],
-    losses: [],
-    loss: NaN,
-    step: async () => {
-      const { value, grads } = tf.variableGrads(() => {
-        const hidden = tf.relu(tf.add(tf.matMul(x, w1), b1));
-        return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(hidden, w2), b2)) as tfjs.Scalar;
-      });
-      opt.applyGradients(grads);
-      tf.dispose(Object.values(grads));
-      const loss = (await value.data())[0];
-      value.dispose();
-      return loss;
-    },
+  const forward = () => {
+    const hidden = tf.relu(tf.add(tf.matMul(x, w1), b1));
+    return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(hidden, w2), b2)) as tfjs.Scalar;
   };
-  const dispose = () => {
-    tf.dispose([w1, b1, w2, b2, x, y]);
-    opt.dispose();
-  };
-  return { case: c, dispose };
+  return tfjsStepCase(tf, forward, tf.train.sgd(LEARNING_RATE), [w1, b1, w2, b2, x, y]);
 }
 
 /** jax-js: the whole step (value, gradients and the SGD update) under one `jit`. */
