@@ -1,4 +1,4 @@
-import { defineInPlaceOp, elementwiseGrid, type CpuOperand } from '../core/kernel.js';
+import { defineInPlaceOp, elementwiseGrid, type Bindings, type CpuOperand, type Dispatcher } from '../core/kernel.js';
 import { formatShape, sameShape, sizeOf, type Shape } from '../core/shape.js';
 import { Shader } from '../core/shader.js';
 import source from '../../shaders/optimizer.wgsl?raw';
@@ -10,10 +10,15 @@ const shaders = {
   f32: new Shader('optimizer', elemF32 + source),
   vec4: new Shader('optimizer_vec4', elemVec4 + source),
 };
-const quads = (shape: Shape) => sizeOf(shape) % 4 === 0;
-const shaderFor = (shape: Shape) => (quads(shape) ? shaders.vec4 : shaders.f32);
-/** For traces and profiles: elements per invocation. */
-const perInvocation = (shape: Shape) => ({ perInvocation: quads(shape) ? 4 : 1 });
+
+/** One update kernel over the parameter's elements, four per invocation when the size allows (said in the trace). */
+function dispatchUpdate(gpu: Dispatcher, entry: string, bindings: Bindings, shape: Shape): void {
+  const perInvocation = sizeOf(shape) % 4 === 0 ? 4 : 1;
+  const shader = perInvocation === 4 ? shaders.vec4 : shaders.f32;
+  gpu.dispatch({ name: entry, shader, entry }, bindings, elementwiseGrid(sizeOf(shape) / perInvocation), {
+    perInvocation,
+  });
+}
 
 /** Every operand has the parameter's shape: the update is elementwise. */
 function checkSameShapes(op: string, names: string[], shapes: Shape[]): void {
@@ -22,10 +27,6 @@ function checkSameShapes(op: string, names: string[], shapes: Shape[]): void {
       throw new Error(`${op}: ${names[i]} ${formatShape(s)} does not match the parameter ${formatShape(shapes[0])}`);
     }
   });
-}
-
-function workgroups(shape: Shape): [number, number] {
-  return elementwiseGrid(quads(shape) ? sizeOf(shape) / 4 : sizeOf(shape));
 }
 
 /** optimizer.wgsl's one `params` struct serves every entry; the fields an update does not read are 0. */
@@ -50,12 +51,7 @@ export const sgdUpdate = defineInPlaceOp<SgdUpdate>({
   },
   gpu(gpu, [param, grad], { lr, momentum, weightDecay }) {
     const params = uniform(param.shape, { lr, momentum, weightDecay });
-    gpu.dispatch(
-      { name: 'sgd', shader: shaderFor(param.shape), entry: 'sgd' },
-      { param, grad, params },
-      workgroups(param.shape),
-      perInvocation(param.shape),
-    );
+    dispatchUpdate(gpu, 'sgd', { param, grad, params }, param.shape);
   },
 });
 
@@ -72,11 +68,11 @@ export const sgdMomentumUpdate = defineInPlaceOp<SgdUpdate>({
     }
   },
   gpu(gpu, [param, velocity, grad], { lr, momentum, weightDecay }) {
-    gpu.dispatch(
-      { name: 'sgd_momentum', shader: shaderFor(param.shape), entry: 'sgd_momentum' },
+    dispatchUpdate(
+      gpu,
+      'sgd_momentum',
       { param, velocity, grad, params: uniform(param.shape, { lr, momentum, weightDecay }) },
-      workgroups(param.shape),
-      perInvocation(param.shape),
+      param.shape,
     );
   },
 });
@@ -114,12 +110,7 @@ export const adamUpdate = defineInPlaceOp<AdamUpdate>({
     }
   },
   gpu(gpu, [param, m, v, grad, stepCount], update) {
-    gpu.dispatch(
-      { name: 'adam', shader: shaderFor(param.shape), entry: 'adam' },
-      { param, m, v, grad, stepCount, params: uniform(param.shape, update) },
-      workgroups(param.shape),
-      perInvocation(param.shape),
-    );
+    dispatchUpdate(gpu, 'adam', { param, m, v, grad, stepCount, params: uniform(param.shape, update) }, param.shape);
   },
 });
 
